@@ -1,0 +1,1 @@
+//! The key-holding, OpenAI-compatible LLM gateway that browsers talk to.
