@@ -4,6 +4,7 @@
 //! arguments. It builds natively and for `wasm32-unknown-unknown` and is tested natively.
 
 pub mod chunk;
+pub mod embed;
 pub mod index;
 pub mod language;
 
