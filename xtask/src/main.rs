@@ -1,1 +1,51 @@
-fn main() {}
+//! Pilotfish's automation, in Rust so it runs wherever cargo does (matklad's xtask pattern).
+//! `cargo xtask demo` and `cargo xtask test` are the README's two commands; both set up every tool
+//! they need first, idempotently. This crate is the only place that installs anything.
+
+mod cmd;
+mod serve;
+mod setup;
+mod test;
+mod wasm;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup        install missing tools (apt packages, wasm32 target, wasm-bindgen-cli, npm packages, venv)
+  build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size
+  demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
+  test         set up, then run every check and test (what CI runs)
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::all(&root).map(|_| ()),
+        Some("build-wasm") => {
+            setup::all(&root)?;
+            wasm::build(&root).map(|_| ())
+        }
+        Some("demo") => serve::demo(&root),
+        Some("test") => test::all(&root),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n{USAGE}"),
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent directory")
+        .to_path_buf()
+}
