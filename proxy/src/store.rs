@@ -1,0 +1,317 @@
+//! Shared state behind one trait: windowed counters (rate limits, daily budgets) and a
+//! key/value space with a TTL (the response cache).
+//!
+//! Two implementations: [`MemoryStore`] for a single process, and [`RedisStore`], chosen when
+//! `cache.redis_url` is set, so that several proxy processes share one limit, one budget and
+//! one cache. Time never comes from inside this module: callers pass `now_ms` (from a
+//! [`Clock`]), so expiry is testable without sleeping. Redis still gets a real TTL on each key,
+//! but only as garbage collection; correctness comes from window indexes in the key names.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+
+/// Why the shared store could not answer. The text never contains the Redis URL (which may
+/// carry a password).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("shared store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(e: redis::RedisError) -> Self {
+        // Only the kind and category: a RedisError's Display can echo connection details.
+        StoreError::Unavailable(format!("redis error ({:?})", e.kind()))
+    }
+}
+
+/// The one source of "now" for limits, budgets and cache expiry, in Unix milliseconds.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now_ms(&self) -> u64;
+}
+
+/// Wall-clock time; what the binary uses.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that only moves when told to; tests use it to cross window boundaries instantly.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    pub fn new(start_ms: u64) -> Self {
+        Self(AtomicU64::new(start_ms))
+    }
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+    }
+    pub fn set(&self, ms: u64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Shared state used by limits, budgets and the cache.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Atomically adds `delta` to the counter `key` and returns the new total. A counter that
+    /// does not exist (or has expired at `now_ms`) starts at zero and lives for `ttl`.
+    /// `delta = 0` reads the counter.
+    async fn incr(
+        &self,
+        key: &str,
+        delta: u64,
+        ttl: Duration,
+        now_ms: u64,
+    ) -> Result<u64, StoreError>;
+    /// The value stored under `key`, unless absent or expired at `now_ms`.
+    async fn get(&self, key: &str, now_ms: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores `value` under `key` for `ttl`.
+    async fn set(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Duration,
+        now_ms: u64,
+    ) -> Result<(), StoreError>;
+}
+
+/// Opens the store the config asks for: Redis when a URL is given, memory otherwise.
+pub async fn open(redis_url: Option<&str>, max_entries: u64) -> Result<Arc<dyn Store>, StoreError> {
+    match redis_url {
+        Some(url) => Ok(Arc::new(RedisStore::connect(url).await?)),
+        None => Ok(Arc::new(MemoryStore::new(max_entries))),
+    }
+}
+
+/// In-process store. Counters live in a mutex-guarded map (a handful of keys per client and
+/// minute, pruned as windows expire); values live in a size-bounded moka cache.
+#[derive(Debug)]
+pub struct MemoryStore {
+    counters: Mutex<HashMap<String, (u64, u64)>>,
+    values: moka::future::Cache<String, (Vec<u8>, u64)>,
+}
+
+/// Prune expired counters once the map grows past this many keys, so that memory stays bounded
+/// by the number of live windows rather than by uptime.
+const PRUNE_AT: usize = 4096;
+
+impl MemoryStore {
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            counters: Mutex::new(HashMap::new()),
+            values: moka::future::Cache::builder()
+                .max_capacity(max_entries)
+                .build(),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn incr(
+        &self,
+        key: &str,
+        delta: u64,
+        ttl: Duration,
+        now_ms: u64,
+    ) -> Result<u64, StoreError> {
+        let mut map = self
+            .counters
+            .lock()
+            .map_err(|_| StoreError::Unavailable("counter map poisoned".into()))?;
+        if map.len() >= PRUNE_AT {
+            map.retain(|_, (_, expires)| *expires > now_ms);
+        }
+        let entry = map
+            .entry(key.to_owned())
+            .or_insert((0, now_ms + ttl.as_millis() as u64));
+        if entry.1 <= now_ms {
+            *entry = (0, now_ms + ttl.as_millis() as u64);
+        }
+        entry.0 = entry.0.saturating_add(delta);
+        Ok(entry.0)
+    }
+
+    async fn get(&self, key: &str, now_ms: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.values.get(key).await {
+            Some((value, expires)) if expires > now_ms => Ok(Some(value)),
+            Some(_) => {
+                self.values.invalidate(key).await;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn set(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Duration,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let expires = now_ms + ttl.as_millis() as u64;
+        self.values.insert(key.to_owned(), (value, expires)).await;
+        Ok(())
+    }
+}
+
+/// Redis-backed store shared by several proxy processes.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: redis::aio::ConnectionManager,
+    incr_script: Arc<redis::Script>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection info may hold a password; never print it.
+        f.write_str("RedisStore")
+    }
+}
+
+/// INCRBY and the first PEXPIRE in one atomic step, so a crash between them can never leave
+/// a counter without expiry (which would turn a one-minute window into a permanent ban).
+const INCR_LUA: &str = r"
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return v
+";
+
+/// All keys live under this prefix so a shared Redis can hold other data too.
+const PREFIX: &str = "pilotfish:";
+
+impl RedisStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)
+            .map_err(|_| StoreError::Unavailable("invalid redis_url".into()))?;
+        let conn = redis::aio::ConnectionManager::new(client).await?;
+        Ok(Self {
+            conn,
+            incr_script: Arc::new(redis::Script::new(INCR_LUA)),
+        })
+    }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    (ttl.as_millis() as u64).max(1)
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn incr(
+        &self,
+        key: &str,
+        delta: u64,
+        ttl: Duration,
+        _now_ms: u64,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let v: u64 = self
+            .incr_script
+            .key(format!("{PREFIX}{key}"))
+            .arg(delta)
+            .arg(ttl_ms(ttl))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(v)
+    }
+
+    async fn get(&self, key: &str, _now_ms: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.conn.clone();
+        let v: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(format!("{PREFIX}{key}"))
+            .query_async(&mut conn)
+            .await?;
+        Ok(v)
+    }
+
+    async fn set(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Duration,
+        _now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let () = redis::cmd("SET")
+            .arg(format!("{PREFIX}{key}"))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_ms(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[tokio::test]
+    async fn memory_counter_accumulates_then_expires() {
+        let s = MemoryStore::new(10);
+        assert_eq!(s.incr("a", 1, MIN, 1_000).await.unwrap(), 1);
+        assert_eq!(s.incr("a", 2, MIN, 2_000).await.unwrap(), 3);
+        assert_eq!(s.incr("a", 0, MIN, 60_999).await.unwrap(), 3);
+        // The window opened at 1_000 ends at 61_000: the counter restarts.
+        assert_eq!(s.incr("a", 1, MIN, 61_000).await.unwrap(), 1);
+        assert_eq!(s.incr("b", 0, MIN, 61_000).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn memory_values_respect_ttl_from_the_callers_clock() {
+        let s = MemoryStore::new(10);
+        s.set("k", b"v".to_vec(), Duration::from_secs(5), 0)
+            .await
+            .unwrap();
+        assert_eq!(s.get("k", 4_999).await.unwrap(), Some(b"v".to_vec()));
+        assert_eq!(s.get("k", 5_000).await.unwrap(), None);
+        assert_eq!(s.get("missing", 0).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn memory_counters_are_pruned_once_expired() {
+        let s = MemoryStore::new(10);
+        for i in 0..PRUNE_AT {
+            s.incr(&format!("k{i}"), 1, MIN, 0).await.unwrap();
+        }
+        s.incr("fresh", 1, MIN, 120_000).await.unwrap();
+        assert_eq!(s.counters.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(10);
+        assert_eq!(c.now_ms(), 10);
+        c.advance(Duration::from_secs(1));
+        assert_eq!(c.now_ms(), 1_010);
+        c.set(5);
+        assert_eq!(c.now_ms(), 5);
+    }
+}
