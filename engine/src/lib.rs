@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod embed;
 pub mod index;
 pub mod language;
+pub mod search;
 
 pub use chunk::{
     Chunk, ChunkConfig, ChunkKind, ChunkedFile, Diagnostic, DiagnosticKind, chunk_file,

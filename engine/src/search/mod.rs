@@ -1,0 +1,9 @@
+//! Retrieval: the code-aware tokenizer, the BM25 keyword index, the vector indexes (exact scan and
+//! HNSW), weighted reciprocal-rank fusion, and the quality metrics used to tune them.
+
+pub mod bm25;
+pub mod eval;
+pub mod tokenize;
+
+pub use bm25::{Bm25Config, Bm25Doc, Bm25Index, FieldBoosts, Scored};
+pub use tokenize::{TokenizerConfig, for_each_token, tokenize};
