@@ -1,1 +1,75 @@
-fn main() {}
+//! `pilotfish-proxy --config FILE`: loads and validates the config (a bad config prints a clear
+//! message and exits with code 2), then serves the API listener until Ctrl-C / SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// The Pilotfish LLM proxy.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Path to the TOML config file.
+    #[arg(long, short)]
+    config: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match proxy::Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pilotfish-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.logging.level));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .init();
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pilotfish-proxy: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: proxy::Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = proxy::AppState::new(config)?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "api listening");
+    // part B: start the admin listener (/metrics) on config.admin_listen here.
+    axum::serve(listener, proxy::app(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

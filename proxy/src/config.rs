@@ -1,0 +1,574 @@
+//! The proxy's configuration: one TOML file, parsed with serde (`deny_unknown_fields` so a typo is
+//! an error, not a silently ignored key) and validated once at start. Provider keys are read from
+//! the environment variables the file names and held as `SecretString`, so they never print.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+/// Everything that can be wrong with a config file; each message names the offending entry.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("provider `{provider}`: environment variable {var} (api_key_env) is not set or empty")]
+    MissingEnv { provider: String, var: String },
+    #[error("provider `{provider}`: base_url `{url}` is not an http(s) URL")]
+    BadUrl { provider: String, url: String },
+    #[error("duplicate provider name `{0}`")]
+    DuplicateProvider(String),
+    #[error("duplicate model alias `{0}`")]
+    DuplicateAlias(String),
+    #[error("model alias `{alias}` references unknown provider `{provider}`")]
+    UnknownProvider { alias: String, provider: String },
+    #[error("model alias `{alias}` lists unknown fallback alias `{fallback}`")]
+    UnknownFallback { alias: String, fallback: String },
+    #[error("client `{client}` allows unknown model alias `{model}`")]
+    UnknownClientModel { client: String, model: String },
+    #[error(
+        "client `{client}`: token_sha256 must be 64 hex characters (the SHA-256 of the bearer token)"
+    )]
+    BadTokenHash { client: String },
+    #[error("clients `{first}` and `{second}` have the same token")]
+    DuplicateToken { first: String, second: String },
+    #[error("duplicate client name `{0}`")]
+    DuplicateClient(String),
+    #[error("cache.redis_url `{0}` is not a redis:// or rediss:// URL")]
+    BadRedisUrl(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address of the OpenAI-compatible API.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Address of the admin listener (`/metrics`); loopback by default.
+    #[serde(default = "default_admin_listen")]
+    pub admin_listen: SocketAddr,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub retry: Retry,
+    #[serde(default)]
+    pub cors: Cors,
+    #[serde(default)]
+    pub cache: Cache,
+    #[serde(default)]
+    pub logging: Logging,
+    #[serde(default)]
+    pub providers: Vec<Provider>,
+    #[serde(default)]
+    pub models: Vec<ModelRoute>,
+    #[serde(default)]
+    pub clients: Vec<Client>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8787))
+}
+
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9787))
+}
+
+/// Size and time limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted; larger bodies get 413 before any upstream call.
+    pub max_body_bytes: usize,
+    /// TCP+TLS connect timeout to upstreams.
+    pub connect_timeout_ms: u64,
+    /// Time from sending the upstream request to its first event (stream) or headers.
+    pub first_byte_timeout_ms: u64,
+    /// Longest silence allowed between two chunks of a stream (and while reading a body).
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            connect_timeout_ms: 5_000,
+            first_byte_timeout_ms: 30_000,
+            idle_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl Limits {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+    pub fn first_byte_timeout(&self) -> Duration {
+        Duration::from_millis(self.first_byte_timeout_ms)
+    }
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+}
+
+/// Retries of one upstream before the first byte reached the client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retry {
+    /// Total attempts per upstream (1 = no retry).
+    pub max_attempts: usize,
+    /// First backoff delay; doubles each attempt, with jitter.
+    pub initial_backoff_ms: u64,
+    /// Cap on one backoff delay.
+    pub max_backoff_ms: u64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            max_attempts: 3,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 2_000,
+        }
+    }
+}
+
+/// Browser origins allowed by CORS (exact, or `*` patterns like `https://*.vscode-cdn.net`,
+/// `http://localhost:*`). CORS is not authentication.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cors {
+    pub origins: Vec<String>,
+}
+
+/// Response cache (and, when `redis_url` is set, the shared store for rate limits and budgets).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cache {
+    pub enabled: bool,
+    pub ttl_secs: u64,
+    pub max_entries: u64,
+    pub redis_url: Option<String>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            enabled: true,
+            ttl_secs: 3_600,
+            max_entries: 10_000,
+            redis_url: None,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Logging {
+    /// `tracing` filter, e.g. `info` or `proxy=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+    /// Log request bodies (off by default: prompts are user data).
+    pub log_bodies: bool,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Logging {
+            level: "info".to_owned(),
+            log_bodies: false,
+        }
+    }
+}
+
+/// Which wire protocol an upstream speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Openai,
+    Anthropic,
+    OpenaiCompatible,
+    Ollama,
+}
+
+/// One upstream provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// API root including the version segment, e.g. `https://api.openai.com/v1`,
+    /// `https://api.anthropic.com/v1`, `http://127.0.0.1:11434/v1`.
+    pub base_url: Url,
+    /// Environment variable holding the key; optional for local servers.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// The key itself, read from `api_key_env` by [`Config::load`]; never in the file.
+    #[serde(skip)]
+    pub api_key: Option<SecretString>,
+}
+
+/// One model alias clients may ask for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelRoute {
+    pub alias: String,
+    pub provider: String,
+    /// The model name sent upstream.
+    pub model: String,
+    #[serde(default)]
+    pub input_usd_per_mtok: f64,
+    #[serde(default)]
+    pub output_usd_per_mtok: f64,
+    /// Other aliases tried, in order, when this one fails before the first byte.
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
+    /// `max_tokens` sent to upstreams that require one (Anthropic) when the client gave none.
+    #[serde(default = "default_max_tokens")]
+    pub default_max_tokens: u32,
+}
+
+fn default_max_tokens() -> u32 {
+    4096
+}
+
+/// One API client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    pub name: String,
+    /// Lower-case hex SHA-256 of the bearer token; the token itself is never stored.
+    pub token_sha256: String,
+    /// Aliases this client may use.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Requests per minute (0 = unlimited).
+    #[serde(default)]
+    pub rpm: u32,
+    /// Tokens per minute (0 = unlimited).
+    #[serde(default)]
+    pub tpm: u64,
+    /// Dollars per UTC day (0 = unlimited).
+    #[serde(default)]
+    pub daily_budget_usd: f64,
+}
+
+impl Config {
+    /// Reads, parses and validates a config file, reading provider keys from the process
+    /// environment.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml(&text, |var| std::env::var(var).ok())
+    }
+
+    /// Parses and validates config text; `env` looks up environment variables (injected so tests
+    /// need not mutate the process environment).
+    pub fn from_toml(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text)?;
+        config.resolve_keys(env)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn resolve_keys(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for p in &mut self.providers {
+            if let Some(var) = &p.api_key_env {
+                match env(var) {
+                    Some(v) if !v.trim().is_empty() => {
+                        p.api_key = Some(SecretString::from(v.trim().to_owned()))
+                    }
+                    _ => {
+                        return Err(ConfigError::MissingEnv {
+                            provider: p.name.clone(),
+                            var: var.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.limits.max_body_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_body_bytes must be > 0".into(),
+            ));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(ConfigError::Invalid(
+                "retry.max_attempts must be >= 1".into(),
+            ));
+        }
+        let mut providers = HashSet::new();
+        for p in &self.providers {
+            if !providers.insert(p.name.as_str()) {
+                return Err(ConfigError::DuplicateProvider(p.name.clone()));
+            }
+            if !matches!(p.base_url.scheme(), "http" | "https") || p.base_url.host().is_none() {
+                return Err(ConfigError::BadUrl {
+                    provider: p.name.clone(),
+                    url: p.base_url.to_string(),
+                });
+            }
+        }
+        let mut aliases = HashSet::new();
+        for m in &self.models {
+            if !aliases.insert(m.alias.as_str()) {
+                return Err(ConfigError::DuplicateAlias(m.alias.clone()));
+            }
+            if !providers.contains(m.provider.as_str()) {
+                return Err(ConfigError::UnknownProvider {
+                    alias: m.alias.clone(),
+                    provider: m.provider.clone(),
+                });
+            }
+            if [m.input_usd_per_mtok, m.output_usd_per_mtok]
+                .iter()
+                .any(|p| p.is_nan() || *p < 0.0)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "model alias `{}`: prices must be >= 0",
+                    m.alias
+                )));
+            }
+        }
+        for m in &self.models {
+            if let Some(f) = m.fallbacks.iter().find(|f| !aliases.contains(f.as_str())) {
+                return Err(ConfigError::UnknownFallback {
+                    alias: m.alias.clone(),
+                    fallback: f.clone(),
+                });
+            }
+        }
+        let mut tokens: HashMap<String, &str> = HashMap::new();
+        let mut names = HashSet::new();
+        for c in &self.clients {
+            if !names.insert(c.name.as_str()) {
+                return Err(ConfigError::DuplicateClient(c.name.clone()));
+            }
+            let hash = c.token_sha256.to_ascii_lowercase();
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ConfigError::BadTokenHash {
+                    client: c.name.clone(),
+                });
+            }
+            if let Some(first) = tokens.insert(hash, &c.name) {
+                return Err(ConfigError::DuplicateToken {
+                    first: first.to_owned(),
+                    second: c.name.clone(),
+                });
+            }
+            if let Some(m) = c.models.iter().find(|m| !aliases.contains(m.as_str())) {
+                return Err(ConfigError::UnknownClientModel {
+                    client: c.name.clone(),
+                    model: m.clone(),
+                });
+            }
+            if c.daily_budget_usd.is_nan() || c.daily_budget_usd < 0.0 {
+                return Err(ConfigError::Invalid(format!(
+                    "client `{}`: daily_budget_usd must be >= 0",
+                    c.name
+                )));
+            }
+        }
+        if let Some(r) = &self.cache.redis_url {
+            let ok = Url::parse(r)
+                .map(|u| matches!(u.scheme(), "redis" | "rediss" | "redis+unix"))
+                .unwrap_or(false);
+            if !ok {
+                return Err(ConfigError::BadRedisUrl(r.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The route for an alias.
+    pub fn route(&self, alias: &str) -> Option<&ModelRoute> {
+        self.models.iter().find(|m| m.alias == alias)
+    }
+
+    /// The provider named `name`.
+    pub fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+    use secrecy::ExposeSecret;
+
+    const TOKEN_HASH: &str = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+
+    fn env(var: &str) -> Option<String> {
+        (var == "OPENAI_API_KEY").then(|| "sk-test-123".to_owned())
+    }
+
+    const FULL: &str = r#"
+listen = "127.0.0.1:8787"
+admin_listen = "127.0.0.1:9787"
+[limits]
+max_body_bytes = 1048576
+connect_timeout_ms = 5000
+first_byte_timeout_ms = 30000
+idle_timeout_ms = 30000
+[cors]
+origins = ["http://localhost:8080", "https://*.vscode-cdn.net"]
+[cache]
+ttl_secs = 3600
+max_entries = 10000
+[[providers]]
+name = "openai"
+kind = "openai"
+base_url = "https://api.openai.com/v1"
+api_key_env = "OPENAI_API_KEY"
+[[providers]]
+name = "local"
+kind = "ollama"
+base_url = "http://127.0.0.1:11434/v1"
+[[models]]
+alias = "chat"
+provider = "openai"
+model = "gpt-4o-mini"
+input_usd_per_mtok = 0.15
+output_usd_per_mtok = 0.60
+fallbacks = ["local-chat"]
+[[models]]
+alias = "local-chat"
+provider = "local"
+model = "qwen2.5-coder"
+[[clients]]
+name = "demo"
+token_sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+models = ["chat"]
+rpm = 60
+tpm = 200000
+daily_budget_usd = 5.0
+"#;
+
+    #[test]
+    fn the_documented_example_loads() {
+        let c = Config::from_toml(FULL, env).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8787");
+        assert_eq!(c.providers[1].kind, ProviderKind::Ollama);
+        assert_eq!(
+            c.providers[0].api_key.as_ref().unwrap().expose_secret(),
+            "sk-test-123"
+        );
+        assert!(c.providers[1].api_key.is_none());
+        assert_eq!(c.route("chat").unwrap().fallbacks, vec!["local-chat"]);
+        assert_eq!(c.clients[0].rpm, 60);
+        assert_eq!(c.retry.max_attempts, 3);
+    }
+
+    #[test]
+    fn the_key_never_prints() {
+        let c = Config::from_toml(FULL, env).unwrap();
+        let dump = format!("{c:?}");
+        assert!(!dump.contains("sk-test-123"), "{dump}");
+    }
+
+    #[test]
+    fn an_empty_file_binds_to_loopback() {
+        let c = Config::from_toml("", env).unwrap();
+        assert!(c.listen.ip().is_loopback());
+        assert!(c.admin_listen.ip().is_loopback());
+        assert_eq!(c.limits.max_body_bytes, 1_048_576);
+    }
+
+    fn check(edit: impl Fn(&str) -> String, expect: Expect) {
+        let err = Config::from_toml(&edit(FULL), env).unwrap_err();
+        expect.assert_eq(&err.to_string());
+    }
+
+    #[test]
+    fn bad_configs_give_clear_messages() {
+        check(
+            |s| s.replace(r#"kind = "ollama""#, r#"kind = "gemini""#),
+            expect![[r#"
+                invalid config: TOML parse error at line 21, column 8
+                   |
+                21 | kind = "gemini"
+                   |        ^^^^^^^^
+                unknown variant `gemini`, expected one of `openai`, `anthropic`, `openai-compatible`, `ollama`
+            "#]],
+        );
+        check(
+            |s| s.replace("OPENAI_API_KEY", "NOT_SET_KEY"),
+            expect![
+                "provider `openai`: environment variable NOT_SET_KEY (api_key_env) is not set or empty"
+            ],
+        );
+        check(
+            |s| s.replace("http://127.0.0.1:11434/v1", "ftp://x/v1"),
+            expect!["provider `local`: base_url `ftp://x/v1` is not an http(s) URL"],
+        );
+        check(
+            |s| s.replace("http://127.0.0.1:11434/v1", "not a url"),
+            expect![[r#"
+                invalid config: TOML parse error at line 22, column 12
+                   |
+                22 | base_url = "not a url"
+                   |            ^^^^^^^^^^^
+                relative URL without a base: "not a url"
+            "#]],
+        );
+        check(
+            |s| {
+                format!(
+                    "{s}\n[[clients]]\nname = \"twin\"\ntoken_sha256 = \"{}\"\n",
+                    TOKEN_HASH.to_ascii_uppercase()
+                )
+            },
+            expect!["clients `demo` and `twin` have the same token"],
+        );
+        check(
+            |s| s.replace(r#"provider = "local""#, r#"provider = "nowhere""#),
+            expect!["model alias `local-chat` references unknown provider `nowhere`"],
+        );
+        check(
+            |s| s.replace(r#"fallbacks = ["local-chat"]"#, r#"fallbacks = ["ghost"]"#),
+            expect!["model alias `chat` lists unknown fallback alias `ghost`"],
+        );
+        check(
+            |s| s.replace(r#"models = ["chat"]"#, r#"models = ["ghost"]"#),
+            expect!["client `demo` allows unknown model alias `ghost`"],
+        );
+        check(
+            |s| s.replace("ttl_secs", "ttl_seconds"),
+            expect![[r#"
+                invalid config: TOML parse error at line 12, column 1
+                   |
+                12 | ttl_seconds = 3600
+                   | ^^^^^^^^^^^
+                unknown field `ttl_seconds`, expected one of `enabled`, `ttl_secs`, `max_entries`, `redis_url`
+            "#]],
+        );
+        check(
+            |s| s.replace(TOKEN_HASH, "abc"),
+            expect![
+                "client `demo`: token_sha256 must be 64 hex characters (the SHA-256 of the bearer token)"
+            ],
+        );
+    }
+}
