@@ -13,13 +13,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::http::{HeaderMap, HeaderName};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use protocol::Usage;
 use serde_json::Value;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, ModelRoute};
 use crate::error::AppError;
@@ -235,22 +232,19 @@ impl AppState {
 
 /// The API router: `/v1/*` and `/healthz`. The admin listener (`/metrics`) is separate.
 pub fn app(state: AppState) -> Router {
-    let sensitive: Arc<[HeaderName]> = Arc::from([
-        axum::http::header::AUTHORIZATION,
-        HeaderName::from_static("x-api-key"),
-        axum::http::header::COOKIE,
-    ]);
-    Router::new()
+    // Origins were validated at start (main exits 2 on a bad entry); an invalid list here can
+    // only mean a hand-built test config, and then no origin is allowed.
+    let cors = crate::cors::layer(
+        crate::cors::Allowlist::parse(&state.config.cors.origins).unwrap_or_default(),
+    );
+    let router = Router::new()
         .route("/v1/chat/completions", post(routes::chat_completions))
         .route("/v1/completions", post(routes::completions))
         .route("/v1/embeddings", post(routes::embeddings))
         .route("/v1/models", get(routes::models))
         .route("/healthz", get(routes::healthz))
         .fallback(routes::not_found)
-        .with_state(state)
-        // part B: CORS layer goes here (outermost, so preflights never reach auth).
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
-        .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state);
+    // Request ids, redaction and access logs; CORS outermost, so preflights never reach auth.
+    crate::logging::layer(router).layer(cors)
 }

@@ -26,6 +26,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = proxy::cors::Allowlist::parse(&config.cors.origins) {
+        eprintln!("pilotfish-proxy: {e}");
+        return ExitCode::from(2);
+    }
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.logging.level));
     tracing_subscriber::fmt()
@@ -43,10 +47,18 @@ async fn main() -> ExitCode {
 
 async fn run(config: proxy::Config) -> anyhow::Result<()> {
     let listen = config.listen;
-    let state = proxy::AppState::new(config)?;
+    let edge = proxy::edge::ProxyEdge::from_config(&config).await?;
+    let metrics = edge.metrics();
+    let admin = tokio::net::TcpListener::bind(config.admin_listen).await?;
+    let state = proxy::AppState::with_edge(config, std::sync::Arc::new(edge))?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");
-    // part B: start the admin listener (/metrics) on config.admin_listen here.
+    tracing::info!(addr = %admin.local_addr()?, "admin listening (/metrics)");
+    tokio::spawn(async move {
+        if let Err(e) = proxy::metrics::serve_admin(admin, metrics).await {
+            tracing::error!(error = %e, "admin listener failed");
+        }
+    });
     axum::serve(listener, proxy::app(state))
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -1,0 +1,363 @@
+//! The real [`Edge`]: authentication, SSRF guard, rate limits and budgets, response cache,
+//! cost accounting and metrics, plugged into the request path through `app::Edge`.
+//!
+//! Built once from the validated config by [`ProxyEdge::from_config`]. Shared state (limits,
+//! budgets, cache) goes through one [`Store`]: memory by default, Redis when
+//! `cache.redis_url` is set, so several processes enforce one limit and share one cache.
+//! With no `[[clients]]` in the config every request is refused (401): a gateway holding
+//! provider keys must never be open by default.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use protocol::Usage;
+use serde_json::Value;
+
+use crate::app::{CachedReply, Caller, Edge, Observation};
+use crate::auth::{AuthError, Client, Clients};
+use crate::cache::{self, Cached, Kind, ResponseCache};
+use crate::config::{Config, ModelRoute};
+use crate::cors::{Allowlist, BadOrigin};
+use crate::cost::{self, Pricing};
+use crate::error::AppError;
+use crate::guard;
+use crate::limits::{LimitError, Limiter};
+use crate::metrics::Metrics;
+use crate::store::{self, Clock, StoreError, SystemClock};
+use crate::upstream::Endpoint;
+
+/// Why the edge could not be built from a config.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    #[error(transparent)]
+    Clients(#[from] crate::auth::ClientsError),
+    #[error(transparent)]
+    Cors(#[from] BadOrigin),
+    #[error("cache.redis_url: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The edge of one proxy process.
+#[derive(Debug, Clone)]
+pub struct ProxyEdge {
+    clients: Clients,
+    limiter: Limiter,
+    cache: Option<ResponseCache>,
+    pricing: Arc<HashMap<String, Pricing>>,
+    metrics: Metrics,
+    clock: Arc<dyn Clock>,
+}
+
+impl From<AuthError> for AppError {
+    fn from(_: AuthError) -> Self {
+        AppError::Unauthorized
+    }
+}
+
+impl From<guard::Violation> for AppError {
+    fn from(v: guard::Violation) -> Self {
+        AppError::InvalidRequestCode {
+            message: v.to_string(),
+            code: "upstream_override",
+        }
+    }
+}
+
+impl From<LimitError> for AppError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Requests {
+                retry_after_secs, ..
+            }
+            | LimitError::Tokens {
+                retry_after_secs, ..
+            } => AppError::RateLimited { retry_after_secs },
+            LimitError::Budget {
+                retry_after_secs, ..
+            } => AppError::BudgetExceeded { retry_after_secs },
+            LimitError::Store(e) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl ProxyEdge {
+    /// Builds the edge with the wall clock and the store the config names (connecting to
+    /// Redis if `cache.redis_url` is set).
+    pub async fn from_config(config: &Config) -> Result<Self, EdgeError> {
+        let store =
+            store::open(config.cache.redis_url.as_deref(), config.cache.max_entries).await?;
+        Self::with_parts(config, store, Arc::new(SystemClock))
+    }
+
+    /// Builds the edge on a given store and clock (tests use a `ManualClock`).
+    pub fn with_parts(
+        config: &Config,
+        store: Arc<dyn store::Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, EdgeError> {
+        Allowlist::parse(&config.cors.origins)?;
+        let clients = Clients::new(config.clients.iter().map(|c| {
+            (
+                c.token_sha256.clone(),
+                Client {
+                    name: c.name.clone(),
+                    models: c.models.clone(),
+                    rpm: u64::from(c.rpm),
+                    tpm: c.tpm,
+                    daily_budget_micro_usd: cost::usd_to_micro(c.daily_budget_usd),
+                },
+            )
+        }))?;
+        let pricing = config
+            .models
+            .iter()
+            .map(|m| {
+                (
+                    m.alias.clone(),
+                    Pricing {
+                        input_usd_per_mtok: m.input_usd_per_mtok,
+                        output_usd_per_mtok: m.output_usd_per_mtok,
+                    },
+                )
+            })
+            .collect();
+        let cache = config.cache.enabled.then(|| {
+            ResponseCache::new(
+                store.clone(),
+                Duration::from_secs(config.cache.ttl_secs.max(1)),
+            )
+        });
+        Ok(Self {
+            clients,
+            limiter: Limiter::new(store),
+            cache,
+            pricing: Arc::new(pricing),
+            metrics: Metrics::default(),
+            clock,
+        })
+    }
+
+    /// The metrics this edge records, for the admin listener.
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    fn client(caller: &Caller) -> Option<&Client> {
+        caller.data.as_ref()?.downcast_ref::<Client>()
+    }
+}
+
+/// A cached reply in its stored form: JSON as is, a stream as the SSE bytes it was sent as.
+fn to_cached(reply: &CachedReply) -> Cached {
+    match reply {
+        CachedReply::Json(v) => Cached {
+            kind: Kind::Json,
+            body: v.to_string(),
+        },
+        CachedReply::Stream(chunks) => {
+            let mut body = String::new();
+            for c in chunks {
+                body.push_str("data: ");
+                body.push_str(&c.to_string());
+                body.push_str("\n\n");
+            }
+            body.push_str("data: [DONE]\n\n");
+            Cached {
+                kind: Kind::Sse,
+                body,
+            }
+        }
+    }
+}
+
+fn from_cached(c: Cached) -> Option<CachedReply> {
+    match c.kind {
+        Kind::Json => serde_json::from_str(&c.body).ok().map(CachedReply::Json),
+        Kind::Sse => {
+            let chunks = c
+                .body
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim)
+                .filter(|d| *d != "[DONE]")
+                .map(serde_json::from_str)
+                .collect::<Result<Vec<Value>, _>>()
+                .ok()?;
+            Some(CachedReply::Stream(chunks))
+        }
+    }
+}
+
+#[async_trait]
+impl Edge for ProxyEdge {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AppError> {
+        let client = self.clients.authenticate(headers)?;
+        Ok(Caller {
+            tenant: client.name.clone(),
+            models: Some(client.models.clone()),
+            data: Some(Arc::new(Client::clone(&client))),
+        })
+    }
+
+    fn guard(&self, headers: &HeaderMap, body: &Value) -> Result<(), AppError> {
+        guard::check(headers, body).map_err(|v| {
+            tracing::warn!(violation = %v, "rejected a client-chosen upstream");
+            AppError::from(v)
+        })
+    }
+
+    async fn admit(
+        &self,
+        caller: &Caller,
+        _route: &ModelRoute,
+        body: &Value,
+    ) -> Result<(), AppError> {
+        let Some(client) = Self::client(caller) else {
+            return Ok(());
+        };
+        let estimate = cost::estimate_prompt_tokens(body);
+        match self
+            .limiter
+            .admit(client, estimate, self.clock.now_ms())
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.metrics.rejection(&client.name, e.code());
+                tracing::info!(client = %client.name, reason = e.code(), "request refused by a limit");
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn cache_lookup(
+        &self,
+        caller: &Caller,
+        endpoint: Endpoint,
+        route: &ModelRoute,
+        body: &Value,
+    ) -> Option<CachedReply> {
+        let cache = self.cache.as_ref()?;
+        let key = cache::key(&caller.tenant, &route.alias, endpoint.route(), body)?;
+        let hit = match cache.get(&key, self.clock.now_ms()).await {
+            Ok(hit) => hit.and_then(from_cached),
+            Err(e) => {
+                tracing::warn!(error = %e, "cache lookup failed; serving from upstream");
+                None
+            }
+        };
+        self.metrics.cache(endpoint.route(), hit.is_some());
+        hit
+    }
+
+    async fn cache_store(
+        &self,
+        caller: &Caller,
+        endpoint: Endpoint,
+        route: &ModelRoute,
+        body: &Value,
+        reply: CachedReply,
+    ) {
+        let Some(cache) = self.cache.as_ref() else {
+            return;
+        };
+        let Some(key) = cache::key(&caller.tenant, &route.alias, endpoint.route(), body) else {
+            return;
+        };
+        if let Err(e) = cache
+            .put(&key, &to_cached(&reply), self.clock.now_ms())
+            .await
+        {
+            tracing::warn!(error = %e, "cache store failed");
+        }
+    }
+
+    async fn record_usage(
+        &self,
+        caller: &Caller,
+        route: &ModelRoute,
+        usage: Usage,
+        estimated: bool,
+    ) {
+        let Some(client) = Self::client(caller) else {
+            return;
+        };
+        let pricing = self.pricing.get(&route.alias).copied().unwrap_or_default();
+        let usage = cost::Usage {
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            estimated,
+        };
+        let micro = cost::cost_micro_usd(pricing, usage);
+        let spent = self
+            .limiter
+            .record(client, usage.total(), micro, self.clock.now_ms())
+            .await;
+        self.metrics.usage(
+            &client.name,
+            &route.alias,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            cost::micro_to_usd(micro),
+        );
+        match spent {
+            Ok(today) => tracing::info!(
+                client = %client.name,
+                model = %route.alias,
+                prompt_tokens = usage.prompt_tokens,
+                completion_tokens = usage.completion_tokens,
+                estimated,
+                cost_usd = cost::micro_to_usd(micro),
+                spent_today_usd = cost::micro_to_usd(today),
+                "usage"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not record usage"),
+        }
+    }
+
+    fn observe(&self, o: &Observation) {
+        self.metrics.request(o.route, &o.model, o.status, o.latency);
+        if let Some(t) = o.time_to_first_token {
+            self.metrics.first_token(o.route, &o.model, t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn streams_round_trip_through_their_sse_form() {
+        let reply = CachedReply::Stream(vec![json!({"a": 1}), json!({"b": "x"})]);
+        let stored = to_cached(&reply);
+        assert_eq!(
+            stored.body,
+            "data: {\"a\":1}\n\ndata: {\"b\":\"x\"}\n\ndata: [DONE]\n\n"
+        );
+        assert!(cache::sse_completed(&stored.body));
+        assert_eq!(from_cached(stored), Some(reply));
+        let json = CachedReply::Json(json!({"id": "x"}));
+        assert_eq!(from_cached(to_cached(&json)), Some(json));
+    }
+
+    #[test]
+    fn limit_errors_map_to_openai_codes() {
+        let e: AppError = LimitError::Budget {
+            budget_usd: 1.0,
+            retry_after_secs: 5,
+        }
+        .into();
+        assert_eq!(e.parts().2, Some("budget_exceeded"));
+        let e: AppError = LimitError::Requests {
+            limit: 1,
+            retry_after_secs: 5,
+        }
+        .into();
+        assert_eq!(e.parts().0.as_u16(), 429);
+    }
+}
