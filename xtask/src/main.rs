@@ -2,7 +2,10 @@
 //! `cargo xtask demo` and `cargo xtask test` are the README's two commands; both set up every tool
 //! they need first, idempotently. This crate is the only place that installs anything.
 
+mod bench;
 mod cmd;
+mod corpus;
+mod model;
 mod serve;
 mod setup;
 mod test;
@@ -20,6 +23,7 @@ commands:
   build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk)
 ";
 
 fn main() -> Result<()> {
@@ -33,6 +37,7 @@ fn main() -> Result<()> {
             wasm::build(&root).map(|_| ())
         }
         Some("demo") => serve::demo(&root),
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("test") => test::all(&root),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");

