@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use anyhow::{Result, anyhow};
 use tiny_http::{Header, Response, Server};
 
-use crate::{setup, wasm};
+use crate::{cmd, setup, wasm};
 
 /// URL prefixes and the folders they are served from, most specific first.
 fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
@@ -98,7 +98,8 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
-/// `cargo xtask demo`: set up, build, serve, print the URL, run until interrupted.
+/// `cargo xtask demo`: set up, build, start the proxy and the page, print the URLs, run until
+/// interrupted (Ctrl-C reaches the proxy too: it shares our process group).
 pub fn demo(root: &Path) -> Result<()> {
     setup::all(root)?;
     wasm::build(root)?;
@@ -107,9 +108,76 @@ pub fn demo(root: &Path) -> Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
     let server = start_static(root, port).or_else(|_| start_static(root, 0))?;
-    println!("\nPilotfish demo: {}\n(Ctrl-C stops it)", server.url);
-    server
-        ._thread
-        .join()
-        .map_err(|_| anyhow!("static server thread panicked"))
+    let mut proxy = start_demo_proxy(root)?;
+    println!("\nPilotfish demo: {}", server.url);
+    println!(
+        "proxy: http://{DEMO_PROXY_LISTEN}/v1 (bearer token `{DEMO_TOKEN}`), metrics: http://{DEMO_ADMIN_LISTEN}/metrics"
+    );
+    println!("(Ctrl-C stops both)");
+    let status = proxy.wait()?;
+    Err(anyhow!("the proxy exited ({status})"))
+}
+
+const DEMO_PROXY_LISTEN: &str = "127.0.0.1:8787";
+const DEMO_ADMIN_LISTEN: &str = "127.0.0.1:9787";
+/// A token for local demos only: the proxy stores its SHA-256, like any client's.
+const DEMO_TOKEN: &str = "pilotfish-demo-token";
+
+/// Writes the demo config and starts `pilotfish-proxy`. The upstream is OpenAI when
+/// `OPENAI_API_KEY` is set, else a local OpenAI-compatible server (Ollama's default port), so the
+/// demo needs no key to start.
+fn start_demo_proxy(root: &Path) -> Result<std::process::Child> {
+    use sha2::{Digest, Sha256};
+    let token_sha256: String = Sha256::digest(DEMO_TOKEN)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let provider = if std::env::var_os("OPENAI_API_KEY").is_some() {
+        "name = \"upstream\"\nkind = \"openai\"\nbase_url = \"https://api.openai.com/v1\"\napi_key_env = \"OPENAI_API_KEY\"\n"
+    } else {
+        "name = \"upstream\"\nkind = \"ollama\"\nbase_url = \"http://127.0.0.1:11434/v1\"\n"
+    };
+    let (chat_model, embed_model) = if std::env::var_os("OPENAI_API_KEY").is_some() {
+        ("gpt-4o-mini", "text-embedding-3-small")
+    } else {
+        ("qwen2.5-coder:1.5b", "nomic-embed-text")
+    };
+    let config = format!(
+        r#"listen = "{DEMO_PROXY_LISTEN}"
+admin_listen = "{DEMO_ADMIN_LISTEN}"
+[cors]
+origins = ["http://127.0.0.1:*", "http://localhost:*"]
+[[providers]]
+{provider}
+[[models]]
+alias = "chat"
+provider = "upstream"
+model = "{chat_model}"
+[[models]]
+alias = "autocomplete"
+provider = "upstream"
+model = "{chat_model}"
+[[models]]
+alias = "embed"
+provider = "upstream"
+model = "{embed_model}"
+[[clients]]
+name = "demo"
+token_sha256 = "{token_sha256}"
+models = ["chat", "autocomplete", "embed"]
+rpm = 120
+tpm = 400000
+daily_budget_usd = 2.0
+"#
+    );
+    let dir = root.join(".cache/demo");
+    std::fs::create_dir_all(&dir)?;
+    let config_path = dir.join("proxy.toml");
+    std::fs::write(&config_path, config)?;
+    cmd::run(cmd::cargo().args(["build", "-q", "-p", "pilotfish-proxy"]))?;
+    let binary = root.join("target/debug/pilotfish-proxy");
+    Ok(std::process::Command::new(binary)
+        .arg("--config")
+        .arg(&config_path)
+        .spawn()?)
 }
