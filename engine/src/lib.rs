@@ -7,7 +7,9 @@ pub mod chunk;
 pub mod embed;
 pub mod index;
 pub mod language;
+pub mod project;
 pub mod search;
+pub mod snapshot;
 
 pub use chunk::{
     Chunk, ChunkConfig, ChunkKind, ChunkedFile, Diagnostic, DiagnosticKind, chunk_file,

@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
+use engine::embed::hashed::HashedEmbedder;
 use engine::search::eval::{Quality, quality};
-use engine::search::{Bm25Doc, Bm25Index};
+use engine::search::{Bm25Doc, Bm25Index, ExactIndex, FusionConfig, Scored, fuse};
 
 struct Cosqa {
     /// Function source by id.
@@ -55,7 +56,7 @@ fn function_name(code: &str) -> &str {
         .unwrap_or("")
 }
 
-fn bm25_quality(data: &Cosqa) -> Quality {
+fn bm25_index(data: &Cosqa) -> Bm25Index {
     let mut index = Bm25Index::default();
     for (id, code) in data.code.iter().enumerate() {
         let name = function_name(code);
@@ -69,6 +70,112 @@ fn bm25_quality(data: &Cosqa) -> Quality {
             },
         );
     }
+    index
+}
+
+fn hashed_index(data: &Cosqa, embedder: &HashedEmbedder) -> ExactIndex {
+    let mut index = ExactIndex::new(384);
+    for (id, code) in data.code.iter().enumerate() {
+        index
+            .insert(id as u32, &embedder.embed_one(code))
+            .expect("dimensions match");
+    }
+    index
+}
+
+/// Ranked lists of every query for three retrievers: keyword, vector, and each fusion config.
+struct Runs {
+    keyword: Vec<Vec<Scored>>,
+    vector: Vec<Vec<Scored>>,
+    relevant: Vec<usize>,
+}
+
+fn runs(data: &Cosqa) -> Runs {
+    let bm25 = bm25_index(data);
+    let embedder = HashedEmbedder::default();
+    let vectors = hashed_index(data, &embedder);
+    let mut runs = Runs {
+        keyword: Vec::new(),
+        vector: Vec::new(),
+        relevant: Vec::new(),
+    };
+    for (query, target) in &data.queries {
+        runs.keyword.push(bm25.search(query, 100, |_| true));
+        runs.vector.push(
+            vectors
+                .search(&embedder.embed_one(query), 100, |_| true)
+                .expect("dimensions match"),
+        );
+        runs.relevant.push(*target);
+    }
+    runs
+}
+
+fn docs(list: &[Scored]) -> Vec<usize> {
+    list.iter().take(10).map(|h| h.doc as usize).collect()
+}
+
+fn fused_quality(runs: &Runs, config: &FusionConfig) -> Quality {
+    let ranked: Vec<Vec<usize>> = runs
+        .keyword
+        .iter()
+        .zip(&runs.vector)
+        .map(|(k, v)| {
+            fuse(k, v, config)
+                .iter()
+                .take(10)
+                .map(|h| h.doc as usize)
+                .collect()
+        })
+        .collect();
+    quality(&ranked, &runs.relevant)
+}
+
+#[test]
+fn hybrid_on_cosqa_dev_is_not_below_the_best_single_retriever() {
+    let data = load();
+    let runs = runs(&data);
+    let keyword = quality(
+        &runs.keyword.iter().map(|l| docs(l)).collect::<Vec<_>>(),
+        &runs.relevant,
+    );
+    let vector = quality(
+        &runs.vector.iter().map(|l| docs(l)).collect::<Vec<_>>(),
+        &runs.relevant,
+    );
+    eprintln!("keyword {keyword:?}\nhashed vector {vector:?}");
+    if std::env::var_os("PILOTFISH_TUNE").is_some() {
+        for kw in [0.1f32, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0] {
+            for k in [1.0f32, 5.0, 10.0, 20.0, 60.0] {
+                let config = FusionConfig {
+                    keyword_weight: kw,
+                    vector_weight: 1.0,
+                    k,
+                };
+                eprintln!(
+                    "kw={kw} k={k}: {:.4}",
+                    fused_quality(&runs, &config).mrr_at_10
+                );
+            }
+        }
+    }
+    let hybrid = fused_quality(&runs, &engine::project::HASHED_FUSION);
+    eprintln!("hybrid {hybrid:?}");
+    assert!(
+        vector.mrr_at_10 >= 0.15,
+        "hashed vector MRR@10 {:.4}",
+        vector.mrr_at_10
+    );
+    let best = keyword.mrr_at_10.max(vector.mrr_at_10);
+    assert!(
+        hybrid.mrr_at_10 >= best,
+        "hybrid {:.4} below best single {best:.4}",
+        hybrid.mrr_at_10
+    );
+}
+
+fn bm25_quality(data: &Cosqa) -> Quality {
+    let index = bm25_index(data);
     let mut ranked = Vec::new();
     let mut relevant = Vec::new();
     for (query, target) in &data.queries {

@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+pub mod hashed;
+
 /// Something that maps texts to fixed-size vectors.
 pub trait Embedder {
     /// A stable identifier of the model and its settings; part of every embedding cache key, so

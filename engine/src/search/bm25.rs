@@ -256,7 +256,6 @@ impl Bm25Index {
         hits
     }
 
-    #[allow(dead_code)] // Used by the snapshot format (next commit).
     /// The raw parts a snapshot stores: config, terms in id order, postings, per-slot lengths.
     pub(crate) fn parts(&self) -> Bm25Parts<'_> {
         let mut terms: Vec<(&str, u32)> = self.term_ids.iter().map(|(t, &i)| (&**t, i)).collect();
@@ -272,7 +271,6 @@ impl Bm25Index {
         }
     }
 
-    #[allow(dead_code)] // Used by the snapshot format (next commit).
     /// Rebuilds an index from snapshot parts; the per-slot term lists are derived from postings.
     pub(crate) fn from_parts(
         config: Bm25Config,
@@ -314,7 +312,6 @@ impl Bm25Index {
 }
 
 /// Borrowed view of an index for serialisation.
-#[allow(dead_code)] // Used by the snapshot format (next commit).
 #[derive(Debug)]
 pub(crate) struct Bm25Parts<'a> {
     pub terms: Vec<&'a str>,

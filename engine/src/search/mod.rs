@@ -3,7 +3,11 @@
 
 pub mod bm25;
 pub mod eval;
+pub mod fuse;
 pub mod tokenize;
+pub mod vector;
 
 pub use bm25::{Bm25Config, Bm25Doc, Bm25Index, FieldBoosts, Scored};
+pub use fuse::{Explanation, FusedHit, FusionConfig, RankScore, cap_per_group, fuse};
 pub use tokenize::{TokenizerConfig, for_each_token, tokenize};
+pub use vector::{ExactIndex, VectorError};

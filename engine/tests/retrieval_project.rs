@@ -1,0 +1,303 @@
+//! The project index end to end on small fixture files: hybrid/keyword/vector search with
+//! explanations and filters, incremental re-indexing with the embedding cache, progress and
+//! cancellation, and snapshots (round trip, and rejection of corrupted or foreign bytes).
+
+use std::cell::Cell;
+
+use engine::embed::hashed::HashedEmbedder;
+use engine::embed::{EmbedError, Embedder};
+use engine::language::Language;
+use engine::project::{Control, Project, SearchMode, SearchOptions};
+use engine::snapshot::{self, SnapshotError};
+use expect_test::{Expect, expect};
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("src/config.py", include_str!("fixtures/project/config.py")),
+    ("src/http.rs", include_str!("fixtures/project/http.rs")),
+    ("web/shapes.ts", include_str!("fixtures/project/shapes.ts")),
+];
+
+/// Counts the texts it embeds, to prove the cache works.
+#[derive(Default)]
+struct CountingEmbedder {
+    inner: HashedEmbedder,
+    embedded: Cell<usize>,
+}
+
+impl Embedder for CountingEmbedder {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+    fn dimensions(&self) -> usize {
+        self.inner.dimensions()
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embedded.set(self.embedded.get() + texts.len());
+        self.inner.embed(texts)
+    }
+}
+
+fn project(embedder: &dyn Embedder) -> Project {
+    let mut project = Project::default();
+    for (path, text) in FIXTURES {
+        project
+            .index_file(path, text.as_bytes(), Some(embedder))
+            .expect("fixture indexes");
+    }
+    project
+}
+
+fn render(
+    project: &Project,
+    query: &str,
+    embedder: &dyn Embedder,
+    options: &SearchOptions,
+) -> String {
+    let hits = project
+        .search(query, Some(embedder), options)
+        .expect("search works");
+    hits.iter()
+        .map(|h| {
+            let e = h.explanation;
+            format!(
+                "{}:{}-{} {} kw={} vec={}\n",
+                h.chunk.path,
+                h.chunk.start_line,
+                h.chunk.end_line,
+                h.chunk.qualified_name.as_deref().unwrap_or("-"),
+                e.keyword.map_or("-".into(), |r| r.rank.to_string()),
+                e.vector.map_or("-".into(), |r| r.rank.to_string()),
+            )
+        })
+        .collect()
+}
+
+fn check(query: &str, options: SearchOptions, expect: Expect) {
+    let embedder = HashedEmbedder::default();
+    let project = project(&embedder);
+    expect.assert_eq(&render(&project, query, &embedder, &options));
+}
+
+fn top(limit: usize) -> SearchOptions {
+    SearchOptions {
+        limit,
+        ..SearchOptions::default()
+    }
+}
+
+#[test]
+fn hybrid_search_finds_the_right_chunk_and_explains_it() {
+    check(
+        "parse config file",
+        top(2),
+        expect![[r#"
+            src/config.py:4-7 parse_config kw=1 vec=1
+            src/http.rs:1-5 parse_http_header kw=2 vec=3
+        "#]],
+    );
+    check(
+        "http header",
+        top(1),
+        expect![[r#"
+            src/http.rs:1-5 parse_http_header kw=1 vec=1
+        "#]],
+    );
+}
+
+#[test]
+fn modes_and_filters_restrict_results() {
+    check(
+        "parse",
+        SearchOptions {
+            mode: SearchMode::Keyword,
+            ..top(5)
+        },
+        expect![[r#"
+            src/config.py:4-7 parse_config kw=1 vec=-
+            src/http.rs:1-5 parse_http_header kw=2 vec=-
+        "#]],
+    );
+    check(
+        "parse",
+        SearchOptions {
+            languages: vec![Language::Python],
+            ..top(5)
+        },
+        expect![[r#"
+            src/config.py:4-7 parse_config kw=1 vec=1
+            src/config.py:1-1 - kw=- vec=2
+        "#]],
+    );
+    check(
+        "triangle",
+        SearchOptions {
+            path_globs: vec!["src/**".into()],
+            mode: SearchMode::Keyword,
+            ..top(5)
+        },
+        expect![""],
+    );
+}
+
+#[test]
+fn at_most_n_hits_per_file() {
+    let embedder = HashedEmbedder::default();
+    let project = project(&embedder);
+    let options = SearchOptions {
+        max_per_file: 1,
+        mode: SearchMode::Vector,
+        ..top(10)
+    };
+    let hits = project
+        .search("settings config", Some(&embedder), &options)
+        .unwrap();
+    let mut paths: Vec<&str> = hits.iter().map(|h| h.chunk.path.as_str()).collect();
+    let n = paths.len();
+    paths.dedup();
+    assert_eq!(paths.len(), n, "a file appears twice: {paths:?}");
+}
+
+#[test]
+fn unchanged_files_are_free_and_edits_reembed_only_changed_chunks() {
+    let embedder = CountingEmbedder::default();
+    let mut project = project(&embedder);
+    let first = embedder.embedded.get();
+    assert!(first >= 5, "every chunk embedded once: {first}");
+
+    let (path, text) = FIXTURES[0];
+    let report = project
+        .index_file(path, text.as_bytes(), Some(&embedder))
+        .unwrap();
+    assert!(report.unchanged);
+    assert_eq!(embedder.embedded.get(), first);
+
+    let edited = text.replace("out.update(override)", "out.update(override or {})");
+    let report = project
+        .index_file(path, edited.as_bytes(), Some(&embedder))
+        .unwrap();
+    assert!(!report.unchanged);
+    assert_eq!(
+        report.embedded, 1,
+        "only the edited function is embedded again"
+    );
+    assert_eq!(embedder.embedded.get(), first + 1);
+
+    let chunks = project.chunks();
+    assert!(project.remove_file("src/http.rs"));
+    assert!(!project.remove_file("src/http.rs"));
+    assert!(project.chunks() < chunks);
+    let options = SearchOptions {
+        mode: SearchMode::Keyword,
+        ..top(5)
+    };
+    assert!(
+        project
+            .search("http header", Some(&embedder), &options)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn bulk_indexing_reports_progress_and_can_be_cancelled() {
+    let files: Vec<(&str, &[u8])> = FIXTURES.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    let mut seen = Vec::new();
+    let mut project = Project::default();
+    let report = project
+        .index_files(&files, None, |done, total| {
+            seen.push((done, total));
+            if done == 2 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })
+        .unwrap();
+    assert_eq!(seen, vec![(1, 3), (2, 3)]);
+    assert!(report.cancelled);
+    assert_eq!(project.files(), 2);
+    let report = project
+        .index_files(&files, None, |_, _| Control::Continue)
+        .unwrap();
+    assert!(!report.cancelled);
+    assert_eq!((report.files, report.unchanged), (3, 2));
+}
+
+#[test]
+fn query_with_another_embedder_is_an_error() {
+    let embedder = HashedEmbedder::default();
+    let project = project(&embedder);
+    let other = HashedEmbedder::new(engine::embed::hashed::HashedConfig {
+        dimensions: 64,
+        ..Default::default()
+    });
+    let err = project.search("x", Some(&other), &top(3)).unwrap_err();
+    assert!(err.to_string().contains("embedded with"), "{err}");
+    let bad_glob = SearchOptions {
+        path_globs: vec!["src/[".into()],
+        ..top(3)
+    };
+    assert!(project.search("x", None, &bad_glob).is_err());
+}
+
+#[test]
+fn snapshot_round_trips() {
+    let embedder = HashedEmbedder::default();
+    let project = project(&embedder);
+    let bytes = snapshot::write(&project);
+    let restored = snapshot::read(&bytes).expect("own snapshot restores");
+    assert_eq!(restored.files(), project.files());
+    assert_eq!(restored.chunks(), project.chunks());
+    assert_eq!(restored.embedder_id(), project.embedder_id());
+    for query in [
+        "parse config",
+        "http header",
+        "triangle canvas",
+        "area of a circle",
+    ] {
+        assert_eq!(
+            render(&restored, query, &embedder, &top(5)),
+            render(&project, query, &embedder, &top(5)),
+            "{query}"
+        );
+    }
+    // A restored index keeps working incrementally.
+    let mut restored = restored;
+    let (path, text) = FIXTURES[1];
+    assert!(
+        restored
+            .index_file(path, text.as_bytes(), Some(&embedder))
+            .unwrap()
+            .unchanged
+    );
+    assert_eq!(snapshot::write(&restored), bytes);
+}
+
+#[test]
+fn corrupted_truncated_or_foreign_snapshots_are_rejected() {
+    let embedder = HashedEmbedder::default();
+    let bytes = snapshot::write(&project(&embedder));
+    assert_eq!(snapshot::read(b"").unwrap_err(), SnapshotError::Magic);
+    assert_eq!(
+        snapshot::read(b"{\"json\": true}").unwrap_err(),
+        SnapshotError::Magic
+    );
+    let mut future = bytes.clone();
+    future[8] = 99;
+    assert_eq!(
+        snapshot::read(&future).unwrap_err(),
+        SnapshotError::Version { found: 99 }
+    );
+    // Every truncation and every single-byte flip is caught (by length checks or the CRC).
+    for len in 0..bytes.len() {
+        assert!(snapshot::read(&bytes[..len]).is_err(), "truncated at {len}");
+    }
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x5a;
+        assert!(snapshot::read(&bad).is_err(), "flip at {at}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(snapshot::read(&longer).is_err());
+}
