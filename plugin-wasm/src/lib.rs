@@ -1,1 +1,215 @@
 //! The wasm-bindgen facade over the engine: the only crate that names wasm-bindgen or js-sys.
+//! It is deliberately thin. Every exported method has the same shape: arguments are
+//! deserialized from `JsValue` (so wrong types become clear JS `Error`s instead of traps), the
+//! engine is called, the result is converted to wire types ([`wire`]) with positions in the
+//! encoding the host asked for, and serialized back; every failure goes through [`into_error`].
+//! The crate also builds natively so the conversion is tested by plain `cargo test`.
+
+pub mod wire;
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+
+use engine::FileIndex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+
+use crate::wire::{
+    EngineOptions, OptionsError, PositionEncoding, WireChunk, WireIndexedFile, WireStats,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** How offsets cross the boundary: UTF-16 code units (JavaScript string indices, Monaco, VS Code) or UTF-8 bytes. */
+export type PositionEncoding = "utf16" | "utf8";
+
+export interface EngineOptions {
+  /** Default "utf16". */
+  positionEncoding?: PositionEncoding;
+  /** Units larger than this are split; tiny neighbours are merged up to it. Default 1500. */
+  maxChunkBytes?: number;
+  /** Files larger than this (UTF-8 bytes) are not parsed but cut into line windows. */
+  maxParseBytes?: number;
+  /** Lines per window when a file's language is unknown. */
+  fallbackWindowLines?: number;
+}
+
+export type Language =
+  | "python" | "javascript" | "typescript" | "tsx" | "rust"
+  | "go" | "java" | "c" | "cpp" | "csharp";
+
+export type ChunkKind = "function" | "method" | "class" | "module" | "imports" | "lines";
+
+export interface Chunk {
+  path: string;
+  language: Language | null;
+  kind: ChunkKind;
+  name: string | null;
+  qualifiedName: string | null;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+  /** Offset of the chunk's first character in the indexed text, in the engine's PositionEncoding. */
+  start: number;
+  /** Offset just past the chunk's last character, in the engine's PositionEncoding. */
+  end: number;
+  docstring: string | null;
+  /** The chunk's source; pieces of a split unit are prefixed by their enclosing signature. */
+  text: string;
+}
+
+export type DiagnosticKind = "syntaxError" | "invalidUtf8" | "binary" | "unknownLanguage" | "tooLarge";
+
+export interface Diagnostic {
+  kind: DiagnosticKind;
+  message: string;
+  startLine: number | null;
+  endLine: number | null;
+}
+
+export interface IndexedFile {
+  path: string;
+  language: Language | null;
+  chunks: Chunk[];
+  diagnostics: Diagnostic[];
+}
+
+export interface IndexStats {
+  files: number;
+  chunks: number;
+  /** UTF-8 bytes covered by chunks. */
+  bytes: number;
+  diagnostics: number;
+}
+"#;
+
+/// An in-memory project index living in the page. Construct it with `new Engine(options)`.
+#[wasm_bindgen]
+pub struct Engine {
+    pub(crate) index: FileIndex,
+    pub(crate) encoding: PositionEncoding,
+    /// Each indexed file's chunk offsets in `encoding`, in chunk order. Kept here because the
+    /// engine stores chunks, not the source text the UTF-16 offsets are counted in.
+    pub(crate) spans: BTreeMap<String, Vec<(usize, usize)>>,
+}
+
+/// Native (and test) entry points: the same work as the exported methods, minus `JsValue`.
+impl Engine {
+    pub fn with_options(options: &EngineOptions) -> Result<Engine, OptionsError> {
+        Ok(Engine {
+            index: FileIndex::new(options.chunk_config()?),
+            encoding: options.position_encoding,
+            spans: BTreeMap::new(),
+        })
+    }
+
+    pub fn index_text(&mut self, path: &str, text: &str) -> WireIndexedFile {
+        let file = self.index.index_file(path, text.as_bytes());
+        let spans = wire::chunk_spans(text, &file.chunks, self.encoding);
+        let result = wire::wire_indexed_file(path, file, &spans);
+        self.spans.insert(path.to_string(), spans);
+        result
+    }
+
+    pub fn file_chunks(&self, path: &str) -> Option<Vec<WireChunk>> {
+        let file = self.index.file(path)?;
+        let spans = self.spans.get(path)?;
+        Some(wire::wire_chunks(&file.chunks, spans))
+    }
+
+    pub fn forget_file(&mut self, path: &str) -> bool {
+        self.spans.remove(path);
+        self.index.remove_file(path)
+    }
+
+    pub fn index_stats(&self) -> WireStats {
+        self.index.stats().into()
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Throws an `Error` naming the bad option (unknown field, wrong type, zero size).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "EngineOptions | undefined")] options: JsValue,
+    ) -> Result<Engine, JsError> {
+        let options: Option<EngineOptions> = arg("new Engine", "options", options)?;
+        Engine::with_options(&options.unwrap_or_default()).map_err(into_error)
+    }
+
+    /// (Re)indexes one file and returns its chunks and diagnostics.
+    #[wasm_bindgen(js_name = indexFile, unchecked_return_type = "IndexedFile")]
+    pub fn index_file(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let path: String = arg("indexFile", "path", path)?;
+        let text: String = arg("indexFile", "text", text)?;
+        output(&self.index_text(&path, &text))
+    }
+
+    /// Forgets a file; returns whether it was indexed.
+    #[wasm_bindgen(js_name = removeFile)]
+    pub fn remove_file(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
+    ) -> Result<bool, JsError> {
+        let path: String = arg("removeFile", "path", path)?;
+        Ok(self.forget_file(&path))
+    }
+
+    /// The chunks of an indexed file, or `null` when the path is not indexed.
+    #[wasm_bindgen(unchecked_return_type = "Chunk[] | null")]
+    pub fn chunks(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let path: String = arg("chunks", "path", path)?;
+        output(&self.file_chunks(&path))
+    }
+
+    /// Indexed paths in sorted order.
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
+    pub fn paths(&self) -> Result<JsValue, JsError> {
+        output(&self.index.paths().collect::<Vec<_>>())
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "IndexStats")]
+    pub fn stats(&self) -> Result<JsValue, JsError> {
+        output(&self.index_stats())
+    }
+
+    /// The encoding `start`/`end` offsets are reported in.
+    #[wasm_bindgen(js_name = positionEncoding, getter, unchecked_return_type = "PositionEncoding")]
+    pub fn position_encoding(&self) -> String {
+        match self.encoding {
+            PositionEncoding::Utf16 => "utf16".to_string(),
+            PositionEncoding::Utf8 => "utf8".to_string(),
+        }
+    }
+}
+
+/// Deserializes one argument, naming the method and argument in the error.
+pub(crate) fn arg<T: DeserializeOwned>(
+    method: &str,
+    argument: &str,
+    value: JsValue,
+) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|error| into_error(format!("{method}: invalid `{argument}`: {error}")))
+}
+
+/// Serializes a result as plain JS objects and arrays (`None` becomes `null`).
+pub(crate) fn output<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(into_error)
+}
+
+/// The one way a failure crosses the boundary: a JS `Error` whose message says what was wrong.
+pub(crate) fn into_error(error: impl Display) -> JsError {
+    JsError::new(&format!("pilotfish: {error}"))
+}

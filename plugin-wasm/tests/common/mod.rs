@@ -1,0 +1,47 @@
+//! Test data shared by the native test (`native.rs`) and the browser test (`web.rs`): the same
+//! fixtures are chunked on both sides and compared with the same committed snapshots in
+//! `tests/expected/`, which is how we know the browser build behaves like the native one.
+
+/// One small file per language the engine supports, as `(path, text)`. The order matches the
+/// snapshot lists in `native.rs` and `web.rs`. Most carry non-ASCII text (CJK, emoji) so the
+/// snapshots pin UTF-16 offsets too.
+pub const FIXTURES: [(&str, &str); 10] = [
+    ("src/shapes.py", include_str!("../fixtures/shapes.py")),
+    ("src/cart.js", include_str!("../fixtures/cart.js")),
+    ("src/queue.ts", include_str!("../fixtures/queue.ts")),
+    ("src/Greeting.tsx", include_str!("../fixtures/Greeting.tsx")),
+    ("src/stack.rs", include_str!("../fixtures/stack.rs")),
+    ("src/server.go", include_str!("../fixtures/server.go")),
+    ("src/Account.java", include_str!("../fixtures/Account.java")),
+    ("src/vec.c", include_str!("../fixtures/vec.c")),
+    ("src/matrix.cpp", include_str!("../fixtures/matrix.cpp")),
+    ("src/Inventory.cs", include_str!("../fixtures/Inventory.cs")),
+];
+
+/// The language each fixture must be detected as, in `FIXTURES` order.
+pub const LANGUAGES: [&str; 10] = [
+    "python",
+    "javascript",
+    "typescript",
+    "tsx",
+    "rust",
+    "go",
+    "java",
+    "c",
+    "cpp",
+    "csharp",
+];
+
+/// Text mixing 1-, 2-, 3- and 4-byte UTF-8 characters (4-byte ones are UTF-16 surrogate pairs),
+/// for checks that offsets index the host's strings correctly.
+pub const MIXED_WIDTH: (&str, &str) = (
+    "notes/mixed.txt",
+    "😀 first line: café 中文\n\nsecond 🎉🎉 paragraph — ünïcödé\nthird: 𝄞 clef\n",
+);
+
+/// The chunk's text ends with the source slice `[start, end)`, counted in UTF-16 code units.
+/// (A piece of a split unit is prefixed by its enclosing signature, hence "ends with".)
+pub fn utf16_slice(text: &str, start: usize, end: usize) -> String {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    String::from_utf16(&units[start..end]).expect("offsets fall on character boundaries")
+}
