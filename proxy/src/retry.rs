@@ -65,18 +65,30 @@ fn prepare(
     stream: bool,
 ) -> Value {
     let mut b = body.clone();
-    b["model"] = json!(route.model);
+    // Handlers only pass JSON objects (validated against the typed request); anything else is
+    // forwarded unchanged rather than panicking on an index assignment.
+    let Some(obj) = b.as_object_mut() else {
+        return b;
+    };
+    obj.insert("model".into(), json!(route.model));
     let kind = state.config.provider(&route.provider).map(|p| p.kind);
+    let absent = |k: &str| obj.get(k).is_none_or(Value::is_null);
     if kind == Some(ProviderKind::Anthropic)
-        && b.get("max_tokens").is_none()
-        && b.get("max_completion_tokens").is_none()
+        && absent("max_tokens")
+        && absent("max_completion_tokens")
     {
-        b["max_tokens"] = json!(route.default_max_tokens);
+        obj.insert("max_tokens".into(), json!(route.default_max_tokens));
     }
     // Ask OpenAI-wire upstreams for the final usage chunk even when the client did not, so usage
     // and cost are exact; the stream filter drops that chunk again for such clients.
     if stream && endpoint != Endpoint::Embeddings && kind != Some(ProviderKind::Anthropic) {
-        b["stream_options"]["include_usage"] = json!(true);
+        let opts = obj.entry("stream_options").or_insert_with(|| json!({}));
+        if !opts.is_object() {
+            *opts = json!({});
+        }
+        if let Some(o) = opts.as_object_mut() {
+            o.insert("include_usage".into(), json!(true));
+        }
     }
     b
 }
