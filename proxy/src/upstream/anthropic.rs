@@ -91,17 +91,37 @@ pub fn to_messages_request(body: Value, stream: bool) -> Result<Value, UpstreamE
     let req: ChatCompletionRequest = serde_json::from_value(body)
         .map_err(|e| UpstreamError::Unsupported(format!("invalid chat request: {e}")))?;
     let mut system = Vec::new();
-    let mut messages = Vec::new();
+    let mut messages: Vec<Value> = Vec::new();
     for m in &req.messages {
         match m.role.as_str() {
             "system" | "developer" => system.push(m.text()),
-            "user" | "assistant" => messages.push(json!({
-                "role": m.role,
+            "user" => messages.push(json!({
+                "role": "user",
                 "content": content_blocks(m.content.as_ref()),
             })),
-            // Tool results have no direct text equivalent without tool definitions; send the
-            // text as the user's turn so the conversation stays well-formed.
-            "tool" => messages.push(json!({"role": "user", "content": m.text()})),
+            "assistant" => messages.push(assistant_message(m)?),
+            // Anthropic expects tool results as `tool_result` blocks of the next user turn; a run
+            // of OpenAI `tool` messages becomes one such turn.
+            "tool" => {
+                let block = json!({
+                    "type": "tool_result",
+                    "tool_use_id": m.extra.get("tool_call_id").cloned().unwrap_or(json!("")),
+                    "content": m.text(),
+                });
+                let merged = messages.last_mut().is_some_and(|last| {
+                    let is_results = last["role"] == "user"
+                        && last["content"]
+                            .as_array()
+                            .is_some_and(|c| c.iter().all(|b| b["type"] == "tool_result"));
+                    if is_results && let Some(c) = last["content"].as_array_mut() {
+                        c.push(block.clone());
+                    }
+                    is_results
+                });
+                if !merged {
+                    messages.push(json!({"role": "user", "content": [block]}));
+                }
+            }
             other => {
                 return Err(UpstreamError::Unsupported(format!(
                     "message role `{other}` is not supported by this model's provider"
@@ -132,10 +152,64 @@ pub fn to_messages_request(body: Value, stream: bool) -> Result<Value, UpstreamE
     if let Some(user) = req.extra.get("user").and_then(Value::as_str) {
         out.insert("metadata".into(), json!({"user_id": user}));
     }
+    if let Some(tools) = req.extra.get("tools").and_then(Value::as_array) {
+        let tools: Vec<Value> = tools
+            .iter()
+            .filter_map(|t| t.get("function"))
+            .map(|f| {
+                json!({
+                    "name": f.get("name").cloned().unwrap_or(json!("")),
+                    "description": f.get("description").cloned().unwrap_or(json!("")),
+                    "input_schema": f.get("parameters").cloned().unwrap_or(json!({"type": "object"})),
+                })
+            })
+            .collect();
+        out.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = req.extra.get("tool_choice") {
+        let mapped = match choice {
+            Value::String(s) if s == "required" => json!({"type": "any"}),
+            Value::String(s) if s == "none" => json!({"type": "none"}),
+            Value::Object(o) => match o.get("function").and_then(|f| f.get("name")) {
+                Some(name) => json!({"type": "tool", "name": name}),
+                None => json!({"type": "auto"}),
+            },
+            _ => json!({"type": "auto"}),
+        };
+        out.insert("tool_choice".into(), mapped);
+    }
     if stream {
         out.insert("stream".into(), json!(true));
     }
     Ok(Value::Object(out))
+}
+
+/// An OpenAI assistant turn → Anthropic: text plus one `tool_use` block per tool call.
+fn assistant_message(m: &protocol::ChatMessage) -> Result<Value, UpstreamError> {
+    let Some(calls) = m.extra.get("tool_calls").and_then(Value::as_array) else {
+        return Ok(json!({"role": "assistant", "content": content_blocks(m.content.as_ref())}));
+    };
+    let mut blocks = Vec::new();
+    let text = m.text();
+    if !text.is_empty() {
+        blocks.push(json!({"type": "text", "text": text}));
+    }
+    for call in calls {
+        let args = call
+            .pointer("/function/arguments")
+            .and_then(Value::as_str)
+            .unwrap_or("{}");
+        let input: Value = serde_json::from_str(args).map_err(|_| {
+            UpstreamError::Unsupported("tool call arguments must be a JSON object".to_owned())
+        })?;
+        blocks.push(json!({
+            "type": "tool_use",
+            "id": call.get("id").cloned().unwrap_or(json!("")),
+            "name": call.pointer("/function/name").cloned().unwrap_or(json!("")),
+            "input": input,
+        }));
+    }
+    Ok(json!({"role": "assistant", "content": blocks}))
 }
 
 /// OpenAI content (string or parts) → Anthropic content (string or blocks).
@@ -187,6 +261,26 @@ pub fn from_message(msg: &Value) -> Result<Value, UpstreamError> {
                 .collect()
         })
         .unwrap_or_default();
+    let tool_calls: Vec<Value> = msg
+        .get("content")
+        .and_then(Value::as_array)
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"))
+                .map(|b| {
+                    json!({
+                        "id": b.get("id").cloned().unwrap_or(json!("")),
+                        "type": "function",
+                        "function": {
+                            "name": b.get("name").cloned().unwrap_or(json!("")),
+                            "arguments": b.get("input").map(Value::to_string).unwrap_or_else(|| "{}".to_owned()),
+                        },
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let input = msg
         .pointer("/usage/input_tokens")
         .and_then(Value::as_u64)
@@ -195,6 +289,10 @@ pub fn from_message(msg: &Value) -> Result<Value, UpstreamError> {
         .pointer("/usage/output_tokens")
         .and_then(Value::as_u64)
         .unwrap_or(0);
+    let mut message = json!({"role": "assistant", "content": text});
+    if !tool_calls.is_empty() {
+        message["tool_calls"] = Value::Array(tool_calls);
+    }
     Ok(json!({
         "id": id,
         "object": "chat.completion",
@@ -202,7 +300,7 @@ pub fn from_message(msg: &Value) -> Result<Value, UpstreamError> {
         "model": msg.get("model").cloned().unwrap_or(json!("")),
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": text},
+            "message": message,
             "finish_reason": finish_reason(msg.get("stop_reason").and_then(Value::as_str)),
         }],
         "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output},
@@ -218,6 +316,8 @@ pub struct StreamTranslator {
     input_tokens: u64,
     output_tokens: u64,
     finished: bool,
+    /// Anthropic content-block index → OpenAI tool-call index, for `tool_use` blocks.
+    tool_blocks: Vec<(u64, usize)>,
 }
 
 /// What one Anthropic event turns into.
@@ -270,6 +370,35 @@ impl StreamTranslator {
                 Ok(Translated::Chunk(
                     self.chunk(json!({"role": "assistant", "content": ""}), None),
                 ))
+            }
+            "content_block_start"
+                if v.pointer("/content_block/type").and_then(Value::as_str) == Some("tool_use") =>
+            {
+                let block = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let call = self.tool_blocks.len();
+                self.tool_blocks.push((block, call));
+                let delta = json!({"tool_calls": [{
+                    "index": call,
+                    "id": v.pointer("/content_block/id").cloned().unwrap_or(json!("")),
+                    "type": "function",
+                    "function": {"name": v.pointer("/content_block/name").cloned().unwrap_or(json!("")), "arguments": ""},
+                }]});
+                Ok(Translated::Chunk(self.chunk(delta, None)))
+            }
+            "content_block_delta"
+                if v.pointer("/delta/type").and_then(Value::as_str) == Some("input_json_delta") =>
+            {
+                let block = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let Some(&(_, call)) = self.tool_blocks.iter().find(|(b, _)| *b == block) else {
+                    return Ok(Translated::Skip);
+                };
+                let part = v
+                    .pointer("/delta/partial_json")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let delta =
+                    json!({"tool_calls": [{"index": call, "function": {"arguments": part}}]});
+                Ok(Translated::Chunk(self.chunk(delta, None)))
             }
             "content_block_start" => match v.pointer("/content_block/text").and_then(Value::as_str)
             {
@@ -431,6 +560,70 @@ mod tests {
             {"choices":[{"delta":{},"finish_reason":"length","index":0}],"created":0,"id":"msg_1","model":"claude-x","object":"chat.completion.chunk","usage":null}
             {"choices":[],"created":0,"id":"msg_1","model":"claude-x","object":"chat.completion.chunk","usage":{"completion_tokens":5,"prompt_tokens":12,"total_tokens":17}}"#]]
             .assert_eq(&out.join("\n"));
+    }
+
+    #[test]
+    fn tools_and_tool_turns_map_to_anthropic_blocks() {
+        let body = json!({
+            "model": "claude-x",
+            "messages": [
+                {"role": "user", "content": "weather?"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "get", "arguments": "{\"city\":\"Oslo\"}"}},
+                    {"id": "call_2", "type": "function", "function": {"name": "get", "arguments": "{}"}}
+                ]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "rain"},
+                {"role": "tool", "tool_call_id": "call_2", "content": "sun"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "get", "description": "d", "parameters": {"type": "object"}}}],
+            "tool_choice": "required"
+        });
+        let out = to_messages_request(body, false).unwrap();
+        expect![[r#"{"max_tokens":4096,"messages":[{"content":"weather?","role":"user"},{"content":[{"id":"call_1","input":{"city":"Oslo"},"name":"get","type":"tool_use"},{"id":"call_2","input":{},"name":"get","type":"tool_use"}],"role":"assistant"},{"content":[{"content":"rain","tool_use_id":"call_1","type":"tool_result"},{"content":"sun","tool_use_id":"call_2","type":"tool_result"}],"role":"user"}],"model":"claude-x","tool_choice":{"type":"any"},"tools":[{"description":"d","input_schema":{"type":"object"},"name":"get"}]}"#]].assert_eq(&out.to_string());
+    }
+
+    #[test]
+    fn streamed_tool_use_becomes_tool_call_deltas() {
+        let mut tr = StreamTranslator::default();
+        tr.event("message_start", r#"{"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":1}}}"#)
+            .unwrap();
+        let mut out = Vec::new();
+        for (name, data) in [
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"get","input":{}}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"\"Oslo\"}"}}"#,
+            ),
+            (
+                "message_delta",
+                r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}"#,
+            ),
+        ] {
+            if let Translated::Chunk(c) = tr.event(name, data).unwrap() {
+                out.push(c["choices"][0].to_string());
+            }
+        }
+        expect![[r#"
+            {"delta":{"tool_calls":[{"function":{"arguments":"","name":"get"},"id":"toolu_1","index":0,"type":"function"}]},"finish_reason":null,"index":0}
+            {"delta":{"tool_calls":[{"function":{"arguments":"{\"city\":"},"index":0}]},"finish_reason":null,"index":0}
+            {"delta":{"tool_calls":[{"function":{"arguments":"\"Oslo\"}"},"index":0}]},"finish_reason":null,"index":0}
+            {"delta":{},"finish_reason":"tool_calls","index":0}"#]].assert_eq(&out.join("\n"));
+    }
+
+    #[test]
+    fn non_stream_tool_use_becomes_tool_calls() {
+        let msg = json!({"id":"msg_3","type":"message","role":"assistant","model":"c",
+            "content":[{"type":"tool_use","id":"toolu_9","name":"get","input":{"city":"Oslo"}}],
+            "stop_reason":"tool_use","usage":{"input_tokens":3,"output_tokens":2}});
+        let out = from_message(&msg).unwrap();
+        expect![[r#"{"finish_reason":"tool_calls","index":0,"message":{"content":"","role":"assistant","tool_calls":[{"function":{"arguments":"{\"city\":\"Oslo\"}","name":"get"},"id":"toolu_9","type":"function"}]}}"#]].assert_eq(&out["choices"][0].to_string());
     }
 
     #[test]
