@@ -1,0 +1,183 @@
+//! `pilotfish eval`: retrieval quality and speed on CoSQA dev (500 web queries over 6,267 Python
+//! functions): MRR@10 and recall@10 for keyword, hashed-vector and hybrid search, plus build time
+//! and queries per second. Use a release build for numbers you report.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use engine::embed::hashed::HashedEmbedder;
+use engine::project::HASHED_FUSION;
+use engine::search::eval::{Quality, quality};
+use engine::search::{Bm25Doc, Bm25Index, ExactIndex, FusionConfig, Scored, fuse};
+
+/// Measure retrieval on CoSQA dev.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Folder with code_idx_map.txt and cosqa-retrieval-dev-500.json.
+    #[arg(long, env = "PILOTFISH_COSQA", default_value = "../shared/data/cosqa")]
+    pub data: PathBuf,
+    /// Keyword weight in the fusion (default: the tuned hashed-embedder setting).
+    #[arg(long)]
+    pub keyword_weight: Option<f32>,
+    /// RRF k (default: the tuned setting).
+    #[arg(long)]
+    pub rrf_k: Option<f32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub struct Cosqa {
+    pub code: Vec<String>,
+    pub queries: Vec<(String, usize)>,
+}
+
+pub fn load_cosqa(dir: &std::path::Path) -> Result<Cosqa> {
+    let map_path = dir.join("code_idx_map.txt");
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(&map_path).with_context(|| format!("reading {}", map_path.display()))?,
+    )
+    .context("code_idx_map.txt is not a JSON object")?;
+    let mut code = vec![String::new(); map.len()];
+    for (text, id) in map {
+        let id = id.as_u64().context("code id is not an integer")? as usize;
+        *code.get_mut(id).context("code id out of range")? = text;
+    }
+    let dev_path = dir.join("cosqa-retrieval-dev-500.json");
+    let dev: Vec<serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(&dev_path).with_context(|| format!("reading {}", dev_path.display()))?,
+    )
+    .context("dev file is not a JSON array")?;
+    let mut queries = Vec::new();
+    for q in dev {
+        queries.push((
+            q["doc"].as_str().context("query without doc")?.to_string(),
+            q["retrieval_idx"]
+                .as_u64()
+                .context("query without retrieval_idx")? as usize,
+        ));
+    }
+    Ok(Cosqa { code, queries })
+}
+
+/// The function name of a Python `def`.
+pub fn function_name(code: &str) -> &str {
+    code.split_once("def ")
+        .and_then(|(_, rest)| rest.split(|c: char| c == '(' || c.is_whitespace()).next())
+        .unwrap_or("")
+}
+
+fn top10(list: &[Scored]) -> Vec<usize> {
+    list.iter().take(10).map(|h| h.doc as usize).collect()
+}
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    let data = load_cosqa(&args.data)?;
+    let relevant: Vec<usize> = data.queries.iter().map(|q| q.1).collect();
+
+    let t = Instant::now();
+    let mut bm25 = Bm25Index::default();
+    for (id, code) in data.code.iter().enumerate() {
+        let name = function_name(code);
+        bm25.insert(
+            id as u32,
+            &Bm25Doc {
+                name,
+                qualified_name: name,
+                path: "",
+                body: code,
+            },
+        );
+    }
+    let bm25_build = t.elapsed();
+    let t = Instant::now();
+    let keyword: Vec<Vec<Scored>> = data
+        .queries
+        .iter()
+        .map(|(q, _)| bm25.search(q, 100, |_| true))
+        .collect();
+    let bm25_qps = data.queries.len() as f64 / t.elapsed().as_secs_f64();
+
+    let embedder = HashedEmbedder::default();
+    let t = Instant::now();
+    let mut vectors = ExactIndex::new(384);
+    for (id, code) in data.code.iter().enumerate() {
+        vectors.insert(id as u32, &embedder.embed_one(code))?;
+    }
+    let embed_time = t.elapsed();
+    let t = Instant::now();
+    let mut semantic = Vec::new();
+    for (q, _) in &data.queries {
+        semantic.push(vectors.search(&embedder.embed_one(q), 100, |_| true)?);
+    }
+    let vector_qps = data.queries.len() as f64 / t.elapsed().as_secs_f64();
+
+    let fusion = FusionConfig {
+        keyword_weight: args.keyword_weight.unwrap_or(HASHED_FUSION.keyword_weight),
+        vector_weight: 1.0,
+        k: args.rrf_k.unwrap_or(HASHED_FUSION.k),
+    };
+    let hybrid_ranked: Vec<Vec<usize>> = keyword
+        .iter()
+        .zip(&semantic)
+        .map(|(k, v)| {
+            fuse(k, v, &fusion)
+                .iter()
+                .take(10)
+                .map(|h| h.doc as usize)
+                .collect()
+        })
+        .collect();
+
+    let rows: [(&str, Quality); 3] = [
+        (
+            "keyword (BM25)",
+            quality(
+                &keyword.iter().map(|l| top10(l)).collect::<Vec<_>>(),
+                &relevant,
+            ),
+        ),
+        (
+            "vector (hashed)",
+            quality(
+                &semantic.iter().map(|l| top10(l)).collect::<Vec<_>>(),
+                &relevant,
+            ),
+        ),
+        ("hybrid (weighted RRF)", quality(&hybrid_ranked, &relevant)),
+    ];
+    if args.json {
+        let json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, q)| {
+                serde_json::json!({"retriever": name, "queries": q.queries, "mrr_at_10": q.mrr_at_10,
+                    "recall_at_1": q.recall_at_1, "recall_at_10": q.recall_at_10})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!(
+            "CoSQA dev: {} queries over {} functions",
+            data.queries.len(),
+            data.code.len()
+        );
+        println!(
+            "{:<24} {:>8} {:>8} {:>10}",
+            "retriever", "MRR@10", "R@1", "R@10"
+        );
+        for (name, q) in &rows {
+            println!(
+                "{:<24} {:>8.4} {:>8.3} {:>10.3}",
+                name, q.mrr_at_10, q.recall_at_1, q.recall_at_10
+            );
+        }
+        println!(
+            "BM25 build {bm25_build:.2?}, {bm25_qps:.0} q/s; hashed embed {embed_time:.2?} ({:.0} chunks/s), exact scan {vector_qps:.0} q/s; fusion kw={} k={}",
+            data.code.len() as f64 / embed_time.as_secs_f64(),
+            fusion.keyword_weight,
+            fusion.k
+        );
+    }
+    Ok(())
+}
