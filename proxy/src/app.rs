@@ -244,6 +244,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models", get(routes::models))
         .route("/healthz", get(routes::healthz))
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state);
     // Request ids, redaction and access logs; CORS outermost, so preflights never reach auth.
     crate::logging::layer(router).layer(cors)

@@ -125,6 +125,7 @@ pub async fn call(
             .sleep(tokio::time::sleep)
             .when(UpstreamError::is_retryable)
             .adjust(|e, d| adjust(state, e, d))
+            .notify(|e, d| tracing::info!(alias = %route.alias, error = %e, retry_in_ms = d.as_millis() as u64, "retrying upstream"))
             .await
         {
             Ok(v) => return Ok((v, route.clone())),
@@ -214,6 +215,7 @@ pub async fn open_stream(
             .sleep(tokio::time::sleep)
             .when(UpstreamError::is_retryable)
             .adjust(|e, d| adjust(state, e, d))
+            .notify(|e, d| tracing::info!(alias = %route.alias, error = %e, retry_in_ms = d.as_millis() as u64, "retrying upstream"))
             .await
         {
             Ok(s) => return Ok(s),

@@ -198,6 +198,7 @@ async fn bad_requests_never_reach_the_upstream() {
             Some("request_too_large"),
         ),
         (client.get(proxy.url("/v2/nothing")), 404, Some("not_found")),
+        (client.get(proxy.url("/v1/chat/completions")), 405, Some("method_not_allowed")),
     ];
     for (req, status, code) in cases {
         let res = req.send().await.unwrap();

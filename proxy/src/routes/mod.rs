@@ -81,6 +81,16 @@ pub async fn not_found() -> AppError {
     AppError::NotFound
 }
 
+/// A known path with the wrong method gets an OpenAI-shaped 405 (axum's default has no body).
+pub async fn method_not_allowed() -> Response {
+    let body = protocol::ErrorBody::new(
+        "method not allowed",
+        "invalid_request_error",
+        Some("method_not_allowed"),
+    );
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
+
 /// Runs the pipeline; any error becomes its OpenAI error response and is observed.
 async fn model_request<T: DeserializeOwned>(
     state: AppState,
