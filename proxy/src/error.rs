@@ -24,6 +24,9 @@ pub enum AppError {
     /// 404.
     #[error("not found")]
     NotFound,
+    /// 408: the client did not send its body in time.
+    #[error("timed out reading the request body")]
+    RequestTimeout,
     /// 413: body above `limits.max_body_bytes`.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -69,6 +72,11 @@ impl AppError {
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
                 Some("not_found"),
+            ),
+            AppError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                Some("request_timeout"),
             ),
             AppError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

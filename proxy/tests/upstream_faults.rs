@@ -228,3 +228,21 @@ async fn stall_mid_stream_hits_the_idle_timeout() {
         .await
         .expect("upstream released");
 }
+
+#[tokio::test]
+async fn a_trickling_request_body_times_out_without_an_upstream_hit() {
+    let (fake, proxy) = start_pair("").await;
+    let first = futures::stream::iter([Ok::<_, std::io::Error>(b"{\"model\":".to_vec())]);
+    let body = reqwest::Body::wrap_stream(first.chain(futures::stream::pending()));
+    let res = reqwest::Client::new()
+        .post(proxy.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 408);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "request_timeout");
+    assert_eq!(fake.behaviour.hits(), 0);
+}

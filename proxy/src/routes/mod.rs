@@ -134,6 +134,7 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
+    idle: std::time::Duration,
 ) -> Result<bytes::Bytes, AppError> {
     // A declared length over the limit is refused before reading a byte.
     if let Some(len) = headers
@@ -144,7 +145,11 @@ async fn read_body(
     {
         return Err(AppError::PayloadTooLarge);
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+    // A client that trickles its body must not hold the connection forever.
+    let read = tokio::time::timeout(idle, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| AppError::RequestTimeout)?;
+    read.map_err(|e| {
         let too_big = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
             || e.to_string().contains("length limit");
@@ -170,7 +175,13 @@ async fn pipeline<T: DeserializeOwned>(
     *tenant_out = caller.tenant.clone();
 
     // 2. read the body within the size limit (413 before any upstream call).
-    let bytes = read_body(headers, body, state.config.limits.max_body_bytes).await?;
+    let bytes = read_body(
+        headers,
+        body,
+        state.config.limits.max_body_bytes,
+        state.config.limits.idle_timeout(),
+    )
+    .await?;
 
     // 3. parse JSON.
     let request: Value = serde_json::from_slice(&bytes)
