@@ -249,3 +249,77 @@ pub fn app(state: AppState) -> Router {
     // Request ids, redaction and access logs; CORS outermost, so preflights never reach auth.
     crate::logging::layer(router).layer(cors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    fn state() -> AppState {
+        let toml = r#"
+[[providers]]
+name = "p"
+kind = "openai-compatible"
+base_url = "http://127.0.0.1:9/v1"
+[[models]]
+alias = "chat"
+provider = "p"
+model = "big-model"
+fallbacks = ["small", "chat", "small"]
+[[models]]
+alias = "small"
+provider = "p"
+model = "small-model"
+fallbacks = ["chat"]
+"#;
+        AppState::new(Config::from_toml(toml, |_| None).unwrap()).unwrap()
+    }
+
+    fn check(models: Option<&[&str]>, requested: &str, expect: Expect) {
+        let caller = Caller {
+            tenant: "t".into(),
+            models: models.map(|m| m.iter().map(|s| s.to_string()).collect()),
+            data: None,
+        };
+        let got = match state().resolve(&caller, requested) {
+            Ok(chain) => chain
+                .iter()
+                .map(|r| format!("{}={}", r.alias, r.model))
+                .collect::<Vec<_>>()
+                .join(" -> "),
+            Err(e) => format!("error: {e}"),
+        };
+        expect.assert_eq(&got);
+    }
+
+    #[test]
+    fn aliases_resolve_to_deduplicated_fallback_chains() {
+        check(None, "chat", expect!["chat=big-model -> small=small-model"]);
+        check(
+            None,
+            "small",
+            expect!["small=small-model -> chat=big-model"],
+        );
+        // The upstream model name works for callers allowed its alias.
+        check(
+            Some(&["small"]),
+            "small-model",
+            expect!["small=small-model -> chat=big-model"],
+        );
+        check(
+            Some(&["small"]),
+            "chat",
+            expect!["error: model `chat` is not allowed"],
+        );
+        check(
+            Some(&["small"]),
+            "big-model",
+            expect!["error: model `big-model` is not allowed"],
+        );
+        check(
+            None,
+            "gpt-4o",
+            expect!["error: model `gpt-4o` is not allowed"],
+        );
+    }
+}

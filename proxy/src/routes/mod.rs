@@ -130,6 +130,10 @@ async fn model_request<T: DeserializeOwned>(
     }
 }
 
+/// Reads the body within the size limit. Done here rather than with tower-http's
+/// `RequestBodyLimitLayer` so that it runs after authentication and answers 413 with the OpenAI
+/// error body. (No global `TimeoutLayer` either: it would cut long streams; the upstream
+/// first-byte and idle timeouts bound every request instead.)
 async fn read_body(
     headers: &HeaderMap,
     body: Body,
