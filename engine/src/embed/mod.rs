@@ -6,6 +6,11 @@ use thiserror::Error;
 
 pub mod hashed;
 
+#[cfg(feature = "local-model")]
+pub mod minilm;
+#[cfg(feature = "static-table")]
+pub mod static_table;
+
 /// Something that maps texts to fixed-size vectors.
 pub trait Embedder {
     /// A stable identifier of the model and its settings; part of every embedding cache key, so

@@ -1,0 +1,456 @@
+//! The static embedder: a model2vec-style table with one vector per vocabulary token, distilled
+//! from the transformer (each token embedded through the model on its own, the table centred and
+//! weighted so frequent tokens count little). A text's vector is the normalised sum of its tokens'
+//! rows, so embedding costs one tokenization and a few hundred additions: microseconds per chunk,
+//! which is what bulk indexing in a browser tab needs.
+//!
+//! Tokenization is the model's own WordPiece (`tokenizers`, from the `tokenizer.json` that the table
+//! file carries), so a table can never be paired with a mismatched vocabulary.
+//!
+//! File format (little-endian), written by hand because it is six fixed fields and two blobs; a
+//! general serialization crate would add a dependency and hide the layout the browser host reads:
+//!
+//! ```text
+//! magic    8 bytes  "PFSTATIC"
+//! version  u32      1
+//! dims     u32
+//! rows     u32      vocabulary size
+//! id       u32 length + UTF-8   the model the table was distilled from
+//! tokenizer u32 length + UTF-8  the model's tokenizer.json
+//! rows × (scale f32, dims × i8) value = scale × i8; the token weight is folded into the scale
+//! crc32    u32      of every byte before it
+//! ```
+
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use super::{EmbedError, Embedder};
+
+const MAGIC: &[u8; 8] = b"PFSTATIC";
+const VERSION: u32 = 1;
+
+/// A loaded static token-embedding table.
+pub struct StaticTable {
+    id: String,
+    model_id: String,
+    dims: usize,
+    /// Per-row dequantisation factor (token weight included).
+    scales: Vec<f32>,
+    /// `rows × dims` quantised values.
+    values: Vec<i8>,
+    tokenizer: Tokenizer,
+    tokenizer_json: Vec<u8>,
+}
+
+impl std::fmt::Debug for StaticTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticTable")
+            .field("id", &self.id)
+            .field("dims", &self.dims)
+            .field("rows", &self.scales.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(message: impl Into<String>) -> EmbedError {
+    EmbedError::InvalidModel(message.into())
+}
+
+impl StaticTable {
+    /// Builds a table from `rows × dims` float rows (weights already applied), quantising each row
+    /// to int8 with its own scale.
+    pub fn from_rows(
+        model_id: &str,
+        tokenizer_json: &[u8],
+        dims: usize,
+        rows: &[f32],
+    ) -> Result<Self, EmbedError> {
+        if dims == 0 || !rows.len().is_multiple_of(dims) {
+            return Err(invalid(format!(
+                "{} values do not form rows of {dims} dimensions",
+                rows.len()
+            )));
+        }
+        if rows.iter().any(|x| !x.is_finite()) {
+            return Err(invalid("table rows contain a non-finite value"));
+        }
+        let mut scales = Vec::with_capacity(rows.len() / dims);
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows.chunks_exact(dims) {
+            let max = row.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let scale = if max > 0.0 { max / 127.0 } else { 0.0 };
+            scales.push(scale);
+            values.extend(row.iter().map(|x| {
+                if scale > 0.0 {
+                    (x / scale).round().clamp(-127.0, 127.0) as i8
+                } else {
+                    0
+                }
+            }));
+        }
+        Self::assemble(
+            model_id.to_owned(),
+            tokenizer_json.to_vec(),
+            dims,
+            scales,
+            values,
+        )
+    }
+
+    fn assemble(
+        model_id: String,
+        tokenizer_json: Vec<u8>,
+        dims: usize,
+        scales: Vec<f32>,
+        values: Vec<i8>,
+    ) -> Result<Self, EmbedError> {
+        let tokenizer = load_tokenizer(&tokenizer_json, None)?;
+        let vocab = tokenizer.get_vocab_size(true);
+        if vocab > scales.len() {
+            return Err(invalid(format!(
+                "the tokenizer has {vocab} tokens but the table only {} rows",
+                scales.len()
+            )));
+        }
+        let mut checksum = crc32fast::Hasher::new();
+        for scale in &scales {
+            checksum.update(&scale.to_le_bytes());
+        }
+        checksum.update(&values.iter().map(|&v| v as u8).collect::<Vec<_>>());
+        let id = format!("static:{model_id}:{dims}:{:08x}", checksum.finalize());
+        Ok(Self {
+            id,
+            model_id,
+            dims,
+            scales,
+            values,
+            tokenizer,
+            tokenizer_json,
+        })
+    }
+
+    /// Reads a table written by [`StaticTable::to_bytes`]. A truncated, corrupted or foreign file
+    /// is an error naming what is wrong.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EmbedError> {
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(invalid("not a static embedding table (bad magic)"));
+        }
+        if bytes.len() < MAGIC.len() + 4 {
+            return Err(invalid("static table is truncated"));
+        }
+        let (body, trailer) = bytes.split_at(bytes.len() - 4);
+        let stored = u32::from_le_bytes(trailer.try_into().expect("4-byte trailer"));
+        let mut reader = Reader {
+            bytes: body,
+            at: MAGIC.len(),
+        };
+        let version = reader.u32()?;
+        if version != VERSION {
+            return Err(invalid(format!(
+                "static table version {version} is not supported (expected {VERSION})"
+            )));
+        }
+        if crc32fast::hash(body) != stored {
+            return Err(invalid(
+                "static table checksum mismatch (file is corrupted)",
+            ));
+        }
+        let dims = reader.u32()? as usize;
+        let rows = reader.u32()? as usize;
+        let model_id = String::from_utf8(reader.blob()?.to_vec())
+            .map_err(|_| invalid("static table model id is not UTF-8"))?;
+        let tokenizer_json = reader.blob()?.to_vec();
+        let row_bytes = dims
+            .checked_add(4)
+            .and_then(|r| r.checked_mul(rows))
+            .ok_or_else(|| invalid("static table size overflows"))?;
+        let data = reader.take(row_bytes)?;
+        if reader.at != body.len() {
+            return Err(invalid("static table has trailing bytes"));
+        }
+        if dims == 0 {
+            return Err(invalid("static table has zero dimensions"));
+        }
+        let mut scales = Vec::with_capacity(rows);
+        let mut values = Vec::with_capacity(rows * dims);
+        for row in data.chunks_exact(dims + 4) {
+            let scale = f32::from_le_bytes(row[..4].try_into().expect("4-byte scale"));
+            if !scale.is_finite() {
+                return Err(invalid("static table has a non-finite scale"));
+            }
+            scales.push(scale);
+            values.extend(row[4..].iter().map(|&b| b as i8));
+        }
+        Self::assemble(model_id, tokenizer_json, dims, scales, values)
+    }
+
+    /// Serialises the table in the format described in the module documentation.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.values.len() + self.scales.len() * 4 + 1024);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(self.dims as u32).to_le_bytes());
+        out.extend_from_slice(&(self.scales.len() as u32).to_le_bytes());
+        for blob in [self.model_id.as_bytes(), &self.tokenizer_json] {
+            out.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+            out.extend_from_slice(blob);
+        }
+        for (scale, row) in self.scales.iter().zip(self.values.chunks_exact(self.dims)) {
+            out.extend_from_slice(&scale.to_le_bytes());
+            out.extend(row.iter().map(|&v| v as u8));
+        }
+        let checksum = crc32fast::hash(&out);
+        out.extend_from_slice(&checksum.to_le_bytes());
+        out
+    }
+
+    /// Number of rows (vocabulary tokens).
+    pub fn rows(&self) -> usize {
+        self.scales.len()
+    }
+
+    /// The model this table was distilled from.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// The dequantised row of one token (tests and diagnostics).
+    pub fn row(&self, token: u32) -> Option<Vec<f32>> {
+        let scale = *self.scales.get(token as usize)?;
+        let start = token as usize * self.dims;
+        Some(
+            self.values[start..start + self.dims]
+                .iter()
+                .map(|&v| v as f32 * scale)
+                .collect(),
+        )
+    }
+
+    /// Sums the rows of `ids` and normalises: the weights folded into the rows make this the
+    /// weighted mean direction. Unknown ids are skipped; no known id gives the zero vector.
+    pub fn embed_ids(&self, ids: &[u32]) -> Vec<f32> {
+        let mut sum = vec![0.0f32; self.dims];
+        for &id in ids {
+            let Some(&scale) = self.scales.get(id as usize) else {
+                continue;
+            };
+            let start = id as usize * self.dims;
+            for (s, &v) in sum.iter_mut().zip(&self.values[start..start + self.dims]) {
+                *s += scale * v as f32;
+            }
+        }
+        normalize(&mut sum);
+        sum
+    }
+}
+
+impl Embedder for StaticTable {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dimensions(&self) -> usize {
+        self.dims
+    }
+
+    /// Texts with no token (empty or whitespace) embed to the zero vector, which matches nothing.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch_fast(texts.to_vec(), false)
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
+        Ok(encodings
+            .iter()
+            .map(|e| self.embed_ids(e.get_ids()))
+            .collect())
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], EmbedError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
+        let end = end.ok_or_else(|| invalid("static table is truncated"))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self) -> Result<u32, EmbedError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn blob(&mut self) -> Result<&'a [u8], EmbedError> {
+        let len = self.u32()? as usize;
+        self.take(len)
+    }
+}
+
+/// Parses a `tokenizer.json` and switches its padding off (embedders pad with an explicit mask, or
+/// not at all), truncating to `max_tokens` when given and never otherwise.
+pub(crate) fn load_tokenizer(
+    tokenizer_json: &[u8],
+    max_tokens: Option<usize>,
+) -> Result<Tokenizer, EmbedError> {
+    let mut tokenizer = Tokenizer::from_bytes(tokenizer_json)
+        .map_err(|e| invalid(format!("tokenizer.json: {e}")))?;
+    tokenizer.with_padding(None);
+    let truncation = max_tokens.map(|max_length| TruncationParams {
+        direction: TruncationDirection::Right,
+        max_length,
+        strategy: TruncationStrategy::LongestFirst,
+        stride: 0,
+    });
+    tokenizer
+        .with_truncation(truncation)
+        .map_err(|e| invalid(format!("tokenizer.json: {e}")))?;
+    Ok(tokenizer)
+}
+
+/// Scales a vector to unit length; a zero vector stays zero (it has no direction to keep).
+pub fn normalize(vector: &mut [f32]) {
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Settings of [`build_rows`]: how raw per-token model vectors become table rows.
+#[derive(Debug, Clone)]
+pub struct DistillConfig {
+    /// SIF coefficient `a` in `a / (a + p(token))`; smaller values silence frequent tokens harder.
+    pub sif_coefficient: f32,
+    /// Vocabulary ids below this are BERT's specials, `[unused]` slots and single characters; word
+    /// pieces after it are roughly in descending frequency, which the Zipf estimate relies on.
+    pub first_word_id: u32,
+    /// Subtract the mean vector over the vocabulary before weighting. Transformer outputs share a
+    /// large common direction; removing it is the first (and cheapest) step of model2vec's PCA.
+    pub center: bool,
+}
+
+impl Default for DistillConfig {
+    fn default() -> Self {
+        Self {
+            sif_coefficient: 1e-3,
+            first_word_id: 1996,
+            center: true,
+        }
+    }
+}
+
+/// Turns `vocab × dims` raw token vectors (each token's mean-pooled model output) into weighted
+/// table rows: normalise, optionally centre, renormalise, then scale by the token's SIF weight with
+/// a Zipf estimate of its probability from its rank in the vocabulary.
+pub fn build_rows(raw: &[f32], dims: usize, config: &DistillConfig) -> Vec<f32> {
+    let mut rows = raw.to_vec();
+    for row in rows.chunks_exact_mut(dims) {
+        normalize(row);
+    }
+    let count = rows.len() / dims;
+    if config.center && count > 0 {
+        let mut mean = vec![0.0f32; dims];
+        for row in rows.chunks_exact(dims) {
+            mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
+        }
+        mean.iter_mut().for_each(|m| *m /= count as f32);
+        for row in rows.chunks_exact_mut(dims) {
+            row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
+            normalize(row);
+        }
+    }
+    // Zipf: p(rank) = 1 / (rank × H), with H ≈ ln(count) + γ the harmonic normaliser.
+    let harmonic = (count.max(2) as f32).ln() + 0.5772;
+    for (id, row) in rows.chunks_exact_mut(dims).enumerate() {
+        let rank = (id as i64 - config.first_word_id as i64 + 1).max(1) as f32;
+        let p = 1.0 / (rank * harmonic);
+        let weight = config.sif_coefficient / (config.sif_coefficient + p);
+        row.iter_mut().for_each(|x| *x *= weight);
+    }
+    rows
+}
+
+/// Runs every vocabulary token through the model as `[CLS] token [SEP]` and returns the
+/// `vocab × dims` mean-pooled outputs, reporting `(done, total)` after each batch.
+#[cfg(feature = "local-model")]
+pub fn distill_raw(
+    model: &super::minilm::MiniLm,
+    batch_size: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<f32>, EmbedError> {
+    let tokenizer = model.tokenizer();
+    let special = |name: &str| {
+        tokenizer
+            .token_to_id(name)
+            .ok_or_else(|| invalid(format!("tokenizer has no {name} token")))
+    };
+    let (cls, sep) = (special("[CLS]")?, special("[SEP]")?);
+    let vocab = tokenizer.get_vocab_size(true) as u32;
+    let sequences: Vec<[u32; 3]> = (0..vocab).map(|id| [cls, id, sep]).collect();
+    let mut raw = Vec::with_capacity(vocab as usize * model.dimensions());
+    for batch in sequences.chunks(batch_size.max(1)) {
+        let refs: Vec<&[u32]> = batch.iter().map(|s| s.as_slice()).collect();
+        for vector in model.embed_ids(&refs)? {
+            raw.extend(vector);
+        }
+        progress(raw.len() / model.dimensions(), vocab as usize);
+    }
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_makes_unit_length_and_keeps_zero() {
+        let mut v = [3.0, 4.0];
+        normalize(&mut v);
+        assert_eq!(v, [0.6, 0.8]);
+        let mut zero = [0.0, 0.0];
+        normalize(&mut zero);
+        assert_eq!(zero, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn build_rows_weights_frequent_tokens_down() {
+        // Four tokens, ids 0 and 1 "specials", 2 the most frequent word, 3 a rarer one.
+        let raw = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0, -1.0, 1.0];
+        let config = DistillConfig {
+            sif_coefficient: 0.1,
+            first_word_id: 2,
+            center: false,
+        };
+        let rows = build_rows(&raw, 2, &config);
+        let norm = |i: usize| (rows[2 * i].powi(2) + rows[2 * i + 1].powi(2)).sqrt();
+        assert!(
+            norm(2) < norm(3),
+            "rank 1 must weigh less than rank 2: {rows:?}"
+        );
+        // Weight is a / (a + p) with p = 1 / (rank × H), H = ln 4 + γ.
+        let h = 4f32.ln() + 0.5772;
+        let expected = 0.1 / (0.1 + 1.0 / (2.0 * h));
+        assert!((norm(3) - expected).abs() < 1e-5);
+    }
+
+    #[test]
+    fn build_rows_centering_removes_the_common_direction() {
+        let raw = [1.0, 0.1, 1.0, -0.1];
+        let config = DistillConfig {
+            sif_coefficient: 1e9,
+            first_word_id: 0,
+            center: true,
+        };
+        let rows = build_rows(&raw, 2, &config);
+        // Both rows shared the x direction; after centring only the y part tells them apart.
+        assert!(rows[0].abs() < 1e-6 && rows[2].abs() < 1e-6, "{rows:?}");
+        assert!(rows[1] > 0.99 && rows[3] < -0.99, "{rows:?}");
+    }
+}
