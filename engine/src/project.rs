@@ -45,7 +45,6 @@ pub struct ProjectConfig {
     pub fusion: Option<FusionConfig>,
 }
 
-
 /// What is kept of a chunk for results (the text itself is not kept: the host has the file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkMeta {
@@ -156,7 +155,7 @@ pub struct BulkReport {
 }
 
 /// The project index.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Project {
     pub(crate) config: ProjectConfig,
     pub(crate) files: BTreeMap<String, FileEntry>,
@@ -165,6 +164,9 @@ pub struct Project {
     pub(crate) bm25: Bm25Index,
     /// The embedder id and vectors, once a file was indexed with an embedder.
     pub(crate) vectors: Option<(String, ExactIndex)>,
+    /// The approximate graph, when the host built one (derived data: not in snapshots).
+    #[cfg(feature = "hnsw")]
+    pub(crate) ann: Option<crate::search::hnsw::HnswIndex>,
 }
 
 impl Default for Project {
@@ -190,6 +192,8 @@ impl Project {
             free: Vec::new(),
             bm25,
             vectors: None,
+            #[cfg(feature = "hnsw")]
+            ann: None,
         }
     }
 
@@ -309,6 +313,10 @@ impl Project {
             );
             if let (Some(v), Some((_, index))) = (vector, &mut self.vectors) {
                 index.insert(slot, &v)?;
+                #[cfg(feature = "hnsw")]
+                if let Some(ann) = &mut self.ann {
+                    ann.upsert(slot);
+                }
             }
             self.chunks[slot as usize] = Some(ChunkMeta {
                 path: chunk.path.clone(),
@@ -364,6 +372,10 @@ impl Project {
             self.bm25.remove(slot);
             if let Some((_, index)) = &mut self.vectors {
                 index.remove(slot);
+            }
+            #[cfg(feature = "hnsw")]
+            if let Some(ann) = &mut self.ann {
+                ann.remove(slot);
             }
             self.chunks[slot as usize] = None;
             self.free.push(slot);
@@ -450,7 +462,7 @@ impl Project {
         };
         let semantic: Vec<Scored> = match (options.mode, vector, &self.vectors) {
             (SearchMode::Keyword, _, _) => Vec::new(),
-            (_, Some(v), Some((_, index))) => index.search(v, depth, accept)?,
+            (_, Some(v), Some((_, index))) => self.vector_search(index, v, depth, accept)?,
             (SearchMode::Vector, _, _) => return Err(ProjectError::NoVectors),
             _ => Vec::new(),
         };
@@ -478,6 +490,45 @@ impl Project {
                 })
             })
             .collect())
+    }
+}
+
+impl Project {
+    /// Vector candidates: the HNSW graph plus its exact delta when one is built, else the scan.
+    fn vector_search(
+        &self,
+        index: &ExactIndex,
+        query: &[f32],
+        depth: usize,
+        accept: impl Fn(u32) -> bool,
+    ) -> Result<Vec<Scored>, ProjectError> {
+        #[cfg(feature = "hnsw")]
+        if let Some(ann) = &self.ann
+            && query.len() == index.dims()
+        {
+            return Ok(ann.search(index, query, depth, accept));
+        }
+        Ok(index.search(query, depth, accept)?)
+    }
+
+    /// Builds (or rebuilds) the HNSW graph when the index holds at least `config.crossover`
+    /// vectors, and drops it below; returns whether a graph is in use. Hosts call this off the
+    /// critical path (a worker, idle time) and again when [`Project::ann_needs_rebuild`] says so.
+    #[cfg(feature = "hnsw")]
+    pub fn build_ann(&mut self, config: crate::search::hnsw::HnswConfig) -> bool {
+        self.ann = match &self.vectors {
+            Some((_, index)) if index.len() >= config.crossover.max(1) => {
+                Some(crate::search::hnsw::HnswIndex::build(index, config))
+            }
+            _ => None,
+        };
+        self.ann.is_some()
+    }
+
+    /// Whether the graph's delta grew past its rebuild threshold.
+    #[cfg(feature = "hnsw")]
+    pub fn ann_needs_rebuild(&self) -> bool {
+        self.ann.as_ref().is_some_and(|a| a.needs_rebuild())
     }
 }
 

@@ -259,6 +259,8 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
         free,
         bm25,
         vectors,
+        #[cfg(feature = "hnsw")]
+        ann: None,
     })
 }
 

@@ -301,3 +301,46 @@ fn corrupted_truncated_or_foreign_snapshots_are_rejected() {
     longer.push(0);
     assert!(snapshot::read(&longer).is_err());
 }
+
+#[cfg(feature = "hnsw")]
+#[test]
+fn hnsw_graph_serves_queries_and_follows_edits() {
+    use engine::search::hnsw::HnswConfig;
+    let embedder = HashedEmbedder::default();
+    let mut project = project(&embedder);
+    let below = HnswConfig {
+        crossover: 1000,
+        ..HnswConfig::default()
+    };
+    assert!(!project.build_ann(below), "no graph below the crossover");
+    let config = HnswConfig {
+        crossover: 1,
+        ..HnswConfig::default()
+    };
+    let before = render(&project, "parse config file", &embedder, &top(3));
+    assert!(project.build_ann(config));
+    assert_eq!(
+        render(&project, "parse config file", &embedder, &top(3)),
+        before
+    );
+    // An edit after the build is served from the exact delta, a removal is tombstoned.
+    let (path, text) = FIXTURES[0];
+    let edited = text.replace("parse_config", "load_yaml_config");
+    project
+        .index_file(path, edited.as_bytes(), Some(&embedder))
+        .unwrap();
+    assert!(project.remove_file("src/http.rs"));
+    let vector_only = SearchOptions {
+        mode: SearchMode::Vector,
+        ..top(10)
+    };
+    let hits = project
+        .search("load yaml config", Some(&embedder), &vector_only)
+        .unwrap();
+    assert_eq!(
+        hits[0].chunk.qualified_name.as_deref(),
+        Some("load_yaml_config")
+    );
+    assert!(hits.iter().all(|h| h.chunk.path != "src/http.rs"));
+    assert!(project.ann_needs_rebuild());
+}

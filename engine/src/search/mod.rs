@@ -4,6 +4,8 @@
 pub mod bm25;
 pub mod eval;
 pub mod fuse;
+#[cfg(feature = "hnsw")]
+pub mod hnsw;
 pub mod tokenize;
 pub mod vector;
 
