@@ -214,6 +214,11 @@ pub struct Provider {
     /// Environment variable holding the key; optional for local servers.
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// Ask this (OpenAI-wire) upstream for the final usage chunk of every stream
+    /// (`stream_options.include_usage`), so cost is exact. Turn off for servers that reject the
+    /// field; usage is then estimated unless the client asked for it.
+    #[serde(default = "yes")]
+    pub stream_usage: bool,
     /// The key itself, read from `api_key_env` by [`Config::load`]; never in the file.
     #[serde(skip)]
     pub api_key: Option<SecretString>,
@@ -237,6 +242,10 @@ pub struct ModelRoute {
     /// `max_tokens` sent to upstreams that require one (Anthropic) when the client gave none.
     #[serde(default = "default_max_tokens")]
     pub default_max_tokens: u32,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_max_tokens() -> u32 {

@@ -71,7 +71,9 @@ fn prepare(
         return b;
     };
     obj.insert("model".into(), json!(route.model));
-    let kind = state.config.provider(&route.provider).map(|p| p.kind);
+    let provider = state.config.provider(&route.provider);
+    let kind = provider.map(|p| p.kind);
+    let stream_usage = provider.is_some_and(|p| p.stream_usage);
     let absent = |k: &str| obj.get(k).is_none_or(Value::is_null);
     if kind == Some(ProviderKind::Anthropic)
         && absent("max_tokens")
@@ -81,7 +83,11 @@ fn prepare(
     }
     // Ask OpenAI-wire upstreams for the final usage chunk even when the client did not, so usage
     // and cost are exact; the stream filter drops that chunk again for such clients.
-    if stream && endpoint != Endpoint::Embeddings && kind != Some(ProviderKind::Anthropic) {
+    if stream
+        && stream_usage
+        && endpoint != Endpoint::Embeddings
+        && kind != Some(ProviderKind::Anthropic)
+    {
         let opts = obj.entry("stream_options").or_insert_with(|| json!({}));
         if !opts.is_object() {
             *opts = json!({});

@@ -217,3 +217,30 @@ async fn bad_requests_never_reach_the_upstream() {
     }
     assert_eq!(fake.behaviour.hits(), 0);
 }
+
+#[tokio::test]
+async fn stream_usage_can_be_turned_off_per_provider() {
+    let fake = support::FakeUpstream::start().await;
+    let toml = support::config_toml(&fake, "").replace(
+        "[[providers]]\nname = \"ollama\"",
+        "[[providers]]\nstream_usage = false\nname = \"ollama\"",
+    );
+    assert!(toml.contains("stream_usage = false"));
+    let proxy = support::Proxy::start(support::load_config(&toml)).await;
+    let body =
+        json!({"model": "local", "messages": [{"role": "user", "content": "hi"}], "stream": true});
+    let data = sse_data(
+        &post(&proxy.url("/v1/chat/completions"), &body)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(sse_text(&data), "w0 w1 w2 w3 w4 ");
+    assert!(
+        fake.behaviour.seen()[0]
+            .body
+            .get("stream_options")
+            .is_none()
+    );
+}
