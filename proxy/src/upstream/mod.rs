@@ -9,6 +9,7 @@ pub mod openai;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -214,15 +215,36 @@ impl Connection {
         })
     }
 
-    /// Reads a whole JSON body within the body timeout.
+    /// Reads a whole JSON body within the body timeout, refusing bodies above
+    /// [`MAX_UPSTREAM_BODY`] so a broken upstream cannot exhaust the proxy's memory.
     pub async fn json(&self, resp: reqwest::Response) -> Result<Value, UpstreamError> {
-        let bytes = tokio::time::timeout(self.body_timeout, resp.bytes())
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_UPSTREAM_BODY as u64)
+        {
+            return Err(UpstreamError::Decode("upstream body too large".into()));
+        }
+        let read = async {
+            let mut body = Vec::new();
+            let mut chunks = resp.bytes_stream();
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk.map_err(|e| UpstreamError::Transport(without_url(&e)))?;
+                if body.len() + chunk.len() > MAX_UPSTREAM_BODY {
+                    return Err(UpstreamError::Decode("upstream body too large".into()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
+        };
+        let bytes = tokio::time::timeout(self.body_timeout, read)
             .await
-            .map_err(|_| UpstreamError::IdleTimeout)?
-            .map_err(|e| UpstreamError::Transport(without_url(&e)))?;
+            .map_err(|_| UpstreamError::IdleTimeout)??;
         serde_json::from_slice(&bytes).map_err(|e| UpstreamError::Decode(e.to_string()))
     }
 }
+
+/// Largest non-streamed upstream body read (embeddings of large batches are the big ones).
+pub const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 
 /// reqwest errors print the URL; upstream URLs are config, not for logs shipped to clients.
 fn without_url(e: &reqwest::Error) -> String {
