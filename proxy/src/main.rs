@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// The Pilotfish LLM proxy.
 #[derive(Debug, Parser)]
@@ -30,12 +29,8 @@ async fn main() -> ExitCode {
         eprintln!("pilotfish-proxy: {e}");
         return ExitCode::from(2);
     }
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.logging.level));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .init();
+    // JSON lines with the request id on every line of a request (see `proxy::logging`).
+    proxy::logging::init(&config.logging.level);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -357,3 +357,45 @@ async fn logs_of_a_full_scenario_hold_no_keys_tokens_or_prompts() {
     assert!(logs.contains("\"status\":429"), "{logs}");
     assert!(logs.contains("rejected a client-chosen upstream"), "{logs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_counters_are_atomic_and_always_expire() {
+    use proxy::store::{RedisStore, Store};
+    let redis = start_redis().await;
+    let store = Arc::new(RedisStore::connect(&redis.url).await.unwrap());
+    let ttl = Duration::from_secs(120);
+    // 200 concurrent increments from one process: INCRBY is atomic, nothing is lost.
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.incr("t:counter", 1, ttl, 0).await.unwrap() })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap());
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=200).collect::<Vec<u64>>());
+    assert_eq!(store.incr("t:counter", 0, ttl, 0).await.unwrap(), 200);
+    // The first increment set the expiry (in the same script), so the key can never outlive
+    // its window.
+    let client = redis::Client::open(redis.url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg("pilotfish:t:counter")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!((1..=120_000).contains(&pttl), "{pttl}");
+    // Values round-trip with their TTL.
+    store
+        .set("t:value", b"cached".to_vec(), ttl, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("t:value", 0).await.unwrap(),
+        Some(b"cached".to_vec())
+    );
+    assert_eq!(store.get("t:missing", 0).await.unwrap(), None);
+}
