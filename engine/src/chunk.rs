@@ -1,5 +1,18 @@
 //! Turning one file into semantic chunks. Broken input is not an error: the result always holds
 //! chunks (possibly none) plus diagnostics explaining what was degraded or skipped.
+//!
+//! Parsed languages are chunked by walking the syntax tree's scope-level nodes (see `tree`):
+//! imports form one chunk per block, functions and methods one chunk each, classes a header chunk
+//! plus their methods, and everything left over is merged into module-level chunks, so the chunks
+//! cover every non-blank line exactly once. Qualified names follow each language's own spelling:
+//! `Class.method` (Python, JS/TS, Java, C#, Go `Type.Method`), `Type::method` (Rust, where a trait
+//! impl is `<Type as Trait>::method`; C++ `ns::Class::method`).
+
+mod rules;
+mod tree;
+
+use std::cell::RefCell;
+use std::ops::ControlFlow;
 
 use crate::language::Language;
 
@@ -104,6 +117,15 @@ pub struct ChunkedFile {
 
 /// Chunks one file. Never fails and never panics: see [`ChunkedFile::diagnostics`].
 pub fn chunk_file(path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile {
+    chunk_with(&mut None, path, bytes, config)
+}
+
+fn chunk_with(
+    parser: &mut Option<&mut Chunker>,
+    path: &str,
+    bytes: &[u8],
+    config: &ChunkConfig,
+) -> ChunkedFile {
     let mut diagnostics = Vec::new();
     if looks_binary(bytes) {
         diagnostics.push(Diagnostic {
@@ -133,11 +155,173 @@ pub fn chunk_file(path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile
             lines: None,
         });
     }
-    let chunks = line_windows(path, language, &text, config);
+    let chunks = match language {
+        Some(language) => chunk_parsed(parser, path, language, &text, config, &mut diagnostics),
+        None => line_windows(path, language, &text, config),
+    };
     ChunkedFile {
         language,
         chunks,
         diagnostics,
+    }
+}
+
+/// How much parser work (in progress-callback ticks, which tree-sitter issues every few hundred
+/// operations) one byte of input may cost before the parse is abandoned. Ordinary code needs far
+/// less than one tick per byte; the cap bounds pathological input without reading a clock.
+const PARSE_TICKS_PER_BYTE: usize = 4;
+const PARSE_TICKS_MIN: usize = 100_000;
+/// At most this many syntax-error diagnostics are reported per file.
+const MAX_SYNTAX_DIAGNOSTICS: usize = 20;
+
+fn chunk_parsed(
+    parser: &mut Option<&mut Chunker>,
+    path: &str,
+    language: Language,
+    text: &str,
+    config: &ChunkConfig,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Chunk> {
+    if text.len() > config.max_parse_bytes {
+        diagnostics.push(Diagnostic {
+            kind: DiagnosticKind::TooLarge,
+            message: format!(
+                "{path}: {} bytes is over the parse limit of {} bytes; chunked by line windows",
+                text.len(),
+                config.max_parse_bytes
+            ),
+            lines: None,
+        });
+        return line_windows(path, Some(language), text, config);
+    }
+    let tree = match parser {
+        Some(chunker) => chunker.parse(language, text),
+        None => THREAD_CHUNKER.with(|c| c.borrow_mut().parse(language, text)),
+    };
+    let Some(tree) = tree else {
+        diagnostics.push(Diagnostic {
+            kind: DiagnosticKind::TooLarge,
+            message: format!(
+                "{path}: no {} grammar compiled in, or the parse exceeded its work budget; \
+                 chunked by line windows",
+                language.name()
+            ),
+            lines: None,
+        });
+        return line_windows(path, Some(language), text, config);
+    };
+    let root = tree.root_node();
+    if root.has_error() {
+        syntax_errors(path, root, diagnostics);
+    }
+    let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
+    line_starts.push(0);
+    line_starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
+    tree::Walker::new(language, text, &line_starts, config.max_chunk_bytes).run(root, path)
+}
+
+/// Reports ERROR and MISSING nodes, visiting only subtrees that contain errors.
+fn syntax_errors(path: &str, root: tree_sitter::Node<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let mut cursor = root.walk();
+    let mut reported = 0;
+    'walk: loop {
+        let node = cursor.node();
+        let descend = if node.is_error() || node.is_missing() {
+            let (start, end) = (node.start_position().row + 1, node.end_position().row + 1);
+            let message = if node.is_missing() {
+                format!("{path}:{start}: syntax error: missing `{}`", node.kind())
+            } else {
+                format!("{path}:{start}-{end}: syntax error")
+            };
+            diagnostics.push(Diagnostic {
+                kind: DiagnosticKind::SyntaxError,
+                message,
+                lines: Some((start, end)),
+            });
+            reported += 1;
+            if reported >= MAX_SYNTAX_DIAGNOSTICS {
+                break;
+            }
+            false
+        } else {
+            node.has_error()
+        };
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Parsers reused by [`chunk_file`]: creating one per file costs more than parsing a small file.
+    static THREAD_CHUNKER: RefCell<Chunker> = RefCell::new(Chunker::default());
+}
+
+/// Holds one tree-sitter parser per language so repeated chunking reuses them. [`chunk_file`]
+/// uses a thread-local instance; hold your own to control its lifetime.
+#[derive(Default)]
+pub struct Chunker {
+    parsers: [Option<tree_sitter::Parser>; Language::ALL.len()],
+}
+
+impl std::fmt::Debug for Chunker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunker").finish_non_exhaustive()
+    }
+}
+
+impl Chunker {
+    /// Chunks one file with this chunker's parsers; same contract as [`chunk_file`].
+    pub fn chunk(&mut self, path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile {
+        chunk_with(&mut Some(self), path, bytes, config)
+    }
+
+    /// Parses `text`, or returns `None` when the grammar is missing or the work budget ran out.
+    fn parse(&mut self, language: Language, text: &str) -> Option<tree_sitter::Tree> {
+        let index = Language::ALL.iter().position(|&l| l == language)?;
+        if self.parsers[index].is_none() {
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&crate::syntax::grammar(language)?)
+                .ok()?;
+            self.parsers[index] = Some(parser);
+        }
+        let parser = self.parsers[index].as_mut()?;
+        let budget = PARSE_TICKS_MIN.max(text.len().saturating_mul(PARSE_TICKS_PER_BYTE));
+        let mut ticks = 0usize;
+        let mut progress = |_: &tree_sitter::ParseState| {
+            ticks += 1;
+            if ticks > budget {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let bytes = text.as_bytes();
+        let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+        let tree = parser.parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),
+            None,
+            Some(options),
+        );
+        if tree.is_none() {
+            // A cancelled parse leaves state behind; reset so the next file starts clean.
+            parser.reset();
+        }
+        tree
     }
 }
 

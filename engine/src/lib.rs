@@ -10,6 +10,7 @@ pub mod language;
 pub mod project;
 pub mod search;
 pub mod snapshot;
+pub mod syntax;
 
 pub use chunk::{
     Chunk, ChunkConfig, ChunkKind, ChunkedFile, Diagnostic, DiagnosticKind, chunk_file,
