@@ -135,6 +135,7 @@ impl Engine {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "EngineOptions | undefined")] options: JsValue,
     ) -> Result<Engine, JsError> {
+        reject_unknown_fields("new Engine", "options", &options, EngineOptions::FIELDS)?;
         let options: Option<EngineOptions> = arg("new Engine", "options", options)?;
         Engine::with_options(&options.unwrap_or_default()).map_err(into_error)
     }
@@ -200,6 +201,30 @@ pub(crate) fn arg<T: DeserializeOwned>(
 ) -> Result<T, JsError> {
     serde_wasm_bindgen::from_value(value)
         .map_err(|error| into_error(format!("{method}: invalid `{argument}`: {error}")))
+}
+
+/// Rejects object keys outside `known`, so a typo such as `maxChunkByte` is an error rather than
+/// silently ignored. Checked here because serde-wasm-bindgen reads only the fields a struct
+/// declares, so serde's `deny_unknown_fields` never sees the extra keys.
+pub(crate) fn reject_unknown_fields(
+    method: &str,
+    argument: &str,
+    value: &JsValue,
+    known: &[&str],
+) -> Result<(), JsError> {
+    let Some(object) = value.dyn_ref::<js_sys::Object>() else {
+        return Ok(());
+    };
+    for key in js_sys::Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(into_error(format!(
+                "{method}: invalid `{argument}`: unknown field `{key}`, expected one of {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Serializes a result as plain JS objects and arrays (`None` becomes `null`).

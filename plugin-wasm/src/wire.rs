@@ -36,6 +36,14 @@ pub enum OptionsError {
 }
 
 impl EngineOptions {
+    /// The JavaScript names of the fields above.
+    pub const FIELDS: &'static [&'static str] = &[
+        "positionEncoding",
+        "maxChunkBytes",
+        "maxParseBytes",
+        "fallbackWindowLines",
+    ];
+
     /// The chunker configuration these options describe, defaults filled in.
     pub fn chunk_config(&self) -> Result<ChunkConfig, OptionsError> {
         let defaults = ChunkConfig::default();
@@ -229,6 +237,20 @@ mod tests {
         let text = "aé中😀b";
         let offsets = utf16_offsets(text, &[11, 0, 1, 3, 6, 10]);
         assert_eq!(offsets, vec![6, 0, 1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn fields_list_matches_the_serde_names() {
+        for field in EngineOptions::FIELDS {
+            let value = if *field == "positionEncoding" {
+                "\"utf8\""
+            } else {
+                "7"
+            };
+            let json = format!("{{\"{field}\": {value}}}");
+            let options: EngineOptions = serde_json::from_str(&json).unwrap();
+            assert_ne!(options, EngineOptions::default(), "{field} was not read");
+        }
     }
 
     #[test]

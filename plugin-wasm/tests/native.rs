@@ -110,15 +110,19 @@ fn remove_file_and_stats_track_the_index() {
 
 #[test]
 fn max_chunk_bytes_bounds_chunks() {
+    // One function of ~40 statements (~1 KB): whole at the default budget, split at 200 bytes.
+    let body: String = (0..40)
+        .map(|i| format!("    total += {i} * factor\n"))
+        .collect();
+    let text = format!("def accumulate(factor):\n    total = 0\n{body}    return total\n");
     let options = EngineOptions {
         max_chunk_bytes: Some(200),
         ..EngineOptions::default()
     };
     let mut small = Engine::with_options(&options).unwrap();
     let mut default = Engine::with_options(&EngineOptions::default()).unwrap();
-    let (path, text) = common::FIXTURES[0];
-    let small_chunks = small.index_text(path, text).chunks;
-    let default_chunks = default.index_text(path, text).chunks;
+    let small_chunks = small.index_text("long.py", &text).chunks;
+    let default_chunks = default.index_text("long.py", &text).chunks;
     assert!(
         small_chunks.len() > default_chunks.len(),
         "{} chunks at 200 bytes vs {} at the default",

@@ -31,6 +31,7 @@ fn options(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap()
 }
 
+#[track_caller]
 fn error_message(result: Result<impl Sized, wasm_bindgen::JsError>) -> String {
     let Err(error) = result else {
         panic!("expected an error")

@@ -39,8 +39,10 @@ pub const MIXED_WIDTH: (&str, &str) = (
     "😀 first line: café 中文\n\nsecond 🎉🎉 paragraph — ünïcödé\nthird: 𝄞 clef\n",
 );
 
-/// The chunk's text ends with the source slice `[start, end)`, counted in UTF-16 code units.
-/// (A piece of a split unit is prefixed by its enclosing signature, hence "ends with".)
+/// `text[start..end]` with the offsets counted in UTF-16 code units, as JavaScript's
+/// `String.prototype.slice` counts them (the browser test calls that instead). Tests assert a
+/// chunk's text *ends with* this slice: a piece of a split unit is prefixed by its signature.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub fn utf16_slice(text: &str, start: usize, end: usize) -> String {
     let units: Vec<u16> = text.encode_utf16().collect();
     String::from_utf16(&units[start..end]).expect("offsets fall on character boundaries")
