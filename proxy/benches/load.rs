@@ -5,7 +5,7 @@
 //! 1. proxy overhead: p50/p99 latency of non-streaming chat calls via the proxy vs. directly to
 //!    the fake, interleaved one by one so both see the same machine state;
 //! 2. requests/s through the proxy at 64 concurrent connections (and directly, for reference);
-//! 3. 1,000 concurrent streams held open (the fake paces each stream over ~1 s), errors, and
+//! 3. 1,000 concurrent streams held open (the fake paces each stream over ~2 s), errors, and
 //!    the proxy's peak resident memory (`VmHWM` from `/proc/<pid>/status`).
 //!
 //! The fake here is deliberately tiny and local to the bench: the test-suite fake
@@ -30,7 +30,7 @@ use tokio::process::Command;
 
 const FIRST_BYTE: Duration = Duration::from_millis(50);
 const STREAM_CHUNKS: usize = 10;
-const CHUNK_GAP: Duration = Duration::from_millis(100);
+const CHUNK_GAP: Duration = Duration::from_millis(200);
 const TOKEN: &str = "pf-bench-token";
 
 #[derive(Default)]
