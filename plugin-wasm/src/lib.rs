@@ -6,6 +6,7 @@
 //! The crate also builds natively so the conversion is tested by plain `cargo test`.
 
 pub mod wire;
+pub mod search;
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -92,6 +93,8 @@ pub struct Engine {
     /// Each indexed file's chunk offsets in `encoding`, in chunk order. Kept here because the
     /// engine stores chunks, not the source text the UTF-16 offsets are counted in.
     pub(crate) spans: BTreeMap<String, Vec<(usize, usize)>>,
+    /// The search index (see `search.rs`), fed by `index_text` and `forget_file`.
+    pub(crate) search: search::SearchState,
 }
 
 /// Native (and test) entry points: the same work as the exported methods, minus `JsValue`.
@@ -101,6 +104,7 @@ impl Engine {
             index: FileIndex::new(options.chunk_config()?),
             encoding: options.position_encoding,
             spans: BTreeMap::new(),
+            search: search::SearchState::default(),
         })
     }
 
@@ -109,6 +113,7 @@ impl Engine {
         let spans = wire::chunk_spans(text, &file.chunks, self.encoding);
         let result = wire::wire_indexed_file(path, file, &spans);
         self.spans.insert(path.to_string(), spans);
+        self.search.on_index(path, text);
         result
     }
 
@@ -120,6 +125,7 @@ impl Engine {
 
     pub fn forget_file(&mut self, path: &str) -> bool {
         self.spans.remove(path);
+        self.search.on_remove(path);
         self.index.remove_file(path)
     }
 

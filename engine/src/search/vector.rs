@@ -19,11 +19,11 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut xa = a.chunks_exact(16);
     let mut xb = b.chunks_exact(16);
     for (x, y) in (&mut xa).zip(&mut xb) {
-        for lane in 0..4 {
+        for (lane, sum) in acc.iter_mut().enumerate() {
             let o = lane * 4;
             let vx = f32x4(x[o], x[o + 1], x[o + 2], x[o + 3]);
             let vy = f32x4(y[o], y[o + 1], y[o + 2], y[o + 3]);
-            acc[lane] = f32x4_add(acc[lane], f32x4_mul(vx, vy));
+            *sum = f32x4_add(*sum, f32x4_mul(vx, vy));
         }
     }
     let sum = f32x4_add(f32x4_add(acc[0], acc[1]), f32x4_add(acc[2], acc[3]));

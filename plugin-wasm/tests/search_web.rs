@@ -1,0 +1,120 @@
+//! Browser tests of search, snapshot and restore through the exported methods, in headless
+//! Chromium: the wasm build (SIMD128 scan, BM25, fusion, checksummed snapshots) is proven, not
+//! just the native one.
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p pilotfish-plugin-wasm --target wasm32-unknown-unknown --test search_web`.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Reflect};
+use plugin_wasm::Engine;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FILES: &[(&str, &str)] = &[
+    (
+        "src/config.py",
+        "import json\n\n\ndef parse_config(path):\n    \"\"\"Read a JSON configuration file.\"\"\"\n    with open(path) as f:\n        return json.load(f)\n\n\ndef merge_settings(base, override):\n    out = dict(base)\n    out.update(override)\n    return out\n",
+    ),
+    (
+        "src/http.rs",
+        "/// Parses one HTTP header line.\npub fn parse_http_header(line: &str) -> Option<(&str, &str)> {\n    let (name, value) = line.split_once(':')?;\n    Some((name.trim(), value.trim()))\n}\n",
+    ),
+];
+
+fn engine() -> Engine {
+    let mut engine = Engine::new(JsValue::UNDEFINED).unwrap();
+    for (path, text) in FILES {
+        engine
+            .index_file(JsValue::from_str(path), JsValue::from_str(text))
+            .unwrap();
+    }
+    engine
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).unwrap()
+}
+
+fn hits(engine: &Engine, query: &str, options: &str) -> Array {
+    let options = if options.is_empty() {
+        JsValue::UNDEFINED
+    } else {
+        js_sys::JSON::parse(options).unwrap()
+    };
+    engine
+        .search(JsValue::from_str(query), options)
+        .unwrap()
+        .unchecked_into()
+}
+
+fn error_message(result: Result<impl Sized, wasm_bindgen::JsError>) -> String {
+    let Err(error) = result else {
+        panic!("expected an error")
+    };
+    let value = JsValue::from(error);
+    String::from(value.unchecked_into::<js_sys::Error>().message())
+}
+
+#[wasm_bindgen_test]
+fn hybrid_search_explains_its_hits() {
+    let engine = engine();
+    let hits = hits(&engine, "parse config file", r#"{"limit": 3}"#);
+    assert!(hits.length() >= 1);
+    let top = hits.get(0);
+    assert_eq!(
+        get(&top, "qualifiedName").as_string().as_deref(),
+        Some("parse_config")
+    );
+    assert_eq!(
+        get(&top, "path").as_string().as_deref(),
+        Some("src/config.py")
+    );
+    assert_eq!(get(&get(&top, "keyword"), "rank").as_f64(), Some(1.0));
+    assert!(get(&top, "vector").is_object());
+    assert!(get(&top, "fused").as_f64().unwrap() > 0.0);
+}
+
+#[wasm_bindgen_test]
+fn options_filter_and_bad_options_throw() {
+    let engine = engine();
+    let rust_only = hits(
+        &engine,
+        "parse",
+        r#"{"languages": ["rust"], "mode": "keyword"}"#,
+    );
+    assert_eq!(rust_only.length(), 1);
+    assert_eq!(
+        get(&rust_only.get(0), "language").as_string().as_deref(),
+        Some("rust")
+    );
+    let message = error_message(engine.search(
+        JsValue::from_str("x"),
+        js_sys::JSON::parse(r#"{"mode": "fuzzy"}"#).unwrap(),
+    ));
+    assert!(message.contains("unknown mode"), "{message}");
+}
+
+#[wasm_bindgen_test]
+fn snapshot_restores_in_a_fresh_engine_and_rejects_corruption() {
+    let engine = engine();
+    let bytes = engine.snapshot().to_vec();
+    let mut fresh = Engine::new(JsValue::UNDEFINED).unwrap();
+    assert_eq!(hits(&fresh, "http header", "").length(), 0);
+    fresh.restore(&bytes).unwrap();
+    let restored = hits(&fresh, "http header", "");
+    let original = hits(&engine, "http header", "");
+    assert_eq!(
+        js_sys::JSON::stringify(&restored).unwrap().as_string(),
+        js_sys::JSON::stringify(&original).unwrap().as_string()
+    );
+    let mut bad = bytes.clone();
+    let last = bad.len() - 10;
+    bad[last] ^= 0xff;
+    let message = error_message(fresh.restore(&bad));
+    assert!(message.contains("checksum"), "{message}");
+    let message = error_message(fresh.restore(b"not a snapshot"));
+    assert!(message.contains("bad magic"), "{message}");
+    // A failed restore leaves the index as it was.
+    assert_eq!(hits(&fresh, "http header", "").length(), restored.length());
+}
