@@ -49,6 +49,8 @@ pub struct ProxyEdge {
     pricing: Arc<HashMap<String, Pricing>>,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
+    /// `logging.log_bodies`: off by default, because prompts are user data.
+    log_bodies: bool,
 }
 
 impl From<AuthError> for AppError {
@@ -137,6 +139,7 @@ impl ProxyEdge {
             pricing: Arc::new(pricing),
             metrics: Metrics::default(),
             clock,
+            log_bodies: config.logging.log_bodies,
         })
     }
 
@@ -206,7 +209,13 @@ impl Edge for ProxyEdge {
         guard::check(headers, body).map_err(|v| {
             tracing::warn!(violation = %v, "rejected a client-chosen upstream");
             AppError::from(v)
-        })
+        })?;
+        // The guard is the first edge step that sees the parsed body of every model route,
+        // so the opt-in body log lives here. Bodies never hold tokens or provider keys.
+        if self.log_bodies {
+            tracing::info!(body = %body, "request body");
+        }
+        Ok(())
     }
 
     async fn admit(

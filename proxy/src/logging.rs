@@ -5,8 +5,8 @@
 //!   of one request can be joined.
 //! - Request and response headers are never logged; `Authorization`, `x-api-key`, `Cookie` are
 //!   additionally marked sensitive so any layer that does print headers shows `Sensitive`.
-//! - Bodies are not logged (prompts are user data); the handlers decide about
-//!   `logging.log_bodies`.
+//! - Bodies are not logged (prompts are user data) unless `logging.log_bodies = true`
+//!   (see `edge::ProxyEdge::guard`).
 //! - Provider keys live in `secrecy::SecretString` (see `config`), whose `Debug` is redacted.
 
 use std::sync::Arc;

@@ -409,6 +409,9 @@ async fn metrics_are_served_on_the_admin_listener_only() {
     h.post(Some(TOKEN), &body).await;
     h.post(Some(TOKEN), &body).await;
     h.post(None, &body).await;
+    let stream = chat(json!({"stream": true}));
+    let sse = h.post(Some(TOKEN), &stream).await.text().await.unwrap();
+    assert!(sse.contains("[DONE]"), "{sse}");
     let text = h
         .http
         .get(format!("{}/metrics", h.admin))
@@ -419,13 +422,14 @@ async fn metrics_are_served_on_the_admin_listener_only() {
         .await
         .unwrap();
     for series in [
-        r#"pilotfish_requests_total{route="/v1/chat/completions",model="chat",status="200"} 2"#,
+        r#"pilotfish_requests_total{route="/v1/chat/completions",model="chat",status="200"} 3"#,
         r#"pilotfish_requests_total{route="/v1/chat/completions",model="-",status="401"} 1"#,
         r#"pilotfish_cache_total{route="/v1/chat/completions",result="hit"} 1"#,
         r#"pilotfish_cache_total{route="/v1/chat/completions",result="miss"} 1"#,
-        r#"pilotfish_tokens_total{client="alpha",model="chat",kind="prompt"} 10"#,
-        r#"pilotfish_cost_usd_total{client="alpha",model="chat"} 0.000005"#,
-        r#"pilotfish_request_duration_seconds_bucket{route="/v1/chat/completions",model="chat",le="+Inf"} 2"#,
+        r#"pilotfish_tokens_total{client="alpha",model="chat",kind="prompt"} 20"#,
+        r#"pilotfish_cost_usd_total{client="alpha",model="chat"} 0.00001"#,
+        r#"pilotfish_request_duration_seconds_bucket{route="/v1/chat/completions",model="chat",le="+Inf"} 3"#,
+        r#"pilotfish_time_to_first_token_seconds_count{route="/v1/chat/completions",model="chat"} 1"#,
     ] {
         assert!(text.contains(series), "missing {series} in\n{text}");
     }

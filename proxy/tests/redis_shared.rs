@@ -356,6 +356,18 @@ async fn logs_of_a_full_scenario_hold_no_keys_tokens_or_prompts() {
     assert!(logs.contains("\"status\":401"), "{logs}");
     assert!(logs.contains("\"status\":429"), "{logs}");
     assert!(logs.contains("rejected a client-chosen upstream"), "{logs}");
+
+    // `logging.log_bodies = true` is the only way a prompt reaches the log.
+    let config = proxy_config(&fake, None, &[("shared", TOKEN, 0)])
+        .replace("[logging]\n", "[logging]\nlog_bodies = true\n");
+    let p = spawn_proxy(&config).await;
+    assert_eq!(chat(&http, &p.api, TOKEN, &body).await.0, 200);
+    let logs = p.stop().await;
+    assert!(logs.contains(PROMPT), "{logs}");
+    assert!(
+        !logs.contains(TOKEN) && !logs.contains(OPENAI_KEY),
+        "{logs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
