@@ -72,7 +72,26 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(tower::util::MapRequestLayer::new(drop_unsafe_request_id))
         .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
+}
+
+/// A client-sent request id is kept only if it is short and plain (`[A-Za-z0-9._-]`, at most
+/// 128 bytes); anything else is replaced by a fresh UUID, so a client cannot stuff a log line
+/// with megabytes or with text shaped like other log fields.
+fn drop_unsafe_request_id(mut req: Request<Body>) -> Request<Body> {
+    let unsafe_id = req.headers().get(&REQUEST_ID).is_some_and(|v| {
+        let b = v.as_bytes();
+        b.is_empty()
+            || b.len() > 128
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+    });
+    if unsafe_id {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
 }
 
 #[cfg(test)]
@@ -101,5 +120,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(res.headers()["x-request-id"], "abc-123");
+        for bad in ["a b", "x\"}{\"level\":\"ERROR", &"y".repeat(129)] {
+            let res = layer(Router::new().route("/x", get(|| async { "ok" })))
+                .oneshot(
+                    Request::get("/x")
+                        .header("x-request-id", bad)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let id = res.headers()["x-request-id"].to_str().unwrap();
+            assert_eq!(id.len(), 36, "{bad} -> {id}");
+        }
     }
 }

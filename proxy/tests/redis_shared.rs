@@ -254,6 +254,34 @@ async fn two_proxies_on_one_redis_share_the_rate_limit_and_the_cache() {
     assert_eq!(first, second);
     assert_eq!(fake.behaviour.hits(), 1);
 
+    // A streamed answer cached by B is replayed as SSE by A.
+    let stream = json!({"model": "chat", "temperature": 0, "stream": true,
+        "messages": [{"role": "user", "content": "shared stream"}]});
+    let sse = |base: String| {
+        let (http, stream) = (http.clone(), stream.clone());
+        async move {
+            let res = http
+                .post(format!("{base}/v1/chat/completions"))
+                .bearer_auth(TOKEN)
+                .json(&stream)
+                .send()
+                .await
+                .unwrap();
+            let hit = res.headers().get("x-cache").is_some();
+            (
+                hit,
+                support::sse_text(&support::sse_data(&res.text().await.unwrap())),
+            )
+        }
+    };
+    let (hit, live) = sse(b.api.clone()).await;
+    assert!(!hit && !live.is_empty());
+    assert_eq!(fake.behaviour.hits(), 2);
+    let (hit, replay) = sse(a.api.clone()).await;
+    assert!(hit);
+    assert_eq!(replay, live);
+    assert_eq!(fake.behaviour.hits(), 2);
+
     // The rate limit (3/min in fixed wall-clock windows), alternating between the proxies:
     // exactly three of five pass. Should the minute turn during the burst, the window resets
     // under us, so run the burst again as a fresh client (each client's first burst starts
