@@ -11,6 +11,10 @@
 //! Flow per request: [`Limiter::admit`] before the upstream call (counts the request, checks
 //! tokens already used this minute plus the prompt estimate, checks today's spend), then
 //! [`Limiter::record`] once usage is known (adds tokens and cost).
+//!
+//! Known slack, accepted for one round trip per check: spend and tokens are charged when a
+//! request ends, so requests already in flight when a budget or token limit runs out still
+//! finish, and the total can overshoot by their cost.
 
 use std::sync::Arc;
 use std::time::Duration;
