@@ -1,5 +1,5 @@
 //! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
-//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk.
+//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, proxy.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::{cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk"];
+const SECTIONS: &[&str] = &["size", "chunk", "proxy"];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
@@ -56,6 +56,12 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
                 .env("PILOTFISH_DEMO_URL", &server.url)
                 .env("PILOTFISH_BENCH_CORPUS", &corpus),
         )?;
+    }
+    if selected("proxy") {
+        println!(
+            "\n## proxy (load generator on loopback, fake upstream with a 50 ms first byte)\n"
+        );
+        cmd::run(cmd::cargo().args(["bench", "-q", "-p", "pilotfish-proxy", "--bench", "load"]))?;
     }
     Ok(())
 }
