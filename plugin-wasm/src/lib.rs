@@ -5,8 +5,8 @@
 //! encoding the host asked for, and serialized back; every failure goes through [`into_error`].
 //! The crate also builds natively so the conversion is tested by plain `cargo test`.
 
-pub mod wire;
 pub mod search;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
