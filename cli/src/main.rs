@@ -3,6 +3,8 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod chunk_cmd;
+mod embed_cmd;
 mod eval_cmd;
 mod index_cmd;
 mod search_cmd;
@@ -20,18 +22,33 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Chunk files into semantic units, one JSON object per chunk per line.
+    Chunk(chunk_cmd::ChunkArgs),
     /// Index a project folder into a snapshot file.
     Index(index_cmd::IndexArgs),
     /// Search an index snapshot.
     Search(search_cmd::SearchArgs),
     /// Measure retrieval quality and speed on CoSQA dev.
     Eval(eval_cmd::EvalArgs),
+    /// Distil the static token-embedding table from the MiniLM model.
+    Distill(embed_cmd::DistillArgs),
+    /// Measure the local embedders (transformer, static table) on CoSQA: MRR@10 and chunks/s.
+    EmbedEval(embed_cmd::EmbedEvalArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Chunk(args) => {
+            let code = chunk_cmd::run(&args)?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
         Command::Index(args) => index_cmd::run(args),
         Command::Search(args) => search_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
+        Command::Distill(args) => embed_cmd::distill(&args),
+        Command::EmbedEval(args) => embed_cmd::embed_eval(&args),
     }
 }
