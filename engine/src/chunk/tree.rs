@@ -365,7 +365,9 @@ impl<'a> Walker<'a> {
             return;
         }
         let qualified = Some(qualify(&scope.prefix, &name, self.language));
-        let kind = if value_role == Role::Class {
+        // `Foo.prototype.bar` is called `bar`; the full target stays in the qualified name.
+        let name = name.rsplit('.').next().unwrap_or(&name).to_string();
+        let kind = if matches!(value_role, Role::Class | Role::Type) {
             ChunkKind::Class
         } else if scope.in_class {
             ChunkKind::Method
@@ -397,7 +399,17 @@ impl<'a> Walker<'a> {
                 let ty = node.child_by_field_name("type")?;
                 ty.child_by_field_name("body")?;
                 let r = role(self.language, ty.kind());
-                matches!(r, Role::Class | Role::Type).then_some((ty, r, None))
+                if !matches!(r, Role::Class | Role::Type) {
+                    return None;
+                }
+                // `typedef struct { ... } name;` is known by its declarator.
+                let alias = ty
+                    .child_by_field_name("name")
+                    .is_none()
+                    .then(|| node.child_by_field_name("declarator"))
+                    .flatten()
+                    .map(|d| self.node_text(d).to_string());
+                Some((ty, r, alias))
             }
             Role::Binding => {
                 let mut cursor = node.walk();
@@ -438,6 +450,22 @@ impl<'a> Walker<'a> {
                             .then(|| node.named_child(count as u32 - 1))
                             .flatten()
                     })?;
+                if inner.kind() == "assignment_expression" {
+                    // `Foo.prototype.bar = function () {}` names a function by its target.
+                    let left = inner.child_by_field_name("left")?;
+                    let right = inner.child_by_field_name("right")?;
+                    return matches!(
+                        right.kind(),
+                        "function_expression" | "arrow_function" | "generator_function"
+                    )
+                    .then(|| {
+                        (
+                            right,
+                            Role::Function,
+                            Some(self.node_text(left).to_string()),
+                        )
+                    });
+                }
                 let r = role(self.language, inner.kind());
                 match r {
                     Role::Function
