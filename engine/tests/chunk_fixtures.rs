@@ -137,6 +137,15 @@ fn hand_written_fixtures() {
             .filter(|c| c.text.len() > c.end_byte - c.start_byte)
             .collect();
         assert!(!split.is_empty(), "{name}: the big function was split");
+        for piece in &split {
+            // The context prepended to a later piece is the enclosing signature, naming the unit.
+            let context = &piece.text[..piece.text.len() - (piece.end_byte - piece.start_byte)];
+            let unit = piece.name.as_deref().expect("split units are named");
+            assert!(
+                context.contains(unit),
+                "{name}: context {context:?} lacks {unit}"
+            );
+        }
         for c in &file.chunks {
             assert!(
                 c.end_byte - c.start_byte <= ChunkConfig::default().max_chunk_bytes,

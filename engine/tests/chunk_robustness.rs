@@ -162,3 +162,19 @@ fn deeply_nested_input_does_not_overflow() {
     );
     assert!(!file.chunks.is_empty());
 }
+
+#[test]
+fn a_reused_chunker_matches_the_free_function() {
+    let mut chunker = engine::chunk::Chunker::default();
+    let sources = [
+        ("a.py", "import os\n\ndef f():\n    return os.sep\n"),
+        ("b.go", "package b\n\nfunc G() int {\n\treturn 1\n}\n"),
+        ("c.py", "class C:\n    def m(self):\n        pass\n"),
+    ];
+    for (path, text) in sources {
+        let config = ChunkConfig::default();
+        let reused = chunker.chunk(path, text.as_bytes(), &config);
+        assert_eq!(reused, chunk_file(path, text.as_bytes(), &config), "{path}");
+        assert!(!reused.chunks.is_empty());
+    }
+}
