@@ -13,7 +13,7 @@ pub mod snapshot;
 pub mod syntax;
 
 pub use chunk::{
-    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Diagnostic, DiagnosticKind, chunk_file,
+    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Chunker, Diagnostic, DiagnosticKind, chunk_file,
 };
 pub use index::{FileIndex, IndexStats};
 pub use language::Language;
