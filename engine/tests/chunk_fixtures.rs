@@ -163,6 +163,13 @@ fn real_world_fixtures() {
         let (name, text, file) = chunk_fixture(&path);
         insta::assert_snapshot!(format!("real__{name}"), render(&file));
         assert!(file.language.is_some(), "{name}: language detected");
+        assert!(
+            file.diagnostics
+                .iter()
+                .all(|d| d.kind == engine::DiagnosticKind::SyntaxError),
+            "{name}: parsed, not degraded: {:?}",
+            file.diagnostics
+        );
         assert_covers(&name, &text, &file);
         let units = file
             .chunks
