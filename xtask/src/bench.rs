@@ -1,5 +1,5 @@
 //! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
-//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, proxy.
+//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, retrieval, proxy.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::{cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk", "proxy"];
+const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy"];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
@@ -22,7 +22,7 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     let selected = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
     setup::all(root)?;
     let mut built = false;
-    if selected("size") || selected("chunk") {
+    if selected("size") || selected("chunk") || selected("retrieval") {
         let size = wasm::build(root)?;
         built = true;
         println!("\n## wasm size\n\n| module | raw | gzip |\n| --- | --- | --- |");
@@ -55,6 +55,36 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
                 .arg(root.join("tests/e2e/bench-chunk.mjs"))
                 .env("PILOTFISH_DEMO_URL", &server.url)
                 .env("PILOTFISH_BENCH_CORPUS", &corpus),
+        )?;
+    }
+    if selected("retrieval") {
+        let cosqa = root
+            .parent()
+            .map(|p| p.join("shared/data/cosqa"))
+            .unwrap_or_default();
+        println!("\n## retrieval on CoSQA dev ({})\n", cosqa.display());
+        cmd::run(
+            cmd::cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "-q",
+                    "-p",
+                    "pilotfish-cli",
+                    "--",
+                    "eval",
+                    "--data",
+                ])
+                .arg(&cosqa),
+        )?;
+        println!("\n### keyword search against the JS peers, in one Node process\n");
+        cmd::run(
+            Command::new("node")
+                .arg(root.join("tests/bench/keyword.mjs"))
+                .arg("--pkg")
+                .arg(root.join("plugin-wasm/pkg"))
+                .arg("--data")
+                .arg(&cosqa),
         )?;
     }
     if selected("proxy") {

@@ -23,7 +23,7 @@ commands:
   build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, proxy)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy)
 ";
 
 fn main() -> Result<()> {
