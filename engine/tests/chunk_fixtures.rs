@@ -184,3 +184,29 @@ fn real_world_fixtures() {
         assert!(units >= 3, "{name}: only {units} functions/classes found");
     }
 }
+
+#[test]
+fn file_scoped_namespaces_and_header_guards() {
+    let cs = "namespace A.B;\n\nusing System;\n\npublic class C\n{\n    public void M() { }\n\n    public int N()\n    {\n        return 1;\n    }\n}\n";
+    let file = chunk_file("t.cs", cs.as_bytes(), &ChunkConfig::default());
+    assert_covers("t.cs", cs, &file);
+    let names: Vec<_> = file
+        .chunks
+        .iter()
+        .filter_map(|c| c.qualified_name.as_deref())
+        .collect();
+    assert_eq!(names, ["A.B.C", "A.B.C.M", "A.B.C.N"]);
+
+    let h = "#ifndef RING_H\n#define RING_H\n#include <stddef.h>\n\n/* Push. */\nint ring_push(int *r, int v) {\n  return v;\n}\n#endif\n";
+    let file = chunk_file("ring.h", h.as_bytes(), &ChunkConfig::default());
+    assert_covers("ring.h", h, &file);
+    let push = file
+        .chunks
+        .iter()
+        .find(|c| c.name.as_deref() == Some("ring_push"))
+        .expect("function inside the guard");
+    assert_eq!(
+        (push.start_line, push.end_line, push.docstring.as_deref()),
+        (5, 8, Some("Push."))
+    );
+}

@@ -160,10 +160,23 @@ impl<'a> Walker<'a> {
         if !cursor.goto_first_child() {
             return;
         }
+        // C# `namespace A.B;` names the scope of the declarations that follow it (siblings).
+        let mut file_scoped: Option<Scope> = None;
         loop {
             let child = cursor.node();
             if child.is_named() {
-                self.visit_item(child, scope, &mut lead, &mut imports);
+                let current = file_scoped.as_ref().unwrap_or(scope);
+                if child.kind() == "file_scoped_namespace_declaration"
+                    && child.child_by_field_name("body").is_none()
+                    && let Some(name) = child.child_by_field_name("name")
+                {
+                    let mut inner = current.clone();
+                    inner.prefix = qualify(&current.prefix, self.node_text(name), self.language);
+                    self.visit_item(child, current, &mut lead, &mut imports);
+                    file_scoped = Some(inner);
+                } else {
+                    self.visit_item(child, current, &mut lead, &mut imports);
+                }
             }
             if !cursor.goto_next_sibling() {
                 break;
