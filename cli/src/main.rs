@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench_chunk_cmd;
 mod chunk_cmd;
 mod embed_cmd;
 mod eval_cmd;
@@ -34,6 +35,8 @@ enum Command {
     Distill(embed_cmd::DistillArgs),
     /// Measure the local embedders (transformer, static table) on CoSQA: MRR@10 and chunks/s.
     EmbedEval(embed_cmd::EmbedEvalArgs),
+    /// Measure native chunking throughput against a bare tree-sitter parse.
+    BenchChunk(bench_chunk_cmd::BenchChunkArgs),
 }
 
 fn main() -> Result<()> {
@@ -50,5 +53,6 @@ fn main() -> Result<()> {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Distill(args) => embed_cmd::distill(&args),
         Command::EmbedEval(args) => embed_cmd::embed_eval(&args),
+        Command::BenchChunk(args) => bench_chunk_cmd::run(&args),
     }
 }
