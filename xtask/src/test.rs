@@ -63,7 +63,7 @@ pub fn all(root: &Path) -> Result<()> {
     step("native tests", &mut || {
         cmd::run(
             cmd::cargo()
-                .args(["test", "--workspace"])
+                .args(["test", "--workspace", "--all-features"])
                 .env("PILOTFISH_PYTHON", &tools.python)
                 .env("PILOTFISH_MODEL_DIR", &tools.model_dir),
         )
