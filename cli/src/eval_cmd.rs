@@ -1,13 +1,15 @@
 //! `pilotfish eval`: retrieval quality and speed on CoSQA dev (500 web queries over 6,267 Python
 //! functions): MRR@10 and recall@10 for keyword, hashed-vector and hybrid search, plus build time
-//! and queries per second. Use a release build for numbers you report.
+//! and queries per second; with `--model DIR` also the MiniLM transformer alone and fused with
+//! BM25. Use a release build for numbers you report.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use engine::embed::Embedder;
 use engine::embed::hashed::HashedEmbedder;
-use engine::project::HASHED_FUSION;
+use engine::project::{DENSE_FUSION, HASHED_FUSION};
 use engine::search::eval::{Quality, quality};
 use engine::search::{Bm25Doc, Bm25Index, ExactIndex, FusionConfig, Scored, fuse};
 
@@ -23,6 +25,13 @@ pub struct EvalArgs {
     /// RRF k (default: the tuned setting).
     #[arg(long)]
     pub rrf_k: Option<f32>,
+    /// Also measure the MiniLM transformer (vector-only and hybrid) from this model folder.
+    /// Embedding the 6,267 functions takes minutes; the vectors are cached (`--vectors-cache`).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Cache of the transformer's corpus vectors, reused when it matches the model and corpus.
+    #[arg(long, default_value = ".cache/embed/cosqa-minilm-vectors.bin")]
+    pub vectors_cache: PathBuf,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -130,7 +139,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         })
         .collect();
 
-    let rows: [(&str, Quality); 3] = [
+    let mut rows: Vec<(&str, Quality)> = vec![
         (
             "keyword (BM25)",
             quality(
@@ -147,6 +156,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
         ),
         ("hybrid (weighted RRF)", quality(&hybrid_ranked, &relevant)),
     ];
+    let mut dense_note = String::new();
+    if let Some(dir) = &args.model {
+        let (vector, hybrid, note) = measure_dense(dir, &args.vectors_cache, &data, &keyword)?;
+        rows.push(("vector (MiniLM)", vector));
+        rows.push(("hybrid (BM25 + MiniLM)", hybrid));
+        dense_note = note;
+    }
     let project_numbers = measure_project(&data)?;
     if args.json {
         let json: Vec<serde_json::Value> = rows
@@ -180,8 +196,144 @@ pub fn run(args: EvalArgs) -> Result<()> {
             fusion.k
         );
         println!("{project_numbers}");
+        if !dense_note.is_empty() {
+            println!("{dense_note}");
+        }
     }
     Ok(())
+}
+
+/// Vector-only and hybrid quality with the MiniLM transformer, plus a small grid over the fusion
+/// settings (printed, so `DENSE_FUSION` can be re-tuned) and the check that the shipped
+/// `DENSE_FUSION` hybrid is not below the best single retriever.
+fn measure_dense(
+    dir: &std::path::Path,
+    cache: &std::path::Path,
+    data: &Cosqa,
+    keyword: &[Vec<Scored>],
+) -> Result<(Quality, Quality, String)> {
+    let relevant: Vec<usize> = data.queries.iter().map(|q| q.1).collect();
+    let model = crate::model::load_minilm(dir)?;
+    let t = Instant::now();
+    let corpus = match read_vectors(cache, model.id(), data.code.len(), model.dimensions()) {
+        Some(v) => v,
+        None => {
+            let mut out = Vec::with_capacity(data.code.len());
+            // Batches of 256 texts: MiniLm sorts each call by length, and progress shows between.
+            for batch in data.code.chunks(256) {
+                let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
+                out.extend(model.embed(&texts)?);
+                eprint!("\rMiniLM: {}/{} functions", out.len(), data.code.len());
+            }
+            eprintln!();
+            write_vectors(cache, model.id(), model.dimensions(), &out)?;
+            out
+        }
+    };
+    let embed_time = t.elapsed();
+    let mut index = ExactIndex::new(model.dimensions());
+    for (id, v) in corpus.iter().enumerate() {
+        index.insert(id as u32, v)?;
+    }
+    let t = Instant::now();
+    let texts: Vec<&str> = data.queries.iter().map(|(q, _)| q.as_str()).collect();
+    let query_vectors = model.embed(&texts)?;
+    let query_time = t.elapsed() / texts.len().max(1) as u32;
+    let mut dense = Vec::new();
+    for v in &query_vectors {
+        dense.push(index.search(v, 100, |_| true)?);
+    }
+    let keyword_q = quality(
+        &keyword.iter().map(|l| top10(l)).collect::<Vec<_>>(),
+        &relevant,
+    );
+    let vector_q = quality(
+        &dense.iter().map(|l| top10(l)).collect::<Vec<_>>(),
+        &relevant,
+    );
+    let hybrid_at = |fusion: &FusionConfig| {
+        let ranked: Vec<Vec<usize>> = keyword
+            .iter()
+            .zip(&dense)
+            .map(|(k, v)| {
+                fuse(k, v, fusion)
+                    .iter()
+                    .take(10)
+                    .map(|h| h.doc as usize)
+                    .collect()
+            })
+            .collect();
+        quality(&ranked, &relevant)
+    };
+    let mut grid = String::from("dense fusion grid (keyword weight, k -> MRR@10):");
+    for w in [0.02, 0.05, 0.1, 0.2, 0.5, 1.0] {
+        for k in [5.0, 10.0, 30.0, 60.0] {
+            let q = hybrid_at(&FusionConfig {
+                keyword_weight: w,
+                vector_weight: 1.0,
+                k,
+            });
+            grid.push_str(&format!(" {w}/{k}->{:.4}", q.mrr_at_10));
+        }
+    }
+    let hybrid_q = hybrid_at(&DENSE_FUSION);
+    let best = keyword_q.mrr_at_10.max(vector_q.mrr_at_10);
+    let note = format!(
+        "MiniLM ({}) corpus embed {embed_time:.2?} (cache {}), {query_time:.2?} per query; DENSE_FUSION kw={} k={}: hybrid {:.4} {} best single {best:.4}\n{grid}",
+        model.id(),
+        cache.display(),
+        DENSE_FUSION.keyword_weight,
+        DENSE_FUSION.k,
+        hybrid_q.mrr_at_10,
+        if hybrid_q.mrr_at_10 >= best {
+            ">="
+        } else {
+            "< (NOT MET)"
+        },
+    );
+    Ok((vector_q, hybrid_q, note))
+}
+
+/// Reads the corpus vector cache: a line with the embedder id, then `count` vectors of `dims`
+/// little-endian f32s. Anything that does not match is ignored (and recomputed).
+fn read_vectors(
+    path: &std::path::Path,
+    id: &str,
+    count: usize,
+    dims: usize,
+) -> Option<Vec<Vec<f32>>> {
+    let bytes = std::fs::read(path).ok()?;
+    let header = format!("{id}\n");
+    let body = bytes.strip_prefix(header.as_bytes())?;
+    if body.len() != count * dims * 4 {
+        return None;
+    }
+    let floats: Vec<f32> = body
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Some(floats.chunks(dims).map(<[f32]>::to_vec).collect())
+}
+
+fn write_vectors(
+    path: &std::path::Path,
+    id: &str,
+    dims: usize,
+    vectors: &[Vec<f32>],
+) -> Result<()> {
+    let mut bytes = format!("{id}\n").into_bytes();
+    for v in vectors {
+        anyhow::ensure!(
+            v.len() == dims,
+            "vector of {} dims, expected {dims}",
+            v.len()
+        );
+        bytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Indexes every function as its own file through the full project path (tree-sitter chunking,

@@ -1,7 +1,7 @@
 //! `pilotfish index DIR --out FILE`: walk a project (respecting .gitignore), chunk and index every
 //! text file, embed the chunks, and write a snapshot the `search` command (or the tab) reopens.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -13,7 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Which embedder computes chunk vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EmbedderChoice {
-    /// The local MiniLM-class model (falls back to `hashed` until its weights are installed).
+    /// The local MiniLM transformer from `--model` (falls back to `hashed` when no weights are
+    /// found).
     Local,
     /// Deterministic feature hashing: no model needed.
     Hashed,
@@ -33,6 +34,10 @@ pub struct IndexArgs {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value_t = EmbedderChoice::Local)]
     pub embedder: EmbedderChoice,
+    /// Folder with model.safetensors, config.json and tokenizer.json for `--embedder local`
+    /// (default: `.cache/models/all-MiniLM-L6-v2` under the current directory, when present).
+    #[arg(long, env = "PILOTFISH_MODEL_DIR")]
+    pub model: Option<PathBuf>,
     /// Files larger than this many bytes are skipped.
     #[arg(long, default_value_t = 1024 * 1024)]
     pub max_file_bytes: u64,
@@ -41,17 +46,24 @@ pub struct IndexArgs {
     pub quiet: bool,
 }
 
-/// Resolves the embedder choice to an implementation, falling back to hashed with a warning.
-pub fn embedder_for(choice: EmbedderChoice) -> Result<Option<Box<dyn Embedder>>> {
+/// Resolves the embedder choice to an implementation. `local` without any model folder falls
+/// back to hashed with a one-line warning; a model folder that is given but unreadable is an error.
+pub fn embedder_for(
+    choice: EmbedderChoice,
+    model: Option<&Path>,
+) -> Result<Option<Box<dyn Embedder>>> {
     Ok(match choice {
         EmbedderChoice::None => None,
         EmbedderChoice::Hashed => Some(Box::new(HashedEmbedder::default())),
-        EmbedderChoice::Local => {
-            eprintln!(
-                "warning: the local model is not wired into `index` yet; using the hashed embedder"
-            );
-            Some(Box::new(HashedEmbedder::default()))
-        }
+        EmbedderChoice::Local => match crate::model::resolve_model_dir(model) {
+            Some(dir) => Some(Box::new(crate::model::load_minilm(&dir)?)),
+            None => {
+                eprintln!(
+                    "warning: no local model (pass --model DIR or set PILOTFISH_MODEL_DIR; `cargo xtask model` installs it); using the hashed embedder"
+                );
+                Some(Box::new(HashedEmbedder::default()))
+            }
+        },
         EmbedderChoice::Remote => {
             bail!("--embedder remote is not available yet; use --embedder hashed")
         }
@@ -59,11 +71,31 @@ pub fn embedder_for(choice: EmbedderChoice) -> Result<Option<Box<dyn Embedder>>>
 }
 
 /// The embedder that produced an index, recovered from its id so queries embed the same way.
-pub fn embedder_for_id(id: Option<&str>) -> Result<Option<Box<dyn Embedder>>> {
+/// A transformer index loads the model from `model` (or the default folder) and must match it.
+pub fn embedder_for_id(
+    id: Option<&str>,
+    model: Option<&Path>,
+) -> Result<Option<Box<dyn Embedder>>> {
     match id {
         None => Ok(None),
         Some(id) if id == HashedEmbedder::default().id() => {
             Ok(Some(Box::new(HashedEmbedder::default())))
+        }
+        Some(id) if id.starts_with("minilm:") => {
+            let Some(dir) = crate::model::resolve_model_dir(model) else {
+                bail!(
+                    "the index was built with the local model ({id}); pass --model DIR or set PILOTFISH_MODEL_DIR"
+                )
+            };
+            let loaded = crate::model::load_minilm(&dir)?;
+            if loaded.id() != id {
+                bail!(
+                    "the index was built with embedder {id:?} but the model in {} is {:?}; re-index or pass the same model",
+                    dir.display(),
+                    loaded.id()
+                );
+            }
+            Ok(Some(Box::new(loaded)))
         }
         Some(id) => bail!("the index was built with embedder {id:?}, which this CLI cannot load"),
     }
@@ -71,7 +103,7 @@ pub fn embedder_for_id(id: Option<&str>) -> Result<Option<Box<dyn Embedder>>> {
 
 pub fn run(args: IndexArgs) -> Result<()> {
     let started = Instant::now();
-    let embedder = embedder_for(args.embedder)?;
+    let embedder = embedder_for(args.embedder, args.model.as_deref())?;
     let mut paths = Vec::new();
     for entry in ignore::WalkBuilder::new(&args.dir).build() {
         let entry = entry?;

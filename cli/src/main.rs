@@ -8,6 +8,7 @@ mod chunk_cmd;
 mod embed_cmd;
 mod eval_cmd;
 mod index_cmd;
+mod model;
 mod search_cmd;
 
 #[derive(Debug, Parser)]

@@ -44,6 +44,9 @@ pub struct SearchArgs {
     /// Batch mode: one {"id","query"} per line in, one {"id","results"} per line out.
     #[arg(long, conflicts_with = "query")]
     pub queries: Option<PathBuf>,
+    /// Model folder for indexes built with `--embedder local` (default: the index command's).
+    #[arg(long, env = "PILOTFISH_MODEL_DIR")]
+    pub model: Option<PathBuf>,
     /// The query.
     #[arg(required_unless_present = "queries")]
     pub query: Option<String>,
@@ -93,7 +96,12 @@ pub fn run(args: SearchArgs) -> Result<()> {
         std::fs::read(&args.index).with_context(|| format!("reading {}", args.index.display()))?;
     let project: Project = engine::snapshot::read(&bytes)
         .with_context(|| format!("restoring {}", args.index.display()))?;
-    let embedder = embedder_for_id(project.embedder_id())?;
+    // Keyword search needs no query vector, so it works without the model too.
+    let embedder = if args.mode == Mode::Keyword {
+        None
+    } else {
+        embedder_for_id(project.embedder_id(), args.model.as_deref())?
+    };
     let mut languages = Vec::new();
     for name in &args.languages {
         match Language::from_name(name) {
