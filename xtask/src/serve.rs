@@ -32,14 +32,23 @@ pub fn start_static(root: &Path, port: u16) -> Result<StaticServer> {
         .server_addr()
         .to_ip()
         .ok_or_else(|| anyhow!("static server has no IP address"))?;
-    let mounts = mounts(root);
-    let thread = std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let response = respond(&mounts, request.url());
-            // A client that went away is not the server's problem.
-            let _ = request.respond(response);
-        }
-    });
+    let server = std::sync::Arc::new(server);
+    let mounts = std::sync::Arc::new(mounts(root));
+    // Several workers: Monaco's loader fetches many files at once over parallel connections, and
+    // one slow or half-open connection must not stall every other request.
+    let workers: Vec<JoinHandle<()>> = (0..8)
+        .map(|_| {
+            let (server, mounts) = (server.clone(), mounts.clone());
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    let response = respond(&mounts, request.url());
+                    // A client that went away is not the server's problem.
+                    let _ = request.respond(response);
+                }
+            })
+        })
+        .collect();
+    let thread = std::thread::spawn(move || workers.into_iter().for_each(|w| drop(w.join())));
     Ok(StaticServer {
         url: format!("http://{addr}/"),
         _thread: thread,
