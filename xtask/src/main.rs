@@ -8,6 +8,7 @@ mod corpus;
 mod model;
 mod serve;
 mod setup;
+mod table;
 mod test;
 mod wasm;
 
