@@ -364,6 +364,33 @@ impl Project {
         Ok(report)
     }
 
+    /// The embedding inputs that `index_file(path, bytes, embedder)` would hand to an embedder
+    /// with id `embedder_id`: none when the file is unchanged, else the chunks that miss the
+    /// embedding cache. Hosts with a slow or remote embedder call this for many files first,
+    /// embed all the inputs in large batches, then index each file with those vectors.
+    pub fn pending_embeddings(&self, path: &str, bytes: &[u8], embedder_id: &str) -> Vec<String> {
+        let same_embedder = self.embedder_id().is_none_or(|id| id == embedder_id);
+        if same_embedder
+            && self
+                .files
+                .get(path)
+                .is_some_and(|entry| entry.hash == xxh3_128(bytes))
+        {
+            return Vec::new();
+        }
+        let cached = if same_embedder {
+            self.cached_vectors(path)
+        } else {
+            FxHashMap::default()
+        };
+        chunk_file(path, bytes, &self.config.chunk)
+            .chunks
+            .iter()
+            .map(embedding_input)
+            .filter(|input| !cached.contains_key(&xxh3_128(input.as_bytes())))
+            .collect()
+    }
+
     /// Forgets a file; returns whether it was indexed.
     pub fn remove_file(&mut self, path: &str) -> bool {
         let Some(entry) = self.files.remove(path) else {
