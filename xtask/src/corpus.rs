@@ -18,10 +18,14 @@ enum Source {
     Debian(&'static str),
 }
 
-/// The chunking/indexing corpus: Python, C, JavaScript, TypeScript and Go, all real code.
+/// The chunking/indexing corpus: Python, C, JavaScript, TypeScript and Go, all real code. The
+/// docstring-query sets of `pilotfish eval --corpus` are extracted from these packages too.
 const PACKAGES: &[(&str, Source)] = &[
     ("requests", Source::PyPi("requests==2.32.3")),
     ("ujson", Source::PyPi("ujson==5.10.0")),
+    // Two more docstring-rich Python packages for the docstring-query sets (engine::search::docstring).
+    ("more-itertools", Source::PyPi("more-itertools==10.5.0")),
+    ("click", Source::PyPi("click==8.1.7")),
     ("lodash", Source::Npm("lodash@4.17.21")),
     ("rxjs", Source::Npm("rxjs@7.8.1")),
     (

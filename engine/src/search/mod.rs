@@ -1,7 +1,9 @@
 //! Retrieval: the code-aware tokenizer, the BM25 keyword index, the vector indexes (exact scan and
-//! HNSW), weighted reciprocal-rank fusion, and the quality metrics used to tune them.
+//! HNSW), weighted reciprocal-rank fusion, and the quality metrics and docstring-query evaluation
+//! sets used to tune them.
 
 pub mod bm25;
+pub mod docstring;
 pub mod eval;
 pub mod fuse;
 #[cfg(feature = "hnsw")]
