@@ -1,7 +1,9 @@
 //! The project index on disk (or in IndexedDB/OPFS): a versioned binary snapshot.
 //!
 //! Layout: magic `PFSNAP\r\n`, format version (u32), payload length (u64), payload, CRC-32 of
-//! the payload (u32); all little-endian. The payload is a hand-rolled sequence of length-prefixed
+//! the payload (u32); all little-endian. Version 2 appended the host's chunk listing (each file's
+//! chunks with their text and the host's offsets) so a restored index can list chunks again;
+//! version 1 snapshots lack it and are rejected, which asks the host to re-index once. The payload is a hand-rolled sequence of length-prefixed
 //! fields rather than serde output because engine types are not serde types (see STYLE.md), and
 //! because the bulk (postings, vectors) is flat arrays that are cheapest to write as raw words.
 //! Restoring validates everything: a truncated, corrupted or foreign snapshot is an error with a
@@ -9,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::chunk::{ChunkConfig, ChunkKind};
+use crate::chunk::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, Diagnostic, DiagnosticKind};
 use crate::language::Language;
 use crate::project::{ChunkMeta, FileEntry, Project, ProjectConfig};
 use crate::search::bm25::{Bm25Config, Bm25Index, FieldBoosts};
@@ -18,14 +20,28 @@ use crate::search::tokenize::TokenizerConfig;
 use crate::search::vector::ExactIndex;
 
 pub const MAGIC: &[u8; 8] = b"PFSNAP\r\n";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// One file of a host's chunk listing: the chunker's output plus each chunk's `[start, end)` in
+/// whatever unit the host reports offsets in (the browser facade counts UTF-16 code units, which
+/// can only be computed from the source text the index does not keep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    pub file: ChunkedFile,
+    pub offsets: Vec<(usize, usize)>,
+}
+
+/// A host's chunk listing by path, stored with the index.
+pub type Listing = BTreeMap<String, ListedFile>;
 
 /// Why a snapshot was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotError {
     #[error("not a Pilotfish index snapshot (bad magic)")]
     Magic,
-    #[error("snapshot format version {found} is not supported (this build reads {VERSION})")]
+    #[error(
+        "snapshot format version {found} is not supported (this build reads {VERSION}); re-index the project to write a new snapshot"
+    )]
     Version { found: u32 },
     #[error("snapshot is truncated: {0}")]
     Truncated(&'static str),
@@ -35,8 +51,14 @@ pub enum SnapshotError {
     Invalid(String),
 }
 
-/// Serialises a project index.
+/// Serialises a project index with an empty chunk listing.
 pub fn write(project: &Project) -> Vec<u8> {
+    write_with_listing(project, &Listing::new(), "")
+}
+
+/// Serialises a project index and the host's chunk listing; `offset_unit` names the unit of the
+/// listing's offsets (e.g. "utf16") so a host can refuse a listing counted in another unit.
+pub fn write_with_listing(project: &Project, listing: &Listing, offset_unit: &str) -> Vec<u8> {
     let mut w = Writer::default();
     write_config(&mut w, &project.config);
     w.u32(project.files.len() as u32);
@@ -96,6 +118,7 @@ pub fn write(project: &Project) -> Vec<u8> {
             }
         }
     }
+    write_listing(&mut w, listing, offset_unit);
     let payload = w.buf;
     let mut out = Vec::with_capacity(payload.len() + 24);
     out.extend_from_slice(MAGIC);
@@ -106,8 +129,13 @@ pub fn write(project: &Project) -> Vec<u8> {
     out
 }
 
-/// Restores a project index written by [`write`].
+/// Restores a project index written by [`write`] or [`write_with_listing`], dropping the listing.
 pub fn read(bytes: &[u8]) -> Result<Project, SnapshotError> {
+    read_with_listing(bytes).map(|(project, _, _)| project)
+}
+
+/// Restores a project index and the chunk listing stored with it, with the listing's offset unit.
+pub fn read_with_listing(bytes: &[u8]) -> Result<(Project, Listing, String), SnapshotError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(SnapshotError::Magic);
     }
@@ -136,7 +164,7 @@ pub fn read(bytes: &[u8]) -> Result<Project, SnapshotError> {
     read_payload(&mut Reader::new(payload))
 }
 
-fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
+fn read_payload(r: &mut Reader<'_>) -> Result<(Project, Listing, String), SnapshotError> {
     let config = read_config(r)?;
     let mut files = BTreeMap::new();
     for _ in 0..r.count("files", 4 + 16 + 4)? {
@@ -217,9 +245,15 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
             Some((id, index))
         }
     };
+    let (listing, offset_unit) = read_listing(r)?;
     if r.remaining() != 0 {
         return Err(SnapshotError::Invalid(
             "unread bytes at the end of the payload".into(),
+        ));
+    }
+    if listing.keys().any(|path| !files.contains_key(path)) {
+        return Err(SnapshotError::Invalid(
+            "the chunk listing names a file the index does not hold".into(),
         ));
     }
     // Cross-checks: every file slot holds a chunk of that file, and the indexes agree on slots.
@@ -252,7 +286,7 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
         .rev()
         .filter(|&s| chunks[s as usize].is_none())
         .collect();
-    Ok(Project {
+    let project = Project {
         config,
         files,
         chunks,
@@ -261,6 +295,161 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
         vectors,
         #[cfg(feature = "hnsw")]
         ann: None,
+    };
+    Ok((project, listing, offset_unit))
+}
+
+fn write_listing(w: &mut Writer, listing: &Listing, offset_unit: &str) {
+    w.str(offset_unit);
+    w.u32(listing.len() as u32);
+    for (path, listed) in listing {
+        w.str(path);
+        write_language(w, listed.file.language);
+        w.u32(listed.file.diagnostics.len() as u32);
+        for d in &listed.file.diagnostics {
+            w.u8(diagnostic_code(d.kind));
+            w.str(&d.message);
+            match d.lines {
+                None => w.u8(0),
+                Some((start, end)) => {
+                    w.u8(1);
+                    w.u64(start as u64);
+                    w.u64(end as u64);
+                }
+            }
+        }
+        w.u32(listed.file.chunks.len() as u32);
+        for (c, &(start, end)) in listed.file.chunks.iter().zip(&listed.offsets) {
+            w.str(&c.path);
+            write_language(w, c.language);
+            w.u8(kind_code(c.kind));
+            w.opt_str(c.name.as_deref());
+            w.opt_str(c.qualified_name.as_deref());
+            for x in [
+                c.start_byte,
+                c.end_byte,
+                c.start_line,
+                c.end_line,
+                start,
+                end,
+            ] {
+                w.u64(x as u64);
+            }
+            w.opt_str(c.docstring.as_deref());
+            w.str(&c.text);
+        }
+    }
+}
+
+fn read_listing(r: &mut Reader<'_>) -> Result<(Listing, String), SnapshotError> {
+    let offset_unit = r.str("offset unit")?;
+    let mut listing = Listing::new();
+    for _ in 0..r.count("listed files", 4 + 1 + 4 + 4)? {
+        let path = r.str("listed path")?;
+        let language = read_language(r)?;
+        let mut diagnostics = Vec::new();
+        for _ in 0..r.count("diagnostics", 1 + 4 + 1)? {
+            let kind = diagnostic_from_code(r.u8("diagnostic kind")?)?;
+            let message = r.str("diagnostic message")?;
+            let lines = match r.u8("diagnostic lines")? {
+                0 => None,
+                _ => Some((
+                    r.u64("diagnostic lines")? as usize,
+                    r.u64("diagnostic lines")? as usize,
+                )),
+            };
+            diagnostics.push(Diagnostic {
+                kind,
+                message,
+                lines,
+            });
+        }
+        let n = r.count("listed chunks", 4 + 1 + 1 + 1 + 1 + 6 * 8 + 1 + 4)?;
+        let mut chunks = Vec::with_capacity(n);
+        let mut offsets = Vec::with_capacity(n);
+        for _ in 0..n {
+            let chunk_path = r.str("listed chunk path")?;
+            let chunk_language = read_language(r)?;
+            let kind = kind_from_code(r.u8("listed chunk kind")?)?;
+            let name = r.opt_str("listed chunk name")?;
+            let qualified_name = r.opt_str("listed qualified name")?;
+            let mut x = [0usize; 6];
+            for v in &mut x {
+                *v = r.u64("listed chunk position")? as usize;
+            }
+            let docstring = r.opt_str("listed docstring")?;
+            let text = r.str("listed chunk text")?;
+            chunks.push(Chunk {
+                path: chunk_path,
+                language: chunk_language,
+                kind,
+                name,
+                qualified_name,
+                start_byte: x[0],
+                end_byte: x[1],
+                start_line: x[2],
+                end_line: x[3],
+                docstring,
+                text,
+            });
+            offsets.push((x[4], x[5]));
+        }
+        let file = ChunkedFile {
+            language,
+            chunks,
+            diagnostics,
+        };
+        if listing
+            .insert(path.clone(), ListedFile { file, offsets })
+            .is_some()
+        {
+            return Err(SnapshotError::Invalid(format!(
+                "the chunk listing holds {path:?} twice"
+            )));
+        }
+    }
+    Ok((listing, offset_unit))
+}
+
+fn write_language(w: &mut Writer, language: Option<Language>) {
+    w.u8(language.map_or(0, |l| {
+        Language::ALL.iter().position(|&x| x == l).unwrap_or(0) as u8 + 1
+    }));
+}
+
+fn read_language(r: &mut Reader<'_>) -> Result<Option<Language>, SnapshotError> {
+    Ok(match r.u8("language")? {
+        0 => None,
+        n => Some(
+            *Language::ALL
+                .get(usize::from(n) - 1)
+                .ok_or_else(|| SnapshotError::Invalid(format!("unknown language code {n}")))?,
+        ),
+    })
+}
+
+fn diagnostic_code(kind: DiagnosticKind) -> u8 {
+    match kind {
+        DiagnosticKind::SyntaxError => 0,
+        DiagnosticKind::InvalidUtf8 => 1,
+        DiagnosticKind::Binary => 2,
+        DiagnosticKind::UnknownLanguage => 3,
+        DiagnosticKind::TooLarge => 4,
+    }
+}
+
+fn diagnostic_from_code(code: u8) -> Result<DiagnosticKind, SnapshotError> {
+    Ok(match code {
+        0 => DiagnosticKind::SyntaxError,
+        1 => DiagnosticKind::InvalidUtf8,
+        2 => DiagnosticKind::Binary,
+        3 => DiagnosticKind::UnknownLanguage,
+        4 => DiagnosticKind::TooLarge,
+        n => {
+            return Err(SnapshotError::Invalid(format!(
+                "unknown diagnostic kind {n}"
+            )));
+        }
     })
 }
 
@@ -478,5 +667,74 @@ impl<'a> Reader<'a> {
             .chunks_exact(2)
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk_file;
+    use crate::embed::hashed::HashedEmbedder;
+
+    const PY: &str = "def parse_config(path):\n    \"\"\"Read a config file.\"\"\"\n    return open(path).read()\n\n\nclass Cache:\n    def get(self, key):\n        return self.data[key]\n";
+
+    fn project_and_listing() -> (Project, Listing) {
+        let mut project = Project::default();
+        let embedder = HashedEmbedder::default();
+        project
+            .index_file("src/config.py", PY.as_bytes(), Some(&embedder))
+            .unwrap();
+        let file = chunk_file("src/config.py", PY.as_bytes(), &ChunkConfig::default());
+        // Offsets in an arbitrary host unit: the snapshot must carry them back unchanged.
+        let offsets = (0..file.chunks.len())
+            .map(|i| (i * 10, i * 10 + 7))
+            .collect();
+        let mut listing = Listing::new();
+        listing.insert("src/config.py".into(), ListedFile { file, offsets });
+        (project, listing)
+    }
+
+    #[test]
+    fn listing_round_trips_with_its_unit() {
+        let (project, listing) = project_and_listing();
+        assert!(listing["src/config.py"].file.chunks.len() >= 2);
+        let bytes = write_with_listing(&project, &listing, "utf16");
+        let (restored, restored_listing, unit) = read_with_listing(&bytes).unwrap();
+        assert_eq!(unit, "utf16");
+        assert_eq!(restored_listing, listing);
+        assert_eq!(restored.chunks(), project.chunks());
+        // The plain reader still reads the index part.
+        assert_eq!(read(&bytes).unwrap().files(), 1);
+    }
+
+    #[test]
+    fn version_one_is_rejected_with_advice() {
+        let (project, _) = project_and_listing();
+        let mut bytes = write(&project);
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let error = read(&bytes).unwrap_err();
+        assert_eq!(error, SnapshotError::Version { found: 1 });
+        assert!(error.to_string().contains("re-index"), "{error}");
+    }
+
+    #[test]
+    fn listing_of_an_unindexed_file_is_rejected() {
+        let (project, mut listing) = project_and_listing();
+        let listed = listing["src/config.py"].clone();
+        listing.insert("src/other.py".into(), listed);
+        let bytes = write_with_listing(&project, &listing, "utf8");
+        assert!(matches!(
+            read_with_listing(&bytes),
+            Err(SnapshotError::Invalid(m)) if m.contains("does not hold")
+        ));
+    }
+
+    #[test]
+    fn every_truncation_of_a_listing_is_an_error() {
+        let (project, listing) = project_and_listing();
+        let bytes = write_with_listing(&project, &listing, "utf16");
+        for cut in (0..bytes.len()).step_by(7) {
+            assert!(read_with_listing(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 }

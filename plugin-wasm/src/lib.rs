@@ -5,13 +5,15 @@
 //! encoding the host asked for, and serialized back; every failure goes through [`into_error`].
 //! The crate also builds natively so the conversion is tested by plain `cargo test`.
 
+pub mod embed;
 pub mod search;
 pub mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
 
-use engine::FileIndex;
+use engine::snapshot::ListedFile;
+use engine::{ChunkConfig, chunk_file};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -88,11 +90,12 @@ export interface IndexStats {
 /// An in-memory project index living in the page. Construct it with `new Engine(options)`.
 #[wasm_bindgen]
 pub struct Engine {
-    pub(crate) index: FileIndex,
+    pub(crate) chunk_config: ChunkConfig,
     pub(crate) encoding: PositionEncoding,
-    /// Each indexed file's chunk offsets in `encoding`, in chunk order. Kept here because the
-    /// engine stores chunks, not the source text the UTF-16 offsets are counted in.
-    pub(crate) spans: BTreeMap<String, Vec<(usize, usize)>>,
+    /// Each indexed file's chunks with their offsets in `encoding`, in chunk order. Kept here
+    /// because the search index keeps no chunk text, and the UTF-16 offsets can only be counted
+    /// in the source text; snapshots carry this listing so `chunks()` works after `restore`.
+    pub(crate) files: BTreeMap<String, ListedFile>,
     /// The search index (see `search.rs`), fed by `index_text` and `forget_file`.
     pub(crate) search: search::SearchState,
 }
@@ -101,36 +104,99 @@ pub struct Engine {
 impl Engine {
     pub fn with_options(options: &EngineOptions) -> Result<Engine, OptionsError> {
         Ok(Engine {
-            index: FileIndex::new(options.chunk_config()?),
+            chunk_config: options.chunk_config()?,
             encoding: options.position_encoding,
-            spans: BTreeMap::new(),
+            files: BTreeMap::new(),
             search: search::SearchState::default(),
         })
     }
 
-    pub fn index_text(&mut self, path: &str, text: &str) -> WireIndexedFile {
-        let file = self.index.index_file(path, text.as_bytes());
-        let spans = wire::chunk_spans(text, &file.chunks, self.encoding);
-        let result = wire::wire_indexed_file(path, file, &spans);
-        self.spans.insert(path.to_string(), spans);
-        self.search.on_index(path, text);
-        result
+    /// Chunks and embeds one file. An embedding failure leaves the file's previous entry in
+    /// place in both the listing and the search index.
+    pub fn index_text(&mut self, path: &str, text: &str) -> Result<WireIndexedFile, String> {
+        self.index_text_checked(path, text).map(|(file, _)| file)
+    }
+
+    pub(crate) fn index_text_checked(
+        &mut self,
+        path: &str,
+        text: &str,
+    ) -> Result<(WireIndexedFile, engine::project::FileReport), String> {
+        let report = self
+            .search
+            .project
+            .index_file(path, text.as_bytes(), Some(&self.search.embedder))
+            .map_err(|e| e.to_string())?;
+        let file = chunk_file(path, text.as_bytes(), &self.chunk_config);
+        let offsets = wire::chunk_spans(text, &file.chunks, self.encoding);
+        let result = wire::wire_indexed_file(path, &file, &offsets);
+        self.files
+            .insert(path.to_string(), ListedFile { file, offsets });
+        Ok((result, report))
     }
 
     pub fn file_chunks(&self, path: &str) -> Option<Vec<WireChunk>> {
-        let file = self.index.file(path)?;
-        let spans = self.spans.get(path)?;
-        Some(wire::wire_chunks(&file.chunks, spans))
+        let listed = self.files.get(path)?;
+        Some(wire::wire_chunks(&listed.file.chunks, &listed.offsets))
     }
 
     pub fn forget_file(&mut self, path: &str) -> bool {
-        self.spans.remove(path);
         self.search.on_remove(path);
-        self.index.remove_file(path)
+        self.files.remove(path).is_some()
     }
 
     pub fn index_stats(&self) -> WireStats {
-        self.index.stats().into()
+        let mut stats = WireStats {
+            files: self.files.len(),
+            chunks: 0,
+            bytes: 0,
+            diagnostics: 0,
+        };
+        for listed in self.files.values() {
+            let chunks = &listed.file.chunks;
+            stats.chunks += chunks.len();
+            stats.bytes += chunks
+                .iter()
+                .map(|c| c.end_byte - c.start_byte)
+                .sum::<usize>();
+            stats.diagnostics += listed.file.diagnostics.len();
+        }
+        stats
+    }
+
+    /// The search index and the chunk listing as one snapshot (see `engine::snapshot`).
+    pub fn snapshot_bytes(&self) -> Vec<u8> {
+        engine::snapshot::write_with_listing(
+            &self.search.project,
+            &self.files,
+            wire::encoding_name(self.encoding),
+        )
+    }
+
+    /// Replaces the search index and the chunk listing with a snapshot's. The snapshot's vectors
+    /// must come from the active embedder (load the same table first), and its offsets must be
+    /// in this engine's position encoding.
+    pub fn restore_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+        use engine::embed::Embedder;
+        let (project, files, encoding) =
+            engine::snapshot::read_with_listing(bytes).map_err(|e| e.to_string())?;
+        if let Some(id) = project.embedder_id()
+            && id != self.search.embedder.id()
+        {
+            return Err(format!(
+                "snapshot vectors come from {id:?}, this engine embeds with {:?}",
+                self.search.embedder.id()
+            ));
+        }
+        let ours = wire::encoding_name(self.encoding);
+        if !files.is_empty() && encoding != ours {
+            return Err(format!(
+                "snapshot offsets are {encoding}, this engine reports {ours}"
+            ));
+        }
+        self.search.project = project;
+        self.files = files;
+        Ok(())
     }
 }
 
@@ -155,7 +221,10 @@ impl Engine {
     ) -> Result<JsValue, JsError> {
         let path: String = arg("indexFile", "path", path)?;
         let text: String = arg("indexFile", "text", text)?;
-        output(&self.index_text(&path, &text))
+        let file = self
+            .index_text(&path, &text)
+            .map_err(|e| into_error(format!("indexFile: {e}")))?;
+        output(&file)
     }
 
     /// Forgets a file; returns whether it was indexed.
@@ -181,7 +250,7 @@ impl Engine {
     /// Indexed paths in sorted order.
     #[wasm_bindgen(unchecked_return_type = "string[]")]
     pub fn paths(&self) -> Result<JsValue, JsError> {
-        output(&self.index.paths().collect::<Vec<_>>())
+        output(&self.files.keys().collect::<Vec<_>>())
     }
 
     #[wasm_bindgen(unchecked_return_type = "IndexStats")]
@@ -192,10 +261,7 @@ impl Engine {
     /// The encoding `start`/`end` offsets are reported in.
     #[wasm_bindgen(js_name = positionEncoding, getter, unchecked_return_type = "PositionEncoding")]
     pub fn position_encoding(&self) -> String {
-        match self.encoding {
-            PositionEncoding::Utf16 => "utf16".to_string(),
-            PositionEncoding::Utf8 => "utf8".to_string(),
-        }
+        wire::encoding_name(self.encoding).to_string()
     }
 }
 

@@ -1,9 +1,8 @@
 //! Search, snapshots and restore for the page: a second `#[wasm_bindgen] impl Engine` block over
 //! the engine's project index (BM25 + vectors + weighted RRF). The project index is fed by
 //! `indexFile`/`removeFile` through [`SearchState::on_index`] and [`SearchState::on_remove`].
-//! Vectors come from the deterministic hashed embedder until a learned one is plugged in.
+//! Vectors come from the active embedder (`embed.rs`): hashed unless the host loads a table.
 
-use engine::embed::hashed::HashedEmbedder;
 use engine::language::Language;
 use engine::project::{Project, SearchMode, SearchOptions};
 use engine::search::FusionConfig;
@@ -50,7 +49,8 @@ export interface SearchHit {
 #[derive(Debug, Default)]
 pub struct SearchState {
     pub project: Project,
-    pub embedder: HashedEmbedder,
+    /// Hashed by default; `loadStaticTable` switches it (see `embed.rs`).
+    pub embedder: crate::embed::ActiveEmbedder,
 }
 
 impl SearchState {
@@ -180,33 +180,6 @@ impl Engine {
                 }
             })
             .collect())
-    }
-
-    pub fn snapshot_bytes(&self) -> Vec<u8> {
-        engine::snapshot::write(&self.search.project)
-    }
-
-    /// Replaces the search index with a snapshot's. The chunk listing (`chunks()`) is not part
-    /// of snapshots: hosts re-send files they want listed.
-    pub fn restore_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let project = engine::snapshot::read(bytes).map_err(|e| e.to_string())?;
-        if let Some(id) = project.embedder_id()
-            && id != self.search.embedder_id()
-        {
-            return Err(format!(
-                "snapshot vectors come from {id:?}, this engine embeds with {:?}",
-                self.search.embedder_id()
-            ));
-        }
-        self.search.project = project;
-        Ok(())
-    }
-}
-
-impl SearchState {
-    fn embedder_id(&self) -> &str {
-        use engine::embed::Embedder;
-        self.embedder.id()
     }
 }
 

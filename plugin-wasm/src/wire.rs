@@ -16,6 +16,14 @@ pub enum PositionEncoding {
     Utf8,
 }
 
+/// The JavaScript name of an encoding (also recorded in snapshots).
+pub fn encoding_name(encoding: PositionEncoding) -> &'static str {
+    match encoding {
+        PositionEncoding::Utf16 => "utf16",
+        PositionEncoding::Utf8 => "utf8",
+    }
+}
+
 /// `new Engine(options)`. Every field is optional; unknown fields are rejected so a typo such as
 /// `maxChunkByte` is reported instead of silently ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -3,9 +3,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+mod embed_common;
 
+use engine::project::Control;
 use expect_test::{ExpectFile, expect_file};
 use plugin_wasm::Engine;
+use plugin_wasm::embed::FileInput;
+use plugin_wasm::search::WireSearchOptions;
 use plugin_wasm::wire::{EngineOptions, PositionEncoding, WireStats};
 
 fn snapshots() -> [ExpectFile; 10] {
@@ -31,7 +35,7 @@ fn each_language_matches_its_snapshot() {
         .zip(snapshots())
     {
         let mut engine = Engine::with_options(&EngineOptions::default()).unwrap();
-        let indexed = engine.index_text(path, text);
+        let indexed = engine.index_text(path, text).unwrap();
         assert_eq!(indexed.language.as_deref(), Some(language), "{path}");
         assert!(!indexed.chunks.is_empty(), "{path} produced no chunks");
         snapshot.assert_eq(&(serde_json::to_string_pretty(&indexed).unwrap() + "\n"));
@@ -42,7 +46,7 @@ fn each_language_matches_its_snapshot() {
 fn utf16_offsets_index_javascript_strings() {
     for (path, text) in common::FIXTURES.iter().chain([&common::MIXED_WIDTH]) {
         let mut engine = Engine::with_options(&EngineOptions::default()).unwrap();
-        for chunk in engine.index_text(path, text).chunks {
+        for chunk in engine.index_text(path, text).unwrap().chunks {
             let slice = common::utf16_slice(text, chunk.start, chunk.end);
             assert!(
                 chunk.text.ends_with(&slice),
@@ -63,7 +67,7 @@ fn utf8_offsets_are_byte_offsets() {
     };
     let (path, text) = common::MIXED_WIDTH;
     let mut engine = Engine::with_options(&options).unwrap();
-    let chunks = engine.index_text(path, text).chunks;
+    let chunks = engine.index_text(path, text).unwrap().chunks;
     assert!(!chunks.is_empty());
     let last = chunks.last().unwrap();
     // The text ends with "clef\n": the last chunk ends at the trimmed end, in bytes.
@@ -73,7 +77,7 @@ fn utf8_offsets_are_byte_offsets() {
     }
     // The same text in UTF-16 ends earlier: 4-byte characters are 2 units, 2/3-byte ones 1.
     let mut utf16 = Engine::with_options(&EngineOptions::default()).unwrap();
-    let last16 = utf16.index_text(path, text).chunks.pop().unwrap();
+    let last16 = utf16.index_text(path, text).unwrap().chunks.pop().unwrap();
     assert_eq!(last16.end, text.trim_end().encode_utf16().count());
     assert!(last16.end < last.end);
 }
@@ -92,8 +96,8 @@ fn remove_file_and_stats_track_the_index() {
     );
     let (py_path, py) = common::FIXTURES[0];
     let (rs_path, rs) = common::FIXTURES[4];
-    let py_chunks = engine.index_text(py_path, py).chunks.len();
-    let rs_chunks = engine.index_text(rs_path, rs).chunks.len();
+    let py_chunks = engine.index_text(py_path, py).unwrap().chunks.len();
+    let rs_chunks = engine.index_text(rs_path, rs).unwrap().chunks.len();
     let stats = engine.index_stats();
     assert_eq!((stats.files, stats.chunks), (2, py_chunks + rs_chunks));
     assert_eq!(
@@ -121,12 +125,163 @@ fn max_chunk_bytes_bounds_chunks() {
     };
     let mut small = Engine::with_options(&options).unwrap();
     let mut default = Engine::with_options(&EngineOptions::default()).unwrap();
-    let small_chunks = small.index_text("long.py", &text).chunks;
-    let default_chunks = default.index_text("long.py", &text).chunks;
+    let small_chunks = small.index_text("long.py", &text).unwrap().chunks;
+    let default_chunks = default.index_text("long.py", &text).unwrap().chunks;
     assert!(
         small_chunks.len() > default_chunks.len(),
         "{} chunks at 200 bytes vs {} at the default",
         small_chunks.len(),
         default_chunks.len()
+    );
+}
+
+fn table_engine() -> Engine {
+    let mut engine = Engine::with_options(&EngineOptions::default()).unwrap();
+    engine
+        .load_static_table_bytes(&embed_common::table_bytes())
+        .unwrap();
+    engine
+}
+
+#[test]
+fn static_table_embeddings_match_the_shared_snapshot() {
+    let engine = table_engine();
+    let info = engine.embedder_info();
+    assert_eq!((info.kind, info.dimensions), ("static", embed_common::DIMS));
+    assert!(info.id.starts_with("static:tiny-test:8:"), "{}", info.id);
+    let flat = engine.embed_flat(&embed_common::TEXTS).unwrap();
+    assert_eq!(flat.len(), embed_common::TEXTS.len() * embed_common::DIMS);
+    // Known words embed to unit vectors; the empty text to zeros.
+    let norm: f32 = flat[..8].iter().map(|x| x * x).sum();
+    assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+    assert!(flat[32..].iter().all(|&x| x == 0.0));
+    expect_file!["expected/tiny-table-embeddings.txt"].assert_eq(&embed_common::render(&flat));
+}
+
+#[test]
+fn the_default_embedder_is_hashed_and_tables_load_only_into_empty_engines() {
+    let mut engine = Engine::with_options(&EngineOptions::default()).unwrap();
+    assert_eq!(engine.embedder_info().kind, "hashed");
+    let mut corrupt = embed_common::table_bytes();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0x55;
+    let error = engine.load_static_table_bytes(&corrupt).unwrap_err();
+    assert!(error.contains("checksum"), "{error}");
+    let error = engine.load_static_table_bytes(b"not a table").unwrap_err();
+    assert!(error.contains("bad magic"), "{error}");
+    assert_eq!(
+        engine.embedder_info().kind,
+        "hashed",
+        "a failed load changes nothing"
+    );
+    engine
+        .index_text("a.py", "def f():\n    return 1\n")
+        .unwrap();
+    let error = engine
+        .load_static_table_bytes(&embed_common::table_bytes())
+        .unwrap_err();
+    assert!(error.contains("before indexing"), "{error}");
+}
+
+#[test]
+fn search_uses_the_loaded_table() {
+    let mut engine = table_engine();
+    for (path, text) in common::FIXTURES {
+        engine.index_text(path, text).unwrap();
+    }
+    let options = WireSearchOptions {
+        mode: Some("vector".into()),
+        ..WireSearchOptions::default()
+    };
+    let hits = engine
+        .search_native("total price of cart items", &options)
+        .unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h.vector.is_some()));
+}
+
+fn files(n: usize) -> Vec<FileInput> {
+    (0..n)
+        .map(|i| FileInput {
+            path: format!("src/m{i}.py"),
+            text: format!("def handler_{i}(request):\n    return request.json()\n"),
+        })
+        .collect()
+}
+
+#[test]
+fn bulk_indexing_reports_progress_and_cancels() {
+    let mut engine = table_engine();
+    let mut seen = Vec::new();
+    let report = engine
+        .index_many(&files(4), |done, total| {
+            seen.push((done, total));
+            Ok(if done == 2 {
+                Control::Stop
+            } else {
+                Control::Continue
+            })
+        })
+        .unwrap();
+    assert_eq!(seen, vec![(1, 4), (2, 4)]);
+    assert!(report.cancelled);
+    assert_eq!((report.files, report.chunks, report.embedded), (2, 2, 2));
+    assert_eq!(
+        engine.index_stats().files,
+        2,
+        "files before the stop stay indexed"
+    );
+    // Running it again to the end: the first two are unchanged, nothing is re-embedded for them.
+    let report = engine
+        .index_many(&files(4), |_, _| Ok(Control::Continue))
+        .unwrap();
+    assert!(!report.cancelled);
+    assert_eq!((report.files, report.unchanged, report.embedded), (4, 2, 2));
+    let error = engine
+        .index_many(&files(1), |_, _| Err("onProgress threw: boom".into()))
+        .unwrap_err();
+    assert!(error.contains("boom"), "{error}");
+}
+
+#[test]
+fn restore_brings_chunks_back() {
+    let mut engine = table_engine();
+    for (path, text) in common::FIXTURES.iter().chain([&common::MIXED_WIDTH]) {
+        engine.index_text(path, text).unwrap();
+    }
+    let bytes = engine.snapshot_bytes();
+
+    let mut restored = table_engine();
+    restored.restore_bytes(&bytes).unwrap();
+    assert_eq!(restored.index_stats(), engine.index_stats());
+    for (path, _) in common::FIXTURES.iter().chain([&common::MIXED_WIDTH]) {
+        let chunks = restored.file_chunks(path);
+        assert!(chunks.as_ref().is_some_and(|c| !c.is_empty()), "{path}");
+        assert_eq!(chunks, engine.file_chunks(path), "{path}");
+    }
+    let query = WireSearchOptions::default();
+    assert_eq!(
+        restored.search_native("parse the header", &query).unwrap(),
+        engine.search_native("parse the header", &query).unwrap()
+    );
+
+    // Offsets are counted in the engine's encoding: a UTF-8 engine must not take UTF-16 ones.
+    let mut utf8 = Engine::with_options(&EngineOptions {
+        position_encoding: PositionEncoding::Utf8,
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    utf8.load_static_table_bytes(&embed_common::table_bytes())
+        .unwrap();
+    let error = utf8.restore_bytes(&bytes).unwrap_err();
+    assert!(error.contains("utf16"), "{error}");
+    // Vectors of the table cannot be searched with the hashed embedder.
+    let mut hashed = Engine::with_options(&EngineOptions::default()).unwrap();
+    let error = hashed.restore_bytes(&bytes).unwrap_err();
+    assert!(error.contains("static:tiny-test"), "{error}");
+    assert_eq!(
+        hashed.index_stats().files,
+        0,
+        "a rejected restore changes nothing"
     );
 }

@@ -21,7 +21,8 @@ usage: cargo xtask <command>
 
 commands:
   setup        install missing tools (apt packages, wasm32 target, wasm-bindgen-cli, npm packages, venv)
-  build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size
+  build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size;
+               --model also builds plugin-wasm/pkg-model (with the MiniLM transformer)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy)
@@ -35,7 +36,11 @@ fn main() -> Result<()> {
         Some("setup") => setup::all(&root).map(|_| ()),
         Some("build-wasm") => {
             setup::all(&root)?;
-            wasm::build(&root).map(|_| ())
+            wasm::build(&root)?;
+            if args.iter().any(|a| a == "--model") {
+                wasm::build_package(&root, wasm::Package::Model)?;
+            }
+            Ok(())
         }
         Some("demo") => serve::demo(&root),
         Some("bench") => bench::run(&root, &args[1..]),

@@ -1,6 +1,8 @@
-//! Building the browser package `plugin-wasm/pkg`: cargo (wasm32, size-optimised profile) →
-//! wasm-bindgen `--target web` → npm binaryen's `wasm-opt -Oz` (Debian's binaryen 108 produces
-//! modules that crash at init, see TOOLCHAIN.md).
+//! Building the browser packages: cargo (wasm32, size-optimised profile) → wasm-bindgen
+//! `--target web` → npm binaryen's `wasm-opt -Oz` (Debian's binaryen 108 produces modules that
+//! crash at init, see TOOLCHAIN.md). `plugin-wasm/pkg` is the default package (hashed embedder and
+//! static table); `plugin-wasm/pkg-model` adds the MiniLM transformer (feature `local-model`) for
+//! hosts that want the model itself in the tab and can afford the larger download.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,9 +21,33 @@ pub struct WasmSize {
     pub gzip: usize,
 }
 
-/// Builds the package into `plugin-wasm/pkg` and returns the `.wasm`'s size.
+/// Which package to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Package {
+    /// `plugin-wasm/pkg`: hashed embedder and static table.
+    Default,
+    /// `plugin-wasm/pkg-model`: also the MiniLM transformer.
+    Model,
+}
+
+impl Package {
+    pub fn dir(self) -> &'static str {
+        match self {
+            Package::Default => "plugin-wasm/pkg",
+            Package::Model => "plugin-wasm/pkg-model",
+        }
+    }
+}
+
+/// Builds the default package into `plugin-wasm/pkg` and returns the `.wasm`'s size.
 pub fn build(root: &Path) -> Result<WasmSize> {
-    cmd::run(cmd::cargo().args([
+    build_package(root, Package::Default)
+}
+
+/// Builds one package and returns the optimised `.wasm`'s size.
+pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
+    let mut cargo = cmd::cargo();
+    cargo.args([
         "build",
         "-p",
         "pilotfish-plugin-wasm",
@@ -29,9 +55,18 @@ pub fn build(root: &Path) -> Result<WasmSize> {
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
-    ]))?;
-    let built = root.join("target/wasm32-unknown-unknown/wasm-release/plugin_wasm.wasm");
-    let pkg = root.join("plugin-wasm/pkg");
+    ]);
+    if package == Package::Model {
+        cargo.args(["--features", "local-model"]);
+    }
+    cmd::run(&mut cargo)?;
+    // Honour CARGO_TARGET_DIR like cargo does, so builds in a private target dir are found.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_relative() { root.join(dir) } else { dir })
+        .unwrap_or_else(|| root.join("target"));
+    let built = target.join("wasm32-unknown-unknown/wasm-release/plugin_wasm.wasm");
+    let pkg = root.join(package.dir());
     cmd::run(
         Command::new("wasm-bindgen")
             .args(["--target", "web", "--out-dir"])
@@ -51,7 +86,8 @@ pub fn build(root: &Path) -> Result<WasmSize> {
     )?;
     let size = measure(&module)?;
     println!(
-        "plugin-wasm/pkg/plugin_wasm_bg.wasm: {} raw, {} gzipped",
+        "{}/plugin_wasm_bg.wasm: {} raw, {} gzipped",
+        package.dir(),
         human(size.raw),
         human(size.gzip)
     );
