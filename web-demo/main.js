@@ -1,5 +1,7 @@
-// The demo page's logic: load the wasm engine, index pasted or dropped text, list the chunks,
-// and (when Monaco is served at /monaco/) show the file with the selected chunk highlighted.
+// The demo page's logic: load the wasm engine (with the static embedding table when the server
+// publishes one at /embed/active.json, else the hashed embedder, with a notice), index pasted or
+// dropped text, list the chunks, search everything added so far, and (when Monaco is served at
+// /monaco/) show the file with the selected chunk highlighted.
 // Offsets come back in UTF-16 code units, which is what Monaco and JavaScript strings count.
 import init, { Engine } from './pkg/plugin_wasm.js';
 
@@ -101,6 +103,60 @@ function selectChunk(li, chunk) {
   container.dataset.selectedText = model.getValueInRange(range);
 }
 
+function renderEmbedder(notice) {
+  const info = engine.embedder;
+  const el = $('embedder');
+  el.dataset.kind = info.kind;
+  el.textContent = info.kind === 'static'
+    ? `static token table (${info.dimensions} dims, ${info.id})`
+    : `${info.kind} (${info.dimensions} dims)`;
+  const note = $('embedder-notice');
+  note.hidden = !notice;
+  note.textContent = notice ?? '';
+}
+
+// Fetches the table the server publishes; returns a notice to show when there is none.
+async function loadTable() {
+  let table;
+  try {
+    const manifest = await fetch('/embed/active.json', { cache: 'no-store' });
+    if (!manifest.ok) return 'No static table is served: searching with the hashed embedder (keyword-like vectors).';
+    ({ table } = await manifest.json());
+    const response = await fetch(`/embed/${encodeURIComponent(table)}`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    engine.loadStaticTable(new Uint8Array(await response.arrayBuffer()));
+    return null;
+  } catch (error) {
+    return `Could not load the static table ${table ?? ''}: ${error.message}. Using the hashed embedder.`;
+  }
+}
+
+let searches = 0; // bumps on every search so tests can wait for a specific render
+function runSearch(query, mode) {
+  const list = $('hit-list');
+  try {
+    const hits = engine.search(query, { mode, limit: 10 });
+    list.replaceChildren(...hits.map((hit) => {
+      const li = document.createElement('li');
+      li.dataset.testid = 'hit';
+      li.dataset.path = hit.path;
+      li.dataset.name = hit.qualifiedName ?? hit.name ?? '';
+      const why = [
+        hit.keyword && `keyword #${hit.keyword.rank}`,
+        hit.vector && `vector #${hit.vector.rank} (cos ${hit.vector.score.toFixed(3)})`,
+      ].filter(Boolean).join(', ');
+      li.textContent = `${hit.path}:${hit.startLine}–${hit.endLine} ${li.dataset.name} — ${why}`;
+      return li;
+    }));
+    setStatus('ready', `${hits.length} hits for “${query}” (${mode}, ${engine.embedder.kind} embedder).`);
+  } catch (error) {
+    list.replaceChildren();
+    setStatus('error', error.message);
+  }
+  searches += 1;
+  list.dataset.searches = String(searches);
+}
+
 function indexText(path, text) {
   try {
     const file = engine.indexFile(path, text);
@@ -120,6 +176,10 @@ async function indexFileObject(file) {
 }
 
 function wireInputs() {
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    runSearch($('search-input').value, $('search-mode').value);
+  });
   $('chunk-button').addEventListener('click', () => indexText($('path-input').value, $('source-text').value));
   $('source-text').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) $('chunk-button').click();
@@ -165,8 +225,10 @@ async function main() {
     setStatus('error', `Could not load the engine: ${error.message}`);
     return;
   }
+  // The table must be loaded before anything is indexed: an index holds one embedder's vectors.
+  renderEmbedder(await loadTable());
   wireInputs();
-  window.pilotfishDemo = { engine, indexText, get editor() { return editor; } };
+  window.pilotfishDemo = { engine, indexText, runSearch, get editor() { return editor; } };
   setStatus('ready', 'Ready: paste code or drop a file.');
   const monaco = await loadMonaco();
   if (monaco) {

@@ -104,6 +104,13 @@ fn snapshot_restores_in_a_fresh_engine_and_rejects_corruption() {
     fresh.restore(&bytes).unwrap();
     let restored = hits(&fresh, "http header", "");
     let original = hits(&engine, "http header", "");
+    // The chunk listing comes back too (snapshot format 2), offsets and all.
+    for (path, _) in FILES {
+        let before = js_sys::JSON::stringify(&engine.chunks((*path).into()).unwrap()).unwrap();
+        let after = js_sys::JSON::stringify(&fresh.chunks((*path).into()).unwrap()).unwrap();
+        assert_ne!(after.as_string().as_deref(), Some("null"), "{path}");
+        assert_eq!(after.as_string(), before.as_string(), "{path}");
+    }
     assert_eq!(
         js_sys::JSON::stringify(&restored).unwrap().as_string(),
         js_sys::JSON::stringify(&original).unwrap().as_string()

@@ -1,14 +1,15 @@
 //! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
-//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, retrieval, proxy.
+//! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, retrieval, proxy,
+//! embed (see `bench_embed.rs`).
 
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, corpus, serve, setup, wasm};
+use crate::{bench_embed, cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy"];
+const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed"];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
@@ -92,6 +93,9 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
             "\n## proxy (load generator on loopback, fake upstream with a 50 ms first byte)\n"
         );
         cmd::run(cmd::cargo().args(["bench", "-q", "-p", "pilotfish-proxy", "--bench", "load"]))?;
+    }
+    if selected("embed") {
+        bench_embed::run(root)?;
     }
     Ok(())
 }

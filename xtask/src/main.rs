@@ -3,6 +3,7 @@
 //! they need first, idempotently. This crate is the only place that installs anything.
 
 mod bench;
+mod bench_embed;
 mod cmd;
 mod corpus;
 mod model;
@@ -25,7 +26,7 @@ commands:
                --model also builds plugin-wasm/pkg-model (with the MiniLM transformer)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed)
 ";
 
 fn main() -> Result<()> {

@@ -13,6 +13,11 @@ use crate::{cmd, setup, wasm};
 fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
         ("/pkg/", root.join("plugin-wasm/pkg")),
+        ("/pkg-model/", root.join("plugin-wasm/pkg-model")),
+        // The static table (and `active.json`, naming it) for the demo and the embed bench.
+        ("/embed/", root.join(".cache/embed")),
+        // MiniLM's files, for the transformer row of the embed bench (pkg-model).
+        ("/model/", root.join(".cache/models/all-MiniLM-L6-v2")),
         ("/monaco/", root.join("node_modules/monaco-editor/min")),
         ("/", root.join("web-demo")),
     ]
@@ -112,6 +117,13 @@ fn content_type(file: &Path) -> &'static str {
 pub fn demo(root: &Path) -> Result<()> {
     setup::all(root)?;
     wasm::build(root)?;
+    // The page embeds with the static table when one can be built; otherwise it falls back to
+    // the hashed embedder and says so (the demo must come up either way).
+    if let Err(error) = publish_table(root) {
+        eprintln!(
+            "warning: no static table for the demo, it will use the hashed embedder: {error:#}"
+        );
+    }
     let port = std::env::var("PILOTFISH_DEMO_PORT")
         .ok()
         .and_then(|p| p.parse().ok())
@@ -125,6 +137,24 @@ pub fn demo(root: &Path) -> Result<()> {
     println!("(Ctrl-C stops both)");
     let status = proxy.wait()?;
     Err(anyhow!("the proxy exited ({status})"))
+}
+
+/// Builds (once) the static table and writes `.cache/embed/active.json` naming it, which is what
+/// the page fetches to find the table under `/embed/`. Any failure removes `active.json`, so the
+/// page never points at a missing or stale table.
+pub fn publish_table(root: &Path) -> Result<PathBuf> {
+    let manifest = root.join(".cache/embed/active.json");
+    let _ = std::fs::remove_file(&manifest);
+    let table = crate::table::ensure(root)?;
+    let name = table
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow!("table path {} has no file name", table.display()))?;
+    if table.parent() != manifest.parent() {
+        return Err(anyhow!("table {} is not in .cache/embed", table.display()));
+    }
+    std::fs::write(&manifest, format!("{{\"table\": \"{name}\"}}\n"))?;
+    Ok(table)
 }
 
 const DEMO_PROXY_LISTEN: &str = "127.0.0.1:8787";

@@ -60,12 +60,7 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
         cargo.args(["--features", "local-model"]);
     }
     cmd::run(&mut cargo)?;
-    // Honour CARGO_TARGET_DIR like cargo does, so builds in a private target dir are found.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| if dir.is_relative() { root.join(dir) } else { dir })
-        .unwrap_or_else(|| root.join("target"));
-    let built = target.join("wasm32-unknown-unknown/wasm-release/plugin_wasm.wasm");
+    let built = target_dir(root).join("wasm32-unknown-unknown/wasm-release/plugin_wasm.wasm");
     let pkg = root.join(package.dir());
     cmd::run(
         Command::new("wasm-bindgen")
@@ -92,6 +87,21 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
         human(size.gzip)
     );
     Ok(size)
+}
+
+/// Where cargo puts build outputs: `CARGO_TARGET_DIR` when set (so builds in a private target
+/// dir are found), else `target/`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_relative() {
+                root.join(dir)
+            } else {
+                dir
+            }
+        })
+        .unwrap_or_else(|| root.join("target"))
 }
 
 fn wasm_opt(root: &Path) -> Result<PathBuf> {
