@@ -6,13 +6,48 @@
 //! explicitly (LLVM does not reliably vectorise a float reduction on its own, since it may not
 //! reorder float additions); elsewhere eight independent accumulators let LLVM vectorise for the
 //! host's SIMD width.
+//!
+//! Beside the f32 rows the index keeps an int8 copy of every row (scalar-quantised with one scale
+//! per vector). [`ExactIndex::search_quantized`] scans those codes — a quarter of the bytes, and
+//! integer dot products that SIMD128 does 16 lanes at a time — and re-ranks the best candidates
+//! with the f32 rows, so the returned scores are exact and only the candidate set is approximate.
 
 use super::bm25::{Scored, top_k};
+
+/// Largest code of the symmetric int8 quantisation (−127..=127; −128 is never used so negation
+/// and the widening dot product stay symmetric).
+const CODE_MAX: f32 = 127.0;
+
+/// Loads 16 bytes from the start of `bytes` as one `v128.load`.
+///
+/// This is the crate's only `unsafe`: building lanes from slice elements (`f32x4(x[0], ..)`)
+/// is safe but compiles, at the wasm build's opt-level "z", to one `v128.load*_lane` per element
+/// (measured: the scans ran 5–10× slower), and `core::arch::wasm32` offers no safe load.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
+#[inline(always)]
+fn load16<T: Copy>(items: &[T]) -> core::arch::wasm32::v128 {
+    assert!(core::mem::size_of_val(items) >= 16);
+    // SAFETY: the assertion above keeps the 16-byte read inside `items`; `v128_load` has no
+    // alignment requirement, and every bit pattern is a valid v128.
+    unsafe { core::arch::wasm32::v128_load(items.as_ptr().cast()) }
+}
+
+/// Loads 8 int8 codes sign-extended to i16 lanes (`i16x8.load8x8_s`). Spelled out because LLVM
+/// turned a 16-byte load followed by `extend_low`/`extend_high` back into sixteen byte loads.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
+#[inline(always)]
+fn load8_widened(codes: &[i8]) -> core::arch::wasm32::v128 {
+    assert!(codes.len() >= 8);
+    // SAFETY: the assertion keeps the 8-byte read inside `codes`; no alignment is required.
+    unsafe { core::arch::wasm32::i16x8_load_extend_i8x8(codes.as_ptr()) }
+}
 
 /// Dot product of two equal-length vectors.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
+    use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [f32x4_splat(0.0); 4];
@@ -21,8 +56,8 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in (&mut xa).zip(&mut xb) {
         for (lane, sum) in acc.iter_mut().enumerate() {
             let o = lane * 4;
-            let vx = f32x4(x[o], x[o + 1], x[o + 2], x[o + 3]);
-            let vy = f32x4(y[o], y[o + 1], y[o + 2], y[o + 3]);
+            let vx = load16(&x[o..o + 4]);
+            let vy = load16(&y[o..o + 4]);
             *sum = f32x4_add(*sum, f32x4_mul(vx, vy));
         }
     }
@@ -65,11 +100,151 @@ pub fn normalize(v: &mut [f32]) {
     }
 }
 
+/// Quantises `v` to int8 codes with one scale (`v ≈ codes × scale`); returns the scale.
+pub fn quantize(v: &[f32], codes: &mut [i8]) -> f32 {
+    let peak = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if peak == 0.0 {
+        codes.iter_mut().for_each(|c| *c = 0);
+        return 0.0;
+    }
+    let scale = peak / CODE_MAX;
+    for (c, x) in codes.iter_mut().zip(v) {
+        *c = (x / scale).round().clamp(-CODE_MAX, CODE_MAX) as i8;
+    }
+    scale
+}
+
+/// A query prepared for the int8 scan: its codes (widened to i16 once, so the inner loop only
+/// widens the stored row) and its scale.
+#[derive(Debug, Clone)]
+pub struct QuantizedQuery {
+    wide: Vec<i16>,
+    scale: f32,
+}
+
+impl QuantizedQuery {
+    pub fn new(query: &[f32]) -> Self {
+        let mut codes = vec![0i8; query.len()];
+        let scale = quantize(query, &mut codes);
+        QuantizedQuery {
+            wide: codes.into_iter().map(i16::from).collect(),
+            scale,
+        }
+    }
+
+    /// Approximate dot product with a stored row of codes and its scale.
+    pub fn dot(&self, row: &[i8], row_scale: f32) -> f32 {
+        dot_i8(row, &self.wide) as f32 * row_scale * self.scale
+    }
+}
+
+/// Integer dot product of int8 codes with i16-widened query codes.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn dot_i8(row: &[i8], query: &[i16]) -> i32 {
+    use core::arch::wasm32::{i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, i32x4_splat};
+    let n = row.len().min(query.len());
+    let (row, query) = (&row[..n], &query[..n]);
+    let mut acc = [i32x4_splat(0); 2];
+    let mut xr = row.chunks_exact(16);
+    let mut xq = query.chunks_exact(16);
+    for (r, q) in (&mut xr).zip(&mut xq) {
+        let q_lo = load16(&q[..8]);
+        let q_hi = load16(&q[8..]);
+        // |code × code| ≤ 127 × 127, so the pairwise i32 sums cannot overflow.
+        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(load8_widened(&r[..8]), q_lo));
+        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(load8_widened(&r[8..]), q_hi));
+    }
+    let sum = i32x4_add(acc[0], acc[1]);
+    let mut total = i32x4_extract_lane::<0>(sum)
+        + i32x4_extract_lane::<1>(sum)
+        + i32x4_extract_lane::<2>(sum)
+        + i32x4_extract_lane::<3>(sum);
+    for (r, q) in xr.remainder().iter().zip(xq.remainder()) {
+        total += i32::from(*r) * i32::from(*q);
+    }
+    total
+}
+
+/// Integer dot product of int8 codes with i16-widened query codes.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn dot_i8(row: &[i8], query: &[i16]) -> i32 {
+    let n = row.len().min(query.len());
+    let (row, query) = (&row[..n], &query[..n]);
+    // Sixteen independent i32 lanes: integer addition is associative, so LLVM vectorises this
+    // (pmaddwd on x86) without the reordering concern of float sums.
+    let mut acc = [0i32; 16];
+    let mut xr = row.chunks_exact(16);
+    let mut xq = query.chunks_exact(16);
+    for (r, q) in (&mut xr).zip(&mut xq) {
+        for lane in 0..16 {
+            acc[lane] += i32::from(r[lane]) * i32::from(q[lane]);
+        }
+    }
+    let mut total: i32 = acc.iter().sum();
+    for (r, q) in xr.remainder().iter().zip(xq.remainder()) {
+        total += i32::from(*r) * i32::from(*q);
+    }
+    total
+}
+
+/// Keeps the best `keep` hits of a scan without holding every score: hits below the current
+/// cut-off are dropped on arrival, and the buffer is trimmed whenever it doubles. The result is
+/// identical to sorting every hit (ties go to the lower slot, which a scan in slot order meets
+/// first).
+#[derive(Debug)]
+pub struct TopHits {
+    hits: Vec<Scored>,
+    keep: usize,
+    floor: f32,
+}
+
+impl TopHits {
+    pub fn new(keep: usize) -> Self {
+        TopHits {
+            hits: Vec::with_capacity(2 * keep.max(8)),
+            keep,
+            floor: f32::NEG_INFINITY,
+        }
+    }
+
+    /// Offers a hit; slots must arrive in increasing order for ties to resolve like a full sort.
+    #[inline]
+    pub fn push(&mut self, doc: u32, score: f32) {
+        if self.keep == 0 || score <= self.floor {
+            return;
+        }
+        self.hits.push(Scored { doc, score });
+        if self.hits.len() >= 2 * self.keep.max(8) {
+            top_k(&mut self.hits, self.keep);
+            self.floor = self.hits.last().map_or(f32::NEG_INFINITY, |h| h.score);
+        }
+    }
+
+    /// The best hits, best first.
+    pub fn finish(mut self) -> Vec<Scored> {
+        top_k(&mut self.hits, self.keep);
+        self.hits
+    }
+}
+
 /// Errors of the vector indexes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VectorError {
     #[error("vector has {got} dimensions, the index holds {expected}")]
     Dimensions { expected: usize, got: usize },
+    #[error("vector component {index} is {value}: vectors must be finite numbers")]
+    NotFinite { index: usize, value: String },
+}
+
+/// Rejects NaN and infinite components, which would poison every score they touch.
+pub fn check_finite(v: &[f32]) -> Result<(), VectorError> {
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(index) => Err(VectorError::NotFinite {
+            index,
+            value: v[index].to_string(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Exact (brute-force) cosine index over slots.
@@ -79,6 +254,10 @@ pub struct ExactIndex {
     data: Vec<f32>,
     live: Vec<bool>,
     count: usize,
+    /// int8 codes of every row (derived from `data`; rebuilt on restore, never stored).
+    codes: Vec<i8>,
+    /// One quantisation scale per row.
+    scales: Vec<f32>,
 }
 
 impl ExactIndex {
@@ -114,14 +293,19 @@ impl ExactIndex {
                 got: vector.len(),
             });
         }
+        check_finite(vector)?;
         let index = slot as usize;
         if self.live.len() <= index {
             self.live.resize(index + 1, false);
             self.data.resize((index + 1) * self.dims, 0.0);
+            self.codes.resize((index + 1) * self.dims, 0);
+            self.scales.resize(index + 1, 0.0);
         }
-        let row = &mut self.data[index * self.dims..(index + 1) * self.dims];
+        let rows = index * self.dims..(index + 1) * self.dims;
+        let row = &mut self.data[rows.clone()];
         row.copy_from_slice(vector);
         normalize(row);
+        self.scales[index] = quantize(row, &mut self.codes[rows]);
         if !self.live[index] {
             self.live[index] = true;
             self.count += 1;
@@ -159,19 +343,59 @@ impl ExactIndex {
                 got: query.len(),
             });
         }
+        check_finite(query)?;
         let mut q = query.to_vec();
         normalize(&mut q);
-        let mut hits = Vec::with_capacity(self.count);
+        let mut hits = TopHits::new(limit);
         if self.dims == 0 {
-            return Ok(hits);
+            return Ok(hits.finish());
         }
         for (slot, row) in self.data.chunks_exact(self.dims).enumerate() {
             if self.live[slot] && accept(slot as u32) {
-                hits.push(Scored {
-                    doc: slot as u32,
-                    score: dot(&q, row),
-                });
+                hits.push(slot as u32, dot(&q, row));
             }
+        }
+        Ok(hits.finish())
+    }
+
+    /// Like [`ExactIndex::search`], but scans the int8 codes and re-scores the best `rerank`
+    /// candidates (at least `limit`) with the f32 rows. Scores are exact; a true neighbour is
+    /// missed only when quantisation error pushes it below the `rerank`-th candidate.
+    pub fn search_quantized(
+        &self,
+        query: &[f32],
+        limit: usize,
+        rerank: usize,
+        accept: impl Fn(u32) -> bool,
+    ) -> Result<Vec<Scored>, VectorError> {
+        if query.len() != self.dims {
+            return Err(VectorError::Dimensions {
+                expected: self.dims,
+                got: query.len(),
+            });
+        }
+        check_finite(query)?;
+        if self.dims == 0 || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut q = query.to_vec();
+        normalize(&mut q);
+        let quantized = QuantizedQuery::new(&q);
+        let mut candidates = TopHits::new(rerank.max(limit));
+        for (slot, (row, &scale)) in self
+            .codes
+            .chunks_exact(self.dims)
+            .zip(&self.scales)
+            .enumerate()
+        {
+            if self.live[slot] && accept(slot as u32) {
+                candidates.push(slot as u32, quantized.dot(row, scale));
+            }
+        }
+        let mut hits = candidates.finish();
+        for hit in &mut hits {
+            let index = hit.doc as usize;
+            hit.score = dot(&q, &self.data[index * self.dims..(index + 1) * self.dims]);
         }
         top_k(&mut hits, limit);
         Ok(hits)
@@ -187,11 +411,24 @@ impl ExactIndex {
             return Err("vector data length does not match dimensions × slots".into());
         }
         let count = live.iter().filter(|&&l| l).count();
+        let mut codes = vec![0i8; data.len()];
+        let mut scales = vec![0.0f32; live.len()];
+        if dims > 0 {
+            for ((row, out), scale) in data
+                .chunks_exact(dims)
+                .zip(codes.chunks_exact_mut(dims))
+                .zip(&mut scales)
+            {
+                *scale = quantize(row, out);
+            }
+        }
         Ok(ExactIndex {
             dims,
             data,
             live,
             count,
+            codes,
+            scales,
         })
     }
 }
@@ -225,6 +462,166 @@ mod tests {
         assert!(!index.remove(3));
         let hits = index.search(&[1.0, 0.1, 0.0], 5, |s| s != 1).unwrap();
         assert_eq!(hits.iter().map(|h| h.doc).collect::<Vec<_>>(), vec![5]);
+    }
+
+    /// Deterministic clustered vectors (SplitMix64): topics plus noise, like code embeddings.
+    fn clustered(n: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let centres: Vec<Vec<f32>> = (0..24)
+            .map(|_| (0..dims).map(|_| next()).collect())
+            .collect();
+        (0..n)
+            .map(|i| {
+                centres[i % centres.len()]
+                    .iter()
+                    .map(|c| c + 0.5 * next())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn int8_dot_matches_integer_sum_for_odd_lengths() {
+        for n in [0, 1, 15, 16, 17, 33, 384] {
+            let row: Vec<i8> = (0..n).map(|i: i32| ((i * 37) % 255 - 127) as i8).collect();
+            let query: Vec<i16> = (0..n).map(|i: i32| ((i * 11) % 255 - 127) as i16).collect();
+            let naive: i32 = row
+                .iter()
+                .zip(&query)
+                .map(|(&r, &q)| i32::from(r) * i32::from(q))
+                .sum();
+            assert_eq!(dot_i8(&row, &query), naive, "n={n}");
+        }
+    }
+
+    #[test]
+    fn quantisation_round_trips_within_half_a_step() {
+        let v = [0.5f32, -0.25, 0.0, 0.125, -0.5];
+        let mut codes = [0i8; 5];
+        let scale = quantize(&v, &mut codes);
+        assert_eq!(codes, [127, -64, 0, 32, -127]);
+        for (c, x) in codes.iter().zip(v) {
+            assert!((f32::from(*c) * scale - x).abs() <= scale / 2.0);
+        }
+        assert_eq!(quantize(&[0.0; 3], &mut [1i8; 3]), 0.0);
+    }
+
+    #[test]
+    fn top_hits_equals_a_full_sort() {
+        let scores: Vec<f32> = (0..1000).map(|i| ((i * 7919) % 113) as f32).collect();
+        for keep in [0, 1, 5, 10, 300, 2000] {
+            let mut top = TopHits::new(keep);
+            let mut all = Vec::new();
+            for (doc, &score) in scores.iter().enumerate() {
+                top.push(doc as u32, score);
+                all.push(Scored {
+                    doc: doc as u32,
+                    score,
+                });
+            }
+            top_k(&mut all, keep);
+            assert_eq!(top.finish(), all, "keep={keep}");
+        }
+    }
+
+    /// recall@10 of the quantised scan against the f32 scan over the same vectors.
+    fn quantized_recall(rerank: usize) -> f32 {
+        let dims = 384;
+        let data = clustered(1500, dims, 11);
+        let mut index = ExactIndex::new(dims);
+        for (i, v) in data.iter().enumerate() {
+            index.insert(i as u32, v).unwrap();
+        }
+        let queries = clustered(40, dims, 12);
+        let mut found = 0;
+        for q in &queries {
+            let truth = index.search(q, 10, |_| true).unwrap();
+            let got = index.search_quantized(q, 10, rerank, |_| true).unwrap();
+            assert_eq!(got.len(), 10);
+            // Scores of the returned hits are the exact ones.
+            for h in &got {
+                let exact = dot(index.get(h.doc).unwrap(), &{
+                    let mut n = q.clone();
+                    normalize(&mut n);
+                    n
+                });
+                assert!((h.score - exact).abs() < 1e-5);
+            }
+            found += got
+                .iter()
+                .filter(|h| truth.iter().any(|t| t.doc == h.doc))
+                .count();
+        }
+        found as f32 / (queries.len() * 10) as f32
+    }
+
+    #[test]
+    fn quantized_scan_recall_at_10_against_exact() {
+        let recall = quantized_recall(40);
+        assert!(
+            recall >= 0.99,
+            "recall@10 {recall} with re-rank 40 (seeds 11/12)"
+        );
+    }
+
+    #[test]
+    fn quantized_scan_edge_cases() {
+        let empty = ExactIndex::new(4);
+        assert!(
+            empty
+                .search_quantized(&[1.0, 0.0, 0.0, 0.0], 5, 20, |_| true)
+                .unwrap()
+                .is_empty()
+        );
+        let mut index = ExactIndex::new(4);
+        index.insert(0, &[1.0, 0.0, 0.0, 0.0]).unwrap();
+        index.insert(3, &[0.0, 1.0, 0.0, 0.0]).unwrap();
+        index.insert(7, &[0.9, 0.1, 0.0, 0.0]).unwrap();
+        index.remove(3);
+        // k larger than the index: every live vector, best first.
+        let hits = index
+            .search_quantized(&[1.0, 0.0, 0.0, 0.0], 50, 0, |_| true)
+            .unwrap();
+        assert_eq!(hits.iter().map(|h| h.doc).collect::<Vec<_>>(), vec![0, 7]);
+        assert!(
+            index
+                .search_quantized(&[1.0, 0.0, 0.0, 0.0], 0, 10, |_| true)
+                .unwrap()
+                .is_empty()
+        );
+        // A zero query scores everything 0 rather than failing.
+        assert_eq!(
+            index
+                .search_quantized(&[0.0; 4], 5, 5, |_| true)
+                .unwrap()
+                .len(),
+            2
+        );
+        let nan = [f32::NAN, 0.0, 0.0, 0.0];
+        assert!(matches!(
+            index.search_quantized(&nan, 5, 5, |_| true),
+            Err(VectorError::NotFinite { index: 0, .. })
+        ));
+        assert!(matches!(
+            index.search(&nan, 5, |_| true),
+            Err(VectorError::NotFinite { .. })
+        ));
+        assert_eq!(
+            index.insert(1, &[0.0, f32::INFINITY, 0.0, 0.0]),
+            Err(VectorError::NotFinite {
+                index: 1,
+                value: "inf".into()
+            })
+        );
+        assert!(index.get(1).is_none(), "a rejected vector is not stored");
+        assert!(index.search_quantized(&[1.0], 5, 5, |_| true).is_err());
     }
 
     #[test]
