@@ -553,6 +553,22 @@ impl Project {
         self.ann.is_some()
     }
 
+    /// Keeps the graph current without needless work: builds it once the index reaches the
+    /// crossover, rebuilds it when its delta passed the threshold, drops it below the crossover,
+    /// and otherwise does nothing. Returns whether vector search uses a graph afterwards.
+    #[cfg(feature = "hnsw")]
+    pub fn maintain_ann(&mut self, config: crate::search::hnsw::HnswConfig) -> bool {
+        let size = self.vectors.as_ref().map_or(0, |(_, index)| index.len());
+        if size < config.crossover.max(1) {
+            self.ann = None;
+            return false;
+        }
+        if self.ann.is_none() || self.ann_needs_rebuild() {
+            return self.build_ann(config);
+        }
+        true
+    }
+
     /// Whether the graph's delta grew past its rebuild threshold.
     #[cfg(feature = "hnsw")]
     pub fn ann_needs_rebuild(&self) -> bool {

@@ -7,6 +7,7 @@
 
 pub mod embed;
 pub mod search;
+pub mod vectors;
 pub mod wire;
 
 use std::collections::BTreeMap;

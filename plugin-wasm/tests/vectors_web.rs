@@ -1,0 +1,116 @@
+//! Browser tests of `VectorIndex` in headless Chromium: the wasm build's SIMD128 f32 and int8
+//! scans, and the instant-distance HNSW graph (which needs `getrandom/js` on wasm32), agree with
+//! the exact answer, and add/remove work before and after a graph build.
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p pilotfish-plugin-wasm --target wasm32-unknown-unknown --test vectors_web`.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Float32Array, Reflect, Uint32Array};
+use plugin_wasm::vectors::VectorIndex;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DIMS: usize = 64;
+const SEED: u64 = 5;
+
+/// Clustered deterministic vectors (SplitMix64): 16 topics plus noise, like code embeddings.
+fn vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let centres: Vec<Vec<f32>> = (0..16)
+        .map(|_| (0..DIMS).map(|_| next()).collect())
+        .collect();
+    (0..n)
+        .map(|i| centres[i % 16].iter().map(|c| c + 0.6 * next()).collect())
+        .collect()
+}
+
+fn options(mode: &str) -> JsValue {
+    let o = js_sys::Object::new();
+    Reflect::set(&o, &"mode".into(), &mode.into()).unwrap();
+    Reflect::set(&o, &"seed".into(), &(SEED as f64).into()).unwrap();
+    o.into()
+}
+
+fn ids(index: &VectorIndex, query: &[f32], k: usize) -> Vec<u32> {
+    let hits = index.search(query, k).unwrap();
+    let ids: Uint32Array = Reflect::get(&hits, &"ids".into()).unwrap().unchecked_into();
+    let scores: Float32Array = Reflect::get(&hits, &"scores".into())
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(ids.length(), scores.length());
+    ids.to_vec()
+}
+
+fn recall(truth: &[Vec<u32>], got: &[Vec<u32>]) -> f32 {
+    let found: usize = truth
+        .iter()
+        .zip(got)
+        .map(|(t, g)| g.iter().filter(|id| t.contains(id)).count())
+        .sum();
+    found as f32 / (truth.len() * 10) as f32
+}
+
+#[wasm_bindgen_test]
+fn scans_and_graph_find_the_exact_neighbours_through_edits() {
+    let data = vectors(1500, SEED);
+    let mut index = VectorIndex::new(DIMS, options("exact")).unwrap();
+    let flat: Vec<f32> = data.iter().flatten().copied().collect();
+    let all: Vec<u32> = (0..data.len() as u32).map(|i| i * 3 + 1).collect();
+    index.add_batch(&all, &flat).unwrap();
+    assert_eq!(index.size(), 1500);
+    index.build_graph();
+    // Edits after the build: an exact delta for changed/added ids, tombstones for removed ones.
+    let fresh = vectors(50, SEED ^ 1);
+    for (i, v) in fresh.iter().enumerate() {
+        index.add(i as u32 * 30 + 1, v).unwrap();
+        index.add(100_000 + i as u32, v).unwrap();
+    }
+    for id in (4..3000).step_by(57) {
+        index.remove(id);
+    }
+    let queries = vectors(60, SEED ^ 2);
+    let truth: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
+    index.set_mode("quantized".into()).unwrap();
+    let quantized: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
+    index.set_mode("hnsw".into()).unwrap();
+    let graph: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
+    let removed = |id: &u32| *id >= 4 && *id < 3000 && (id - 4) % 57 == 0;
+    assert!(
+        graph.iter().flatten().all(|id| !removed(id)),
+        "a removed id came back"
+    );
+    let (r_int8, r_graph) = (recall(&truth, &quantized), recall(&truth, &graph));
+    assert!(r_int8 >= 0.99, "int8 recall@10 {r_int8} (seed {SEED})");
+    assert!(r_graph >= 0.99, "HNSW recall@10 {r_graph} (seed {SEED})");
+    // A fresh id is found by its own vector in every mode.
+    assert_eq!(ids(&index, &fresh[3], 1), vec![100_003]);
+}
+
+#[wasm_bindgen_test]
+fn bad_input_is_a_clear_error() {
+    let mut index = VectorIndex::new(4, JsValue::UNDEFINED).unwrap();
+    assert!(index.add(1, &[1.0, 2.0]).is_err());
+    assert!(index.add(1, &[1.0, f32::NAN, 0.0, 0.0]).is_err());
+    assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 3).is_ok());
+    assert!(index.search(&[f32::NAN, 0.0, 0.0, 0.0], 3).is_err());
+    assert!(index.set_mode("fastest".into()).is_err());
+    index.set_mode("hnsw".into()).unwrap();
+    assert!(
+        index.search(&[1.0, 0.0, 0.0, 0.0], 3).is_err(),
+        "hnsw without a graph"
+    );
+    assert!(VectorIndex::new(0, JsValue::UNDEFINED).is_err());
+    let typo = js_sys::Object::new();
+    Reflect::set(&typo, &"efSerch".into(), &5.into()).unwrap();
+    assert!(VectorIndex::new(4, typo.into()).is_err());
+    assert_eq!(index.size(), 0);
+    assert!(!index.remove(9));
+}
