@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 
 use crate::{bench_embed, cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed"];
+const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed", "vector"];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
@@ -63,7 +63,16 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
             .parent()
             .map(|p| p.join("shared/data/cosqa"))
             .unwrap_or_default();
-        println!("\n## retrieval on CoSQA dev ({})\n", cosqa.display());
+        // The end-to-end quality table: CoSQA dev and the docstring-query sets of the fetched
+        // packages; every embedder (hashed, static table, MiniLM), the fusion grid, incremental.
+        let corpus = corpus::ensure(root)?;
+        let model = crate::model::ensure_model(root)?;
+        let table = crate::table::ensure(root)?;
+        println!(
+            "\n## retrieval: CoSQA dev ({}) and docstring queries ({})\n",
+            cosqa.display(),
+            corpus.display()
+        );
         cmd::run(
             cmd::cargo()
                 .args([
@@ -74,9 +83,18 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
                     "pilotfish-cli",
                     "--",
                     "eval",
+                    "--tune",
                     "--data",
                 ])
-                .arg(&cosqa),
+                .arg(&cosqa)
+                .arg("--corpus")
+                .arg(&corpus)
+                .arg("--table")
+                .arg(&table)
+                .arg("--model")
+                .arg(&model)
+                .arg("--cache-dir")
+                .arg(root.join(".cache/embed")),
         )?;
         println!("\n### keyword search against the JS peers, in one Node process\n");
         cmd::run(
@@ -87,6 +105,9 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
                 .arg("--data")
                 .arg(&cosqa),
         )?;
+    }
+    if selected("vector") {
+        crate::bench_vector::run(root)?;
     }
     if selected("proxy") {
         println!(
