@@ -36,6 +36,8 @@ enum Command {
     Distill(embed_cmd::DistillArgs),
     /// Measure the local embedders (transformer, static table) on CoSQA: MRR@10 and chunks/s.
     EmbedEval(embed_cmd::EmbedEvalArgs),
+    /// Fit the static table to the transformer on a training corpus (tokenlearn-style).
+    FitTable(embed_cmd::FitTableArgs),
     /// Measure native chunking throughput against a bare tree-sitter parse.
     BenchChunk(bench_chunk_cmd::BenchChunkArgs),
 }
@@ -54,6 +56,7 @@ fn main() -> Result<()> {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Distill(args) => embed_cmd::distill(&args),
         Command::EmbedEval(args) => embed_cmd::embed_eval(&args),
+        Command::FitTable(args) => embed_cmd::fit_table(&args),
         Command::BenchChunk(args) => bench_chunk_cmd::run(&args),
     }
 }

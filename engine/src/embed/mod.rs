@@ -6,6 +6,8 @@ use thiserror::Error;
 
 pub mod hashed;
 
+#[cfg(feature = "static-table")]
+pub mod fit;
 #[cfg(feature = "local-model")]
 pub mod minilm;
 #[cfg(feature = "static-table")]
