@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod bench_chunk_cmd;
+mod bench_vector;
 mod chunk_cmd;
 mod embed_cmd;
 mod eval_cmd;
@@ -40,6 +41,8 @@ enum Command {
     FitTable(embed_cmd::FitTableArgs),
     /// Measure native chunking throughput against a bare tree-sitter parse.
     BenchChunk(bench_chunk_cmd::BenchChunkArgs),
+    /// Measure the vector indexes (f32 scan, int8 scan, HNSW) natively: q/s, recall@10, build.
+    BenchVector(bench_vector::BenchVectorArgs),
 }
 
 fn main() -> Result<()> {
@@ -58,5 +61,6 @@ fn main() -> Result<()> {
         Command::EmbedEval(args) => embed_cmd::embed_eval(&args),
         Command::FitTable(args) => embed_cmd::fit_table(&args),
         Command::BenchChunk(args) => bench_chunk_cmd::run(&args),
+        Command::BenchVector(args) => bench_vector::run(&args),
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 
 use crate::{bench_embed, cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed"];
+const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed", "vector"];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
@@ -105,6 +105,9 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
                 .arg("--data")
                 .arg(&cosqa),
         )?;
+    }
+    if selected("vector") {
+        crate::bench_vector::run(root)?;
     }
     if selected("proxy") {
         println!(

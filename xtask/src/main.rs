@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_embed;
+mod bench_vector;
 mod cmd;
 mod corpus;
 mod model;

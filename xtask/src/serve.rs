@@ -19,6 +19,9 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
         // MiniLM's files, for the transformer row of the embed bench (pkg-model).
         ("/model/", root.join(".cache/models/all-MiniLM-L6-v2")),
         ("/monaco/", root.join("node_modules/monaco-editor/min")),
+        // The browser benchmarks' pages, and hnswlib-wasm as the vector peer (tests/bench/vector.mjs).
+        ("/tests/bench/", root.join("tests/bench")),
+        ("/node_modules/hnswlib-wasm/", root.join("node_modules/hnswlib-wasm")),
         ("/", root.join("web-demo")),
     ]
 }

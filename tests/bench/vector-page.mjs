@@ -1,0 +1,171 @@
+// The in-page half of the vector benchmark (driven by tests/bench/vector.mjs). Everything runs in
+// one Chromium page, in the same thread, one after the other: our wasm VectorIndex in its three
+// modes (f32 scan, int8 scan + f32 re-rank, HNSW) and hnswlib-wasm, on the same vectors, plus the
+// JS↔wasm boundary share of Engine.search latency.
+//
+// Data: the cached MiniLM vectors of CoSQA's 6,267 functions; the first 6,000 are the 6k corpus,
+// the last 267 are held-out queries. Larger corpora are synthesised with the recipe (and seed) of
+// `pilotfish bench-vector` (cli/src/bench_vector.rs): a random convex mix of two real vectors plus
+// uniform noise, normalised.
+
+const DIMS = 384;
+const CORPUS = 6000;
+const SYNTHETIC_SEED = 0x5eed0001;
+const log = (line) => {
+  document.getElementById("log").textContent += line + "\n";
+  console.log(line);
+};
+
+// mulberry32, identical to the Rust one (checked by a unit test there).
+function mulberry32(seed) {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function synthetic(base, count, n, seed) {
+  const next = mulberry32(seed);
+  const out = new Float32Array(n * DIMS);
+  const v = new Float64Array(DIMS);
+  for (let i = 0; i < n; i++) {
+    const a = Math.floor(next() * count) * DIMS;
+    const b = Math.floor(next() * count) * DIMS;
+    const w = 0.5 + 0.5 * next();
+    let norm = 0;
+    for (let d = 0; d < DIMS; d++) {
+      v[d] = w * base[a + d] + (1 - w) * base[b + d] + 0.02 * (2 * next() - 1);
+      norm += v[d] * v[d];
+    }
+    norm = Math.sqrt(norm);
+    for (let d = 0; d < DIMS; d++) out[i * DIMS + d] = v[d] / norm;
+  }
+  return out;
+}
+
+async function loadVectors(url) {
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const body = bytes.indexOf(10) + 1;
+  // Copy: the body starts after a text header, not on a 4-byte boundary.
+  return new Float32Array(bytes.slice(body).buffer);
+}
+
+/** Runs all queries repeatedly for at least `minMs`; returns q/s and the last answers. */
+function timeQueries(queries, minMs, search) {
+  let answers;
+  let done = 0;
+  const start = performance.now();
+  do {
+    answers = queries.map(search);
+    done += queries.length;
+  } while (performance.now() - start < minMs);
+  return { qps: (done * 1000) / (performance.now() - start), answers };
+}
+
+function recallAt10(truth, got) {
+  let found = 0;
+  truth.forEach((t, i) => {
+    const want = new Set(Array.from(t).slice(0, 10));
+    for (const id of Array.from(got[i]).slice(0, 10)) if (want.has(id)) found++;
+  });
+  return found / (truth.length * 10);
+}
+
+const timed = (f) => {
+  const t = performance.now();
+  const value = f();
+  return { ms: performance.now() - t, value };
+};
+
+window.runVectorBench = async ({ pkg, hnswlib, vectors, sizes, minMs, hnswMax, efs, ourEf, ourEfc, cosqa }) => {
+  const glue = await import(pkg + "plugin_wasm.js");
+  await glue.default();
+  const { loadHnswlib } = await import(hnswlib);
+  const lib = await loadHnswlib();
+
+  const all = await loadVectors(vectors);
+  const total = all.length / DIMS;
+  const base = all.subarray(0, CORPUS * DIMS);
+  const queries = [];
+  for (let i = CORPUS; i < total; i++) queries.push(all.slice(i * DIMS, (i + 1) * DIMS));
+  const max = Math.max(...sizes);
+  const synth = max > CORPUS ? synthetic(base, CORPUS, max, SYNTHETIC_SEED) : null;
+  log(`${queries.length} held-out queries; synthetic corpus of ${max} built`);
+
+  const rows = [];
+  for (const n of sizes) {
+    const data = n === CORPUS ? base : synth.subarray(0, n * DIMS);
+    const row = { corpus: n === CORPUS ? "CoSQA MiniLM" : "synthetic mix", n };
+    const ids = Uint32Array.from({ length: n }, (_, i) => i);
+
+    const index = new glue.VectorIndex(DIMS, {
+      mode: "exact",
+      crossover: 0,
+      efSearch: ourEf,
+      efConstruction: ourEfc,
+    });
+    row.addMs = timed(() => index.addBatch(ids, data)).ms;
+    const exact = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
+    row.exactQps = exact.qps;
+    row.exactGBs = (exact.qps * n * DIMS * 4) / 1e9;
+    index.mode = "quantized";
+    const quantized = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
+    row.int8Qps = quantized.qps;
+    row.int8Recall = recallAt10(exact.answers, quantized.answers);
+    if (n <= hnswMax) {
+      row.hnswBuildMs = timed(() => index.buildGraph()).ms;
+      index.mode = "hnsw";
+      const graph = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
+      row.hnswQps = graph.qps;
+      row.hnswRecall = recallAt10(exact.answers, graph.answers);
+
+      const peer = new lib.HierarchicalNSW("cosine", DIMS, "");
+      row.peerBuildMs = timed(() => {
+        peer.initIndex(n, 16, 200, 100);
+        for (let i = 0; i < n; i++) peer.addPoint(data.subarray(i * DIMS, (i + 1) * DIMS), i, false);
+      }).ms;
+      row.peer = efs.map((ef) => {
+        peer.setEfSearch(ef);
+        const r = timeQueries(queries, minMs, (q) => peer.searchKnn(q, 10, undefined).neighbors);
+        return { ef, qps: r.qps, recall: recallAt10(exact.answers, r.answers) };
+      });
+      peer.delete?.();
+    }
+    index.free();
+    log(JSON.stringify(row));
+    rows.push(row);
+  }
+
+  let boundary = null;
+  if (cosqa) {
+    // Engine.search: the same queries timed from JS around each call, and inside wasm around the
+    // core search only (one crossing for the whole batch).
+    const engine = new glue.Engine();
+    cosqa.code.forEach((code, i) => engine.indexFile(`f${i}.py`, code));
+    boundary = {};
+    for (const mode of ["hybrid", "vector"]) {
+      const options = { mode, limit: 10 };
+      cosqa.queries.slice(0, 20).forEach((q) => engine.search(q, options));
+      let jsMs = 0;
+      let coreMs = 0;
+      for (let round = 0; round < 3; round++) {
+        jsMs += timed(() => cosqa.queries.forEach((q) => engine.search(q, options))).ms;
+        coreMs += engine.searchCoreMs(cosqa.queries, options);
+      }
+      const per = 3 * cosqa.queries.length;
+      boundary[mode] = {
+        jsUs: (1000 * jsMs) / per,
+        coreUs: (1000 * coreMs) / per,
+        share: (jsMs - coreMs) / jsMs,
+      };
+    }
+    boundary.chunks = engine.stats().chunks;
+    engine.free();
+    log(JSON.stringify(boundary));
+  }
+  return { rows, boundary, userAgent: navigator.userAgent };
+};
+window.benchReady = true;
