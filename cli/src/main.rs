@@ -10,6 +10,7 @@ mod embed_cmd;
 mod eval_cmd;
 mod index_cmd;
 mod model;
+mod remote;
 mod search_cmd;
 
 #[derive(Debug, Parser)]

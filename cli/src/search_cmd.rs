@@ -10,6 +10,7 @@ use engine::project::{Project, SearchHit, SearchMode, SearchOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::index_cmd::embedder_for_id;
+use crate::remote::RemoteConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -47,6 +48,10 @@ pub struct SearchArgs {
     /// Model folder for indexes built with `--embedder local` (default: the index command's).
     #[arg(long, env = "PILOTFISH_MODEL_DIR")]
     pub model: Option<PathBuf>,
+    /// For indexes built with `--embedder remote`: where queries are embedded (the model comes
+    /// from the index).
+    #[command(flatten)]
+    pub remote: RemoteConnection,
     /// The query.
     #[arg(required_unless_present = "queries")]
     pub query: Option<String>,
@@ -100,7 +105,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let embedder = if args.mode == Mode::Keyword {
         None
     } else {
-        embedder_for_id(project.embedder_id(), args.model.as_deref())?
+        embedder_for_id(project.embedder_id(), args.model.as_deref(), &args.remote)?
     };
     let mut languages = Vec::new();
     for name in &args.languages {
@@ -127,6 +132,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         let reader = std::io::BufReader::new(
             std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
         );
+        let mut queries = Vec::new();
         for (n, line) in reader.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {
@@ -139,7 +145,24 @@ pub fn run(args: SearchArgs) -> Result<()> {
                     n + 1
                 )
             })?;
-            let hits = project.search(&q.query, embedder.as_deref(), &options)?;
+            queries.push(q);
+        }
+        // All queries are embedded in one batch call up front: a remote embedder sends them in
+        // a few large requests instead of one round trip per query.
+        let texts: Vec<&str> = queries.iter().map(|q| q.query.as_str()).collect();
+        let vectors = match &embedder {
+            Some(e) => e.embed(&texts)?.into_iter().map(Some).collect(),
+            None => vec![None; queries.len()],
+        };
+        if vectors.len() != queries.len() {
+            bail!(
+                "the embedder returned {} vectors for {} queries",
+                vectors.len(),
+                queries.len()
+            );
+        }
+        for (q, vector) in queries.into_iter().zip(vectors) {
+            let hits = project.search_with_vector(&q.query, vector.as_deref(), &options)?;
             let batch = BatchLine {
                 id: q.id,
                 results: lines(&hits),
