@@ -119,7 +119,7 @@ fn time_queries(
     min: Duration,
     mut search: impl FnMut(&[f32]) -> Vec<Scored>,
 ) -> (f64, Vec<Vec<Scored>>) {
-    let mut answers = Vec::new();
+    let mut answers;
     let mut done = 0usize;
     let start = Instant::now();
     loop {

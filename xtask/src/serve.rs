@@ -21,7 +21,10 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
         ("/monaco/", root.join("node_modules/monaco-editor/min")),
         // The browser benchmarks' pages, and hnswlib-wasm as the vector peer (tests/bench/vector.mjs).
         ("/tests/bench/", root.join("tests/bench")),
-        ("/node_modules/hnswlib-wasm/", root.join("node_modules/hnswlib-wasm")),
+        (
+            "/node_modules/hnswlib-wasm/",
+            root.join("node_modules/hnswlib-wasm"),
+        ),
         ("/", root.join("web-demo")),
     ]
 }
