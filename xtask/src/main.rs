@@ -27,7 +27,7 @@ commands:
                --model also builds plugin-wasm/pkg-model (with the MiniLM transformer)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector)
 ";
 
 fn main() -> Result<()> {
