@@ -178,3 +178,39 @@ fn a_reused_chunker_matches_the_free_function() {
         assert!(!reused.chunks.is_empty());
     }
 }
+
+/// A broken C++ class (an error-recovered member list, a long comment run over the budget)
+/// used to send the splitter round in circles: its cut lines came in tree order, not line order.
+/// Reduced from a real header of ujson's vendored double-conversion.
+#[test]
+fn an_error_recovered_class_with_a_long_comment_run_terminates_and_covers_every_line() {
+    let mut lines = vec![
+        "class Converter {".to_owned(),
+        "  enum Mode {".to_owned(),
+        "  };".to_owned(),
+    ];
+    lines.extend((0..21).map(|i| {
+        format!(
+            "  // note {i}: the converter writes digits into the caller's buffer and rounds halfway cases away from zero"
+        )
+    }));
+    lines.extend(
+        [
+            "                                   int point,",
+            "                                   int after,",
+            "  DISALLOW_COPY(Converter);",
+            "};",
+        ]
+        .map(str::to_owned),
+    );
+    let source = lines.join("\n") + "\n";
+    let file = chunk_file("converter.h", source.as_bytes(), &ChunkConfig::default());
+    let mut covered = vec![false; lines.len()];
+    for chunk in &file.chunks {
+        for line in chunk.start_line..=chunk.end_line {
+            assert!(!covered[line - 1], "line {line} is in two chunks");
+            covered[line - 1] = true;
+        }
+    }
+    assert!(covered.iter().all(|&c| c), "{:?}", file.chunks);
+}

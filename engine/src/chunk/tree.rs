@@ -694,6 +694,19 @@ impl<'a> Walker<'a> {
         meta: Meta,
         context: Option<String>,
     ) {
+        // Callers collect cuts in tree order, which is not always line order (a C++ class in a
+        // header put them out of order and this loop never advanced): sort a copy so the binary
+        // searches below hold, and never let a piece end before it starts.
+        let sorted: Vec<usize>;
+        let cuts = if cuts.is_sorted() {
+            cuts
+        } else {
+            let mut copy = cuts.to_vec();
+            copy.sort_unstable();
+            copy.dedup();
+            sorted = copy;
+            &sorted[..]
+        };
         let mut current = start;
         let mut first = true;
         while current <= end {
@@ -714,7 +727,7 @@ impl<'a> Walker<'a> {
                     let line = self.line_starts.partition_point(|&s| s <= limit);
                     line.saturating_sub(1).clamp(current + 1, end + 1)
                 });
-                cut - 1
+                (cut - 1).max(current)
             };
             if !self.is_blank(current, piece_end) {
                 out.push(Span {
