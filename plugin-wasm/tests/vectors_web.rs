@@ -82,7 +82,7 @@ fn scans_and_graph_find_the_exact_neighbours_through_edits() {
     let quantized: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
     index.set_mode("hnsw".into()).unwrap();
     let graph: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
-    let removed = |id: &u32| *id >= 4 && *id < 3000 && (id - 4) % 57 == 0;
+    let removed = |id: &u32| *id >= 4 && *id < 3000 && (id - 4).is_multiple_of(57);
     assert!(
         graph.iter().flatten().all(|id| !removed(id)),
         "a removed id came back"
