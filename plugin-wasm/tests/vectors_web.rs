@@ -90,8 +90,11 @@ fn scans_and_graph_find_the_exact_neighbours_through_edits() {
     let (r_int8, r_graph) = (recall(&truth, &quantized), recall(&truth, &graph));
     assert!(r_int8 >= 0.99, "int8 recall@10 {r_int8} (seed {SEED})");
     assert!(r_graph >= 0.99, "HNSW recall@10 {r_graph} (seed {SEED})");
-    // A fresh id is found by its own vector in every mode.
-    assert_eq!(ids(&index, &fresh[3], 1), vec![100_003]);
+    // A fresh vector is found by itself: it was added under two ids (91 replaced an old vector,
+    // 100_003 is new), which tie, so compare the top two as a set.
+    let mut top = ids(&index, &fresh[3], 2);
+    top.sort_unstable();
+    assert_eq!(top, vec![91, 100_003]);
 }
 
 #[wasm_bindgen_test]
