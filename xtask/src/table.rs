@@ -106,11 +106,13 @@ fn ensure_plain(root: &Path, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let partial = dir.join(format!("{PLAIN}.partial"));
     eprintln!("distilling the static token table from MiniLM (a few minutes, once)");
+    // A dev build on purpose: the workspace compiles candle, tokenizers and the engine at
+    // opt-level 2 in dev, so the distillation runs about as fast as in release, while a release
+    // build with LTO would add ~10 minutes to a fresh `cargo xtask test` or `demo`.
     cmd::run(
         cmd::cargo()
             .args([
                 "run",
-                "--release",
                 "-q",
                 "-p",
                 "pilotfish-cli",
