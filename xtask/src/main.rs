@@ -27,6 +27,7 @@ commands:
                --model also builds plugin-wasm/pkg-model (with the MiniLM transformer)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
+  serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
   bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector)
 ";
 
@@ -45,6 +46,14 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("demo") => serve::demo(&root),
+        Some("serve") => {
+            // The page, package and Monaco only (no build, no proxy): for running tests/e2e by hand.
+            let server = serve::start_static(&root, 0)?;
+            println!("{}", server.url);
+            loop {
+                std::thread::park();
+            }
+        }
         Some("bench") => bench::run(&root, &args[1..]),
         Some("test") => test::all(&root),
         Some("help" | "--help" | "-h") | None => {

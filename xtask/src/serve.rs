@@ -1,11 +1,13 @@
 //! The demo: a small static file server for the page, the built wasm package and Monaco, plus the
-//! proxy. tiny_http keeps xtask's own build short; the server only ever binds to loopback.
+//! proxy. The file server is a few lines on `std::net` (see `start_static`); it only ever binds to loopback.
 
 use std::path::{Component, Path, PathBuf};
 use std::thread::JoinHandle;
 
 use anyhow::{Result, anyhow};
-use tiny_http::{Header, Response, Server};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 
 use crate::{cmd, setup, wasm};
 
@@ -35,53 +37,70 @@ pub struct StaticServer {
     _thread: JoinHandle<()>,
 }
 
-/// Serves the demo files on 127.0.0.1:`port` (0 picks a free port) from a background thread.
+/// Serves the demo files on 127.0.0.1:`port` (0 picks a free port) from background threads.
+///
+/// Written on `std::net` by hand, one thread and one request per connection, because tiny_http
+/// (used before) left some of Monaco's parallel module requests unanswered on a fresh server
+/// about half the time (the Playwright Monaco test hung on them), and an async server would bring
+/// tokio into xtask. GET of static files over loopback is all it has to do.
 pub fn start_static(root: &Path, port: u16) -> Result<StaticServer> {
-    let server = Server::http(("127.0.0.1", port))
+    let listener = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| anyhow!("cannot bind 127.0.0.1:{port}: {e}"))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| anyhow!("static server has no IP address"))?;
-    let server = std::sync::Arc::new(server);
-    let mounts = std::sync::Arc::new(mounts(root));
-    // Several workers: Monaco's loader fetches many files at once over parallel connections, and
-    // one slow or half-open connection must not stall every other request.
-    let workers: Vec<JoinHandle<()>> = (0..8)
-        .map(|_| {
-            let (server, mounts) = (server.clone(), mounts.clone());
+    let addr = listener.local_addr()?;
+    let mounts = Arc::new(mounts(root));
+    let thread = std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mounts = mounts.clone();
             std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    let response = respond(&mounts, request.url());
-                    // A client that went away is not the server's problem.
-                    let _ = request.respond(response);
-                }
-            })
-        })
-        .collect();
-    let thread = std::thread::spawn(move || workers.into_iter().for_each(|w| drop(w.join())));
+                // A client that went away is not the server's problem.
+                let _ = serve_connection(&mounts, stream);
+            });
+        }
+    });
     Ok(StaticServer {
         url: format!("http://{addr}/"),
         _thread: thread,
     })
 }
 
-fn respond(mounts: &[(&'static str, PathBuf)], url: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+/// Reads one request head, answers it, closes the connection.
+fn serve_connection(mounts: &[(&'static str, PathBuf)], stream: TcpStream) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Skip the headers: nothing here depends on them.
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, url) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let (status, content_type, body) = if method == "GET" || method == "HEAD" {
+        respond(mounts, url)
+    } else {
+        ("405 Method Not Allowed", "text/plain", b"GET only".to_vec())
+    };
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    if method != "HEAD" {
+        stream.write_all(&body)?;
+    }
+    stream.flush()
+}
+
+fn respond(mounts: &[(&'static str, PathBuf)], url: &str) -> (&'static str, &'static str, Vec<u8>) {
     let path = url.split(['?', '#']).next().unwrap_or("/");
+    let not_found = ("404 Not Found", "text/plain", b"not found".to_vec());
     let Some(file) = resolve(mounts, path) else {
-        return Response::from_string("not found").with_status_code(404);
+        return not_found;
     };
     match std::fs::read(&file) {
-        Ok(bytes) => {
-            let header = Header::from_bytes("Content-Type", content_type(&file))
-                .expect("static header is valid");
-            let no_cache =
-                Header::from_bytes("Cache-Control", "no-store").expect("static header is valid");
-            Response::from_data(bytes)
-                .with_header(header)
-                .with_header(no_cache)
-        }
-        Err(_) => Response::from_string("not found").with_status_code(404),
+        Ok(bytes) => ("200 OK", content_type(&file), bytes),
+        Err(_) => not_found,
     }
 }
 
