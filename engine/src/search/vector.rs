@@ -330,13 +330,8 @@ impl ExactIndex {
         (*self.live.get(index)?).then(|| &self.data[index * self.dims..(index + 1) * self.dims])
     }
 
-    /// Top `limit` live slots by cosine similarity to `query` among those `accept` lets through.
-    pub fn search(
-        &self,
-        query: &[f32],
-        limit: usize,
-        accept: impl Fn(u32) -> bool,
-    ) -> Result<Vec<Scored>, VectorError> {
+    /// The query checked against the index (dimensions, finite values) and normalised.
+    fn normalized_query(&self, query: &[f32]) -> Result<Vec<f32>, VectorError> {
         if query.len() != self.dims {
             return Err(VectorError::Dimensions {
                 expected: self.dims,
@@ -346,6 +341,17 @@ impl ExactIndex {
         check_finite(query)?;
         let mut q = query.to_vec();
         normalize(&mut q);
+        Ok(q)
+    }
+
+    /// Top `limit` live slots by cosine similarity to `query` among those `accept` lets through.
+    pub fn search(
+        &self,
+        query: &[f32],
+        limit: usize,
+        accept: impl Fn(u32) -> bool,
+    ) -> Result<Vec<Scored>, VectorError> {
+        let q = self.normalized_query(query)?;
         let mut hits = TopHits::new(limit);
         if self.dims == 0 {
             return Ok(hits.finish());
@@ -368,18 +374,10 @@ impl ExactIndex {
         rerank: usize,
         accept: impl Fn(u32) -> bool,
     ) -> Result<Vec<Scored>, VectorError> {
-        if query.len() != self.dims {
-            return Err(VectorError::Dimensions {
-                expected: self.dims,
-                got: query.len(),
-            });
-        }
-        check_finite(query)?;
+        let q = self.normalized_query(query)?;
         if self.dims == 0 || limit == 0 {
             return Ok(Vec::new());
         }
-        let mut q = query.to_vec();
-        normalize(&mut q);
         let quantized = QuantizedQuery::new(&q);
         let mut candidates = TopHits::new(rerank.max(limit));
         for (slot, (row, &scale)) in self
