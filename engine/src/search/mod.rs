@@ -1,7 +1,8 @@
-//! Retrieval: the code-aware tokenizer, the BM25 keyword index, the vector indexes (exact scan and
-//! HNSW), weighted reciprocal-rank fusion, and the quality metrics and docstring-query evaluation
-//! sets used to tune them.
+//! Retrieval: the code-aware tokenizer, the BM25 keyword index, the vector indexes (exact scan,
+//! its binary prefilter, and HNSW), weighted reciprocal-rank fusion, and the quality metrics and
+//! docstring-query evaluation sets used to tune them.
 
+pub mod binary;
 pub mod bm25;
 pub mod docstring;
 pub mod eval;

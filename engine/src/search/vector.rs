@@ -11,7 +11,12 @@
 //! per vector). [`ExactIndex::search_quantized`] scans those codes — a quarter of the bytes, and
 //! integer dot products that SIMD128 does 16 lanes at a time — and re-ranks the best candidates
 //! with the f32 rows, so the returned scores are exact and only the candidate set is approximate.
+//!
+//! A third copy, one sign bit per dimension ([`super::binary`]), serves
+//! [`ExactIndex::search_binary`]: a Hamming scan over an eighth of the int8 bytes picks a
+//! shortlist that the int8 and f32 rows then re-rank — the fastest scan at large sizes.
 
+use super::binary::BinaryCodes;
 use super::bm25::{Scored, top_k};
 
 /// Largest code of the symmetric int8 quantisation (−127..=127; −128 is never used so negation
@@ -26,7 +31,7 @@ const CODE_MAX: f32 = 127.0;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(unsafe_code)]
 #[inline(always)]
-fn load16<T: Copy>(items: &[T]) -> core::arch::wasm32::v128 {
+pub(crate) fn load16<T: Copy>(items: &[T]) -> core::arch::wasm32::v128 {
     assert!(core::mem::size_of_val(items) >= 16);
     // SAFETY: the assertion above keeps the 16-byte read inside `items`; `v128_load` has no
     // alignment requirement, and every bit pattern is a valid v128.
@@ -258,12 +263,15 @@ pub struct ExactIndex {
     codes: Vec<i8>,
     /// One quantisation scale per row.
     scales: Vec<f32>,
+    /// Centred sign codes of every row (derived from `data`, like `codes`).
+    bits: BinaryCodes,
 }
 
 impl ExactIndex {
     pub fn new(dims: usize) -> Self {
         ExactIndex {
             dims,
+            bits: BinaryCodes::new(dims),
             ..ExactIndex::default()
         }
     }
@@ -305,11 +313,13 @@ impl ExactIndex {
         let row = &mut self.data[rows.clone()];
         row.copy_from_slice(vector);
         normalize(row);
-        self.scales[index] = quantize(row, &mut self.codes[rows]);
+        self.scales[index] = quantize(row, &mut self.codes[rows.clone()]);
         if !self.live[index] {
             self.live[index] = true;
             self.count += 1;
         }
+        self.bits
+            .set(slot, &self.data[rows], &self.data, &self.live, self.count);
         Ok(())
     }
 
@@ -318,6 +328,7 @@ impl ExactIndex {
             Some(live) if *live => {
                 *live = false;
                 self.count -= 1;
+                self.bits.removed(&self.data, &self.live, self.count);
                 true
             }
             _ => false,
@@ -399,6 +410,43 @@ impl ExactIndex {
         Ok(hits)
     }
 
+    /// Like [`ExactIndex::search_quantized`], but first narrows the index to the `candidates`
+    /// (at least `limit`) slots nearest by Hamming distance of centred sign codes, re-scores
+    /// those with the int8 codes, and the best `rerank` of them with the f32 rows. Scores are
+    /// exact; recall depends on `candidates` (see [`super::binary::default_candidates`]).
+    pub fn search_binary(
+        &self,
+        query: &[f32],
+        limit: usize,
+        candidates: usize,
+        rerank: usize,
+        accept: impl Fn(u32) -> bool,
+    ) -> Result<Vec<Scored>, VectorError> {
+        let q = self.normalized_query(query)?;
+        if self.dims == 0 || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut code = vec![0u64; self.bits.words()];
+        self.bits.encode(&q, &mut code);
+        let shortlist = self
+            .bits
+            .nearest(&code, &self.live, candidates.max(limit), accept);
+        let quantized = QuantizedQuery::new(&q);
+        let mut best = TopHits::new(rerank.max(limit));
+        for slot in shortlist {
+            let index = slot as usize;
+            let row = &self.codes[index * self.dims..(index + 1) * self.dims];
+            best.push(slot, quantized.dot(row, self.scales[index]));
+        }
+        let mut hits = best.finish();
+        for hit in &mut hits {
+            let index = hit.doc as usize;
+            hit.score = dot(&q, &self.data[index * self.dims..(index + 1) * self.dims]);
+        }
+        top_k(&mut hits, limit);
+        Ok(hits)
+    }
+
     /// Raw storage for snapshots: dims, flat data, liveness.
     pub(crate) fn parts(&self) -> (usize, &[f32], &[bool]) {
         (self.dims, &self.data, &self.live)
@@ -420,6 +468,7 @@ impl ExactIndex {
                 *scale = quantize(row, out);
             }
         }
+        let bits = BinaryCodes::from_rows(dims, &data, &live, count);
         Ok(ExactIndex {
             dims,
             data,
@@ -427,6 +476,7 @@ impl ExactIndex {
             count,
             codes,
             scales,
+            bits,
         })
     }
 }

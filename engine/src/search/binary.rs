@@ -1,0 +1,345 @@
+//! Binary-quantised prefilter for the exact index: one sign bit per dimension of each vector
+//! minus a centring mean (384 dims → 48 bytes), scanned by Hamming distance, so a query reads an
+//! eighth of the int8 codes' bytes. The best `candidates` by Hamming distance are then re-scored
+//! with the int8 codes and the best of those with the f32 rows (see
+//! [`super::vector::ExactIndex::search_binary`]), so returned scores are exact and only the
+//! candidate set is approximate. Unlike a graph index it needs no build: encoding is a subtract
+//! and a sign per component.
+//!
+//! **Why centre.** MiniLM's vectors are anisotropic: they share a large common component, so
+//! raw signs agree on many dimensions for every pair and carry little information. The signs of
+//! `v − mean` split each dimension near its median instead.
+//!
+//! **How the mean is kept.** The mean is taken over the live vectors and every code re-encoded
+//! once the number of edits (inserts, replacements, removals) since the last centring reaches the
+//! number of live vectors at that centring. Growth from empty thus re-centres at 1, 2, 4, 8, …
+//! vectors (like `Vec` doubling: at most about two encodings per insert in total), and a corpus
+//! that is rewritten or shrinks by half gets a fresh mean too. Between centrings the mean is
+//! frozen, so a code never changes unless its vector does; a slightly stale mean only costs a
+//! little prefilter precision, never correctness (the re-rank is exact).
+//!
+//! **Selecting candidates.** Hamming distances are small integers (0..=bits), so a histogram of
+//! them gives the exact cut-off distance for the best `candidates` in one pass, and a second pass
+//! over the stored distances collects them: linear, with no heap and no comparisons of floats.
+
+/// Fewest Hamming candidates re-scored, whatever the index size.
+pub const CANDIDATE_FLOOR: usize = 400;
+/// Candidates per thousand live vectors above the floor.
+pub const CANDIDATES_PER_MILLE: usize = 10;
+
+/// Shortlist size for `limit` hits among `live` vectors: at least `limit × 40`, the floor, and a
+/// fixed fraction of the index (measured with `pilotfish bench-vector --binary-sweep`).
+pub fn default_candidates(limit: usize, live: usize) -> usize {
+    (limit * 40)
+        .max(CANDIDATE_FLOOR)
+        .max(live * CANDIDATES_PER_MILLE / 1000)
+}
+
+/// Sign codes of the rows of an exact index, centred on a mean of the live rows.
+#[derive(Debug, Clone, Default)]
+pub struct BinaryCodes {
+    dims: usize,
+    /// 64-bit words per row (`ceil(dims / 64)`); unused high bits are always zero.
+    words: usize,
+    /// The centre subtracted before taking signs.
+    mean: Vec<f32>,
+    /// `words` words per slot.
+    codes: Vec<u64>,
+    /// Live rows when the mean was last taken.
+    centred_live: usize,
+    /// Inserts, replacements and removals since then.
+    edits: usize,
+}
+
+impl BinaryCodes {
+    pub fn new(dims: usize) -> Self {
+        BinaryCodes {
+            dims,
+            words: dims.div_ceil(64),
+            mean: vec![0.0; dims],
+            ..BinaryCodes::default()
+        }
+    }
+
+    /// Words per row.
+    pub fn words(&self) -> usize {
+        self.words
+    }
+
+    /// The code of `slot` (all zero for a slot never stored).
+    pub fn code(&self, slot: u32) -> &[u64] {
+        let start = slot as usize * self.words;
+        self.codes.get(start..start + self.words).unwrap_or(&[])
+    }
+
+    /// Sign bits of `row − mean` (bit set where the component is above the mean).
+    pub fn encode(&self, row: &[f32], out: &mut [u64]) {
+        out.iter_mut().for_each(|w| *w = 0);
+        for (d, (x, m)) in row.iter().zip(&self.mean).enumerate() {
+            if x > m {
+                out[d / 64] |= 1 << (d % 64);
+            }
+        }
+    }
+
+    /// Stores the code of `row` in `slot`, re-centring every code when enough edits piled up.
+    /// `data`/`live` are the whole index after the edit (the row already in place), `live_count`
+    /// its live rows.
+    pub(crate) fn set(
+        &mut self,
+        slot: u32,
+        row: &[f32],
+        data: &[f32],
+        live: &[bool],
+        live_count: usize,
+    ) {
+        let index = slot as usize;
+        if self.codes.len() < (index + 1) * self.words {
+            self.codes.resize((index + 1) * self.words, 0);
+        }
+        self.edits += 1;
+        if self.edits >= self.centred_live.max(1) {
+            self.recentre(data, live, live_count);
+        } else {
+            let start = index * self.words;
+            let mut code = std::mem::take(&mut self.codes);
+            self.encode(row, &mut code[start..start + self.words]);
+            self.codes = code;
+        }
+    }
+
+    /// Notes a removal (the code stays; the scan skips dead slots).
+    pub(crate) fn removed(&mut self, data: &[f32], live: &[bool], live_count: usize) {
+        self.edits += 1;
+        if self.edits >= self.centred_live.max(1) {
+            self.recentre(data, live, live_count);
+        }
+    }
+
+    /// Takes the mean of the live rows and re-encodes every row against it.
+    pub(crate) fn recentre(&mut self, data: &[f32], live: &[bool], live_count: usize) {
+        self.edits = 0;
+        self.centred_live = live_count;
+        self.codes.clear();
+        self.codes.resize(live.len() * self.words, 0);
+        if self.dims == 0 {
+            return;
+        }
+        let mut sum = vec![0.0f64; self.dims];
+        for (row, _) in data.chunks_exact(self.dims).zip(live).filter(|(_, l)| **l) {
+            for (s, x) in sum.iter_mut().zip(row) {
+                *s += f64::from(*x);
+            }
+        }
+        let n = live_count.max(1) as f64;
+        self.mean = sum.iter().map(|s| (s / n) as f32).collect();
+        let mut codes = std::mem::take(&mut self.codes);
+        for ((row, code), _) in data
+            .chunks_exact(self.dims)
+            .zip(codes.chunks_exact_mut(self.words))
+            .zip(live)
+            .filter(|(_, l)| **l)
+        {
+            self.encode(row, code);
+        }
+        self.codes = codes;
+    }
+
+    /// The `count` live, accepted slots nearest to `query_code` by Hamming distance, in slot
+    /// order (ties at the cut-off distance go to the lower slots).
+    pub fn nearest(
+        &self,
+        query_code: &[u64],
+        live: &[bool],
+        count: usize,
+        accept: impl Fn(u32) -> bool,
+    ) -> Vec<u32> {
+        if count == 0 || self.words == 0 {
+            return Vec::new();
+        }
+        // Distances fit u16 for any dims below 65,535; skipped slots get a value no histogram
+        // bucket holds.
+        const SKIP: u16 = u16::MAX;
+        let bits = self.words * 64;
+        let mut histogram = vec![0u32; bits + 1];
+        let mut distances = vec![SKIP; live.len()];
+        for (slot, (code, distance)) in self
+            .codes
+            .chunks_exact(self.words)
+            .zip(&mut distances)
+            .enumerate()
+        {
+            if live[slot] && accept(slot as u32) {
+                let d = hamming(code, query_code);
+                *distance = d as u16;
+                histogram[d as usize] += 1;
+            }
+        }
+        // The smallest cut-off whose bucket completes `count`; below it every slot is taken, at
+        // it only as many as still fit.
+        let mut taken = 0usize;
+        let mut cutoff = bits;
+        for (d, &n) in histogram.iter().enumerate() {
+            if taken + n as usize >= count {
+                cutoff = d;
+                break;
+            }
+            taken += n as usize;
+        }
+        let mut at_cutoff = count.saturating_sub(taken);
+        let cutoff = cutoff as u16;
+        let mut out = Vec::with_capacity(count.min(live.len()));
+        for (slot, &d) in distances.iter().enumerate() {
+            if d < cutoff {
+                out.push(slot as u32);
+            } else if d == cutoff && at_cutoff > 0 {
+                at_cutoff -= 1;
+                out.push(slot as u32);
+            }
+        }
+        out
+    }
+
+    /// Re-encodes the rows of a restored index.
+    pub(crate) fn from_rows(dims: usize, data: &[f32], live: &[bool], live_count: usize) -> Self {
+        let mut codes = BinaryCodes::new(dims);
+        codes.recentre(data, live, live_count);
+        codes
+    }
+}
+
+/// Hamming distance of two equal-length codes, 128 bits at a time with `i8x16.popcnt`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
+    use super::vector::load16;
+    use core::arch::wasm32::{
+        i8x16_popcnt, u8x16_add, u8x16_splat, u16x8_extadd_pairwise_u8x16,
+        u32x4_extadd_pairwise_u16x8, u32x4_extract_lane, v128_xor,
+    };
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut total = 0u32;
+    let mut xa = a.chunks_exact(2);
+    let mut xb = b.chunks_exact(2);
+    // A u8 lane gains at most 8 per 128-bit block: flush to u32 before 31 blocks could overflow.
+    loop {
+        let mut acc = u8x16_splat(0);
+        let mut blocks = 0;
+        for (x, y) in (&mut xa).zip(&mut xb) {
+            acc = u8x16_add(acc, i8x16_popcnt(v128_xor(load16(x), load16(y))));
+            blocks += 1;
+            if blocks == 31 {
+                break;
+            }
+        }
+        let wide = u32x4_extadd_pairwise_u16x8(u16x8_extadd_pairwise_u8x16(acc));
+        total += u32x4_extract_lane::<0>(wide)
+            + u32x4_extract_lane::<1>(wide)
+            + u32x4_extract_lane::<2>(wide)
+            + u32x4_extract_lane::<3>(wide);
+        if blocks < 31 {
+            break;
+        }
+    }
+    for (x, y) in xa.remainder().iter().zip(xb.remainder()) {
+        total += (x ^ y).count_ones();
+    }
+    total
+}
+
+/// Hamming distance of two equal-length codes (`count_ones` on u64 words).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hamming_counts_differing_bits_for_odd_lengths() {
+        for words in [0usize, 1, 2, 3, 6, 7, 64, 65] {
+            let a: Vec<u64> = (0..words as u64)
+                .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                .collect();
+            let b: Vec<u64> = (0..words as u64)
+                .map(|i| (i + 3).wrapping_mul(0xbf58_476d_1ce4_e5b9))
+                .collect();
+            let naive: u32 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| {
+                    (0..64)
+                        .filter(|bit| (x >> bit) & 1 != (y >> bit) & 1)
+                        .count() as u32
+                })
+                .sum();
+            assert_eq!(hamming(&a, &b), naive, "words={words}");
+        }
+        // Every bit differing in 64 words (4,096 bits) exercises the u8-lane flush.
+        assert_eq!(hamming(&[u64::MAX; 64], &[0; 64]), 4096);
+    }
+
+    #[test]
+    fn encodes_signs_around_the_mean_with_zero_padding() {
+        let mut codes = BinaryCodes::new(70);
+        codes.mean = vec![0.5; 70];
+        let row: Vec<f32> = (0..70)
+            .map(|d| if d % 3 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let mut out = [u64::MAX; 2];
+        codes.encode(&row, &mut out);
+        for d in 0..128 {
+            let bit = (out[d / 64] >> (d % 64)) & 1 == 1;
+            assert_eq!(bit, d < 70 && d % 3 == 0, "bit {d}");
+        }
+    }
+
+    #[test]
+    fn histogram_select_takes_the_nearest_and_breaks_ties_by_slot() {
+        let mut codes = BinaryCodes::new(8);
+        // Distances to a zero query are the popcounts: 3, 1, 0, 1, 2, 1.
+        codes.codes = vec![0b111, 0b1, 0, 0b10, 0b11, 0b100];
+        let live = [true, true, true, true, true, true];
+        let query = [0u64];
+        assert_eq!(codes.nearest(&query, &live, 1, |_| true), vec![2]);
+        assert_eq!(codes.nearest(&query, &live, 3, |_| true), vec![1, 2, 3]);
+        assert_eq!(
+            codes.nearest(&query, &live, 5, |_| true),
+            vec![1, 2, 3, 4, 5]
+        );
+        assert_eq!(codes.nearest(&query, &live, 99, |_| true).len(), 6);
+        assert!(codes.nearest(&query, &live, 0, |_| true).is_empty());
+        let some_dead = [true, false, true, true, true, true];
+        assert_eq!(
+            codes.nearest(&query, &some_dead, 3, |s| s != 3),
+            vec![2, 4, 5]
+        );
+    }
+
+    #[test]
+    fn recentres_after_as_many_edits_as_live_rows() {
+        let dims = 2;
+        let mut codes = BinaryCodes::new(dims);
+        let mut data = Vec::new();
+        let mut live = Vec::new();
+        let mut centrings = Vec::new();
+        for i in 0..20u32 {
+            let row = [i as f32, -(i as f32)];
+            data.extend_from_slice(&row);
+            live.push(true);
+            let before = codes.centred_live;
+            codes.set(i, &row, &data, &live, i as usize + 1);
+            if codes.edits == 0 {
+                centrings.push((i + 1, before));
+            }
+        }
+        let sizes: Vec<u32> = centrings.iter().map(|c| c.0).collect();
+        assert_eq!(sizes, vec![1, 2, 4, 8, 16]);
+        // Mean of 0..16 is 7.5: rows 8.. sit above it on dimension 0.
+        assert_eq!(codes.mean, vec![7.5, -7.5]);
+        assert_eq!(codes.code(3), &[0b10]);
+        assert_eq!(codes.code(9), &[0b01]);
+    }
+}
