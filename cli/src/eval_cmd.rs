@@ -51,6 +51,10 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write every query's ranked lists (BM25 and each embedder, top 100 with scores) as JSON
+    /// lines, one per data set, for fusion experiments outside the engine.
+    #[arg(long)]
+    pub dump_runs: Option<PathBuf>,
 }
 
 pub struct Cosqa {
@@ -506,6 +510,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
     for data in &datasets {
         let t = Instant::now();
         let runs = run_dataset(data, &mut candidates)?;
+        if let Some(path) = &args.dump_runs {
+            dump_runs(path, data, &runs)?;
+        }
         let keyword_lists: Vec<Vec<usize>> = runs.keyword.iter().map(|l| top10(l)).collect();
         let report = |q: &Query| q.report;
         cells.push(Cell {
@@ -540,6 +547,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
             tuning.push((data.name.clone(), tune_grid(data, &runs)));
         }
     }
+    if let Some((_, cache)) = candidates.iter().find_map(|c| c.cache.as_ref()) {
+        export_cosqa_vectors(cache, &args.cache_dir, &cosqa)?;
+    }
     if args.tune {
         print_tuning(&tuning);
     }
@@ -564,20 +574,45 @@ pub fn run(args: EvalArgs) -> Result<()> {
             println!("- {note}");
         }
         for c in &candidates {
-            let f = fusion_for(c.embedder.id());
             println!(
-                "- fusion preset for {} ({}): keyword weight {}, vector weight {}, k {}",
+                "- fusion preset for {} ({}): {}",
                 c.label,
                 c.embedder.id(),
-                f.keyword_weight,
-                f.vector_weight,
-                f.k
+                fusion_for(c.embedder.id())
             );
         }
         if let Some(text) = incremental {
             println!("\n{text}");
         }
     }
+    Ok(())
+}
+
+/// Appends one JSON line for a data set: its queries with target, halves and ranked lists.
+fn dump_runs(path: &Path, data: &Dataset, runs: &Runs) -> Result<()> {
+    use std::io::Write;
+    let pairs = |l: &[Scored]| -> Vec<(u32, f32)> { l.iter().map(|h| (h.doc, h.score)).collect() };
+    let queries: Vec<serde_json::Value> = data
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let vectors: serde_json::Map<String, serde_json::Value> = runs
+                .vector
+                .iter()
+                .map(|(label, _, lists)| (label.to_string(), serde_json::json!(pairs(&lists[i]))))
+                .collect();
+            serde_json::json!({"target": q.target, "tune": q.tune, "report": q.report,
+                "keyword": pairs(&runs.keyword[i]), "vector": vectors})
+        })
+        .collect();
+    let line = serde_json::json!({"name": data.name, "queries": queries});
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    writeln!(file, "{line}")?;
     Ok(())
 }
 
@@ -620,6 +655,29 @@ const GRID_WEIGHTS: &[f32] = &[
     0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0,
 ];
 const GRID_K: &[f32] = &[1.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0];
+/// Convex keyword shares (the vector list gets the rest).
+const GRID_SHARES: &[f32] = &[0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8];
+const GRID_DEPTHS: &[u32] = &[10, 20, 30, 50, 100];
+const GRID_CONFIDENT_AT: &[Option<f32>] = &[None, Some(0.6), Some(0.65), Some(0.7), Some(0.75)];
+
+/// Every fusion setting `--tune` tries: weighted RRF (vector weight 1) and convex combinations.
+fn fusion_grid() -> Vec<FusionConfig> {
+    let mut grid = Vec::new();
+    for &w in GRID_WEIGHTS {
+        for &k in GRID_K {
+            grid.push(FusionConfig::rrf(w, 1.0, k));
+        }
+    }
+    for &share in GRID_SHARES {
+        for &depth in GRID_DEPTHS {
+            for &level in GRID_CONFIDENT_AT {
+                let rest = ((1.0 - share) * 100.0).round() / 100.0;
+                grid.push(FusionConfig::convex(share, rest, depth, level));
+            }
+        }
+    }
+    grid
+}
 
 /// Per embedder and grid point: hybrid MRR@10 minus the best single retriever's on the tuning
 /// queries of one data set.
@@ -634,16 +692,9 @@ fn tune_grid(data: &Dataset, runs: &Runs) -> Margins {
         let vector_lists: Vec<Vec<usize>> = lists.iter().map(|l| top10(l)).collect();
         let best = keyword.max(score(data, &vector_lists, tune).mrr_at_10);
         let mut points = Vec::new();
-        for &w in GRID_WEIGHTS {
-            for &k in GRID_K {
-                let f = FusionConfig {
-                    keyword_weight: w,
-                    vector_weight: 1.0,
-                    k,
-                };
-                let mrr = score(data, &fused_lists(&runs.keyword, lists, &f), tune).mrr_at_10;
-                points.push((f, mrr - best, mrr));
-            }
+        for f in fusion_grid() {
+            let mrr = score(data, &fused_lists(&runs.keyword, lists, &f), tune).mrr_at_10;
+            points.push((f, mrr - best, mrr));
         }
         out.push((label.to_string(), points));
     }
@@ -679,9 +730,7 @@ fn print_tuning(tuning: &[(String, Margins)]) {
         );
         for (config, worst, mean, margins) in summary.iter().take(5) {
             println!(
-                "  keyword {} k {}: worst margin {worst:+.4}, mean MRR@10 {mean:.4}, margins {}",
-                config.keyword_weight,
-                config.k,
+                "  {config}: worst margin {worst:+.4}, mean MRR@10 {mean:.4}, margins {}",
                 margins
                     .iter()
                     .map(|m| format!("{m:+.4}"))
@@ -716,6 +765,27 @@ fn seed_from_legacy_cosqa_cache(cache: &mut VectorCache, dir: &Path, cosqa: &Cos
             cache.insert(code, v);
         }
     }
+}
+
+/// Writes CoSQA's corpus vectors in id order (`cosqa-minilm-vectors.bin`: the embedder id on a
+/// line, then little-endian f32 rows), the input of `pilotfish bench-vector` and the Chromium
+/// vector bench, when it is missing and the cache holds every function.
+fn export_cosqa_vectors(cache: &VectorCache, dir: &Path, cosqa: &Cosqa) -> Result<()> {
+    let path = dir.join("cosqa-minilm-vectors.bin");
+    if path.exists() {
+        return Ok(());
+    }
+    let mut bytes = format!("{}\n", cache.embedder_id).into_bytes();
+    for code in &cosqa.code {
+        let Some(v) = cache.get(code) else {
+            return Ok(());
+        };
+        bytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &path)?;
+    Ok(())
 }
 
 /// Indexes every source file of the fetched packages (topped up with CoSQA functions, one file

@@ -21,35 +21,24 @@ use crate::search::vector::{ExactIndex, VectorError};
 
 /// Fusion for BM25 + the hashed embedder: the hashed vectors mostly re-rank what BM25 found.
 /// Tuned with `pilotfish eval --tune` on CoSQA dev and the tuning halves of the docstring-query
-/// sets (grid keyword weight 0.02-5 x k 1-60, best worst-case margin over the five sets): keyword
-/// 3, k 5 beats the best single retriever on every set (worst margin +0.002, CoSQA dev).
-pub const HASHED_FUSION: FusionConfig = FusionConfig {
-    keyword_weight: 3.0,
-    vector_weight: 1.0,
-    k: 5.0,
-};
+/// sets (grid over RRF and convex settings, best worst-case margin over the five sets): RRF with
+/// keyword 3, k 5 beats the best single retriever on every set (worst margin +0.002, CoSQA dev);
+/// no convex setting does.
+pub const HASHED_FUSION: FusionConfig = FusionConfig::rrf(3.0, 1.0, 5.0);
 
 /// Fusion for learned dense embedders (MiniLM, remote models), which beat BM25 on natural-language
-/// queries. Tuned with `pilotfish eval --tune` on CoSQA dev and the tuning halves of the
-/// docstring-query sets (grid keyword weight 0.02-5 x k 1-60, best worst-case margin): keyword
-/// 0.3, k 3 gains +0.009 to +0.016 MRR@10 over MiniLM alone on the docstring sets and is -0.001 on
-/// CoSQA dev (one near-tie swapped in 500 queries), where BM25 adds almost nothing. No grid point
-/// is >= on all five sets; the previous 0.05/10 was tuned on CoSQA dev alone, and equal weights
-/// 1/60 were -0.08 on CoSQA dev.
-pub const DENSE_FUSION: FusionConfig = FusionConfig {
-    keyword_weight: 0.3,
-    vector_weight: 1.0,
-    k: 3.0,
-};
+/// queries. Tuned with `pilotfish eval --tune` (as [`HASHED_FUSION`]): a convex combination, 0.3
+/// BM25 + 0.7 vector over the top 20 of each list, dropping BM25 for queries whose top cosine is
+/// at least 0.7 (MiniLM is then nearly always right, and BM25 only swaps near-ties). It is >= the
+/// best single retriever on all five tuning sets (worst +0.0045, CoSQA dev), where no RRF setting
+/// was (RRF 0.3/3: -0.001 on CoSQA, and -0.097 on the TypeScript report half). For a remote model
+/// whose cosines run lower the confidence level rarely triggers and the plain 0.3/0.7 mix applies.
+pub const DENSE_FUSION: FusionConfig = FusionConfig::convex(0.3, 0.7, 20, Some(0.7));
 
 /// Fusion for the distilled static token table (ids `static:…`), which is below BM25 on every
-/// set: BM25 leads and the table breaks ties. Tuned like [`HASHED_FUSION`]: keyword 3, k 1 (worst
-/// margin +0.0015, TypeScript docstrings).
-pub const STATIC_FUSION: FusionConfig = FusionConfig {
-    keyword_weight: 3.0,
-    vector_weight: 1.0,
-    k: 1.0,
-};
+/// set: BM25 leads (0.7) and the table's normalised scores (0.3, over the top 50) break its ties.
+/// Tuned like [`HASHED_FUSION`]: worst tuning margin +0.018, against +0.0015 for the best RRF (3/1).
+pub const STATIC_FUSION: FusionConfig = FusionConfig::convex(0.7, 0.3, 50, None);
 
 /// The fusion preset for an embedder, from the kind its id names: `hashed…`, `static:…`, or a
 /// learned dense model (anything else, e.g. `minilm:…` or a remote model).

@@ -15,7 +15,7 @@ use crate::chunk::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, Diagnostic, Diagn
 use crate::language::Language;
 use crate::project::{ChunkMeta, FileEntry, Project, ProjectConfig};
 use crate::search::bm25::{Bm25Config, Bm25Index, FieldBoosts};
-use crate::search::fuse::FusionConfig;
+use crate::search::fuse::{FusionConfig, FusionMethod};
 use crate::search::tokenize::TokenizerConfig;
 use crate::search::vector::ExactIndex;
 
@@ -473,10 +473,25 @@ fn write_config(w: &mut Writer, c: &ProjectConfig) {
     match c.fusion {
         None => w.u8(0),
         Some(f) => {
-            w.u8(1);
-            w.f32(f.keyword_weight);
-            w.f32(f.vector_weight);
-            w.f32(f.k);
+            // Tag 1 (RRF) is the original layout, so older snapshots keep reading.
+            match f.method {
+                FusionMethod::Rrf { k } => {
+                    w.u8(1);
+                    w.f32(f.keyword_weight);
+                    w.f32(f.vector_weight);
+                    w.f32(k);
+                }
+                FusionMethod::Convex {
+                    depth,
+                    vector_confident_at,
+                } => {
+                    w.u8(2);
+                    w.f32(f.keyword_weight);
+                    w.f32(f.vector_weight);
+                    w.u32(depth);
+                    w.f32(vector_confident_at.unwrap_or(f32::NAN));
+                }
+            }
         }
     }
 }
@@ -508,11 +523,28 @@ fn read_config(r: &mut Reader<'_>) -> Result<ProjectConfig, SnapshotError> {
     };
     let fusion = match r.u8("config")? {
         0 => None,
-        _ => Some(FusionConfig {
-            keyword_weight: r.f32("config")?,
-            vector_weight: r.f32("config")?,
-            k: r.f32("config")?,
-        }),
+        1 => Some(FusionConfig::rrf(
+            r.f32("config")?,
+            r.f32("config")?,
+            r.f32("config")?,
+        )),
+        2 => {
+            let keyword_weight = r.f32("config")?;
+            let vector_weight = r.f32("config")?;
+            let depth = r.u32("config")?;
+            let level = r.f32("config")?;
+            Some(FusionConfig::convex(
+                keyword_weight,
+                vector_weight,
+                depth,
+                (!level.is_nan()).then_some(level),
+            ))
+        }
+        tag => {
+            return Err(SnapshotError::Invalid(format!(
+                "unknown fusion method {tag}"
+            )));
+        }
     };
     Ok(ProjectConfig {
         chunk,
@@ -705,6 +737,24 @@ mod tests {
         assert_eq!(restored.chunks(), project.chunks());
         // The plain reader still reads the index part.
         assert_eq!(read(&bytes).unwrap().files(), 1);
+    }
+
+    #[test]
+    fn fusion_settings_round_trip_for_every_method() {
+        use crate::project::ProjectConfig;
+        for fusion in [
+            None,
+            Some(FusionConfig::rrf(3.0, 1.0, 5.0)),
+            Some(FusionConfig::convex(0.3, 0.7, 20, Some(0.7))),
+            Some(FusionConfig::convex(0.7, 0.3, 50, None)),
+        ] {
+            let project = Project::new(ProjectConfig {
+                fusion,
+                ..ProjectConfig::default()
+            });
+            let restored = read(&write(&project)).unwrap();
+            assert_eq!(restored.config.fusion, fusion);
+        }
     }
 
     #[test]

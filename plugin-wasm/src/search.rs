@@ -5,11 +5,11 @@
 
 use engine::language::Language;
 use engine::project::{Project, SearchMode, SearchOptions};
-use engine::search::FusionConfig;
+use engine::search::{FusionConfig, FusionMethod};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::{Engine, arg, into_error, output};
+use crate::{Engine, into_error, json_arg, json_output};
 
 #[wasm_bindgen(typescript_custom_section)]
 const SEARCH_TS: &str = r#"
@@ -24,9 +24,17 @@ export interface SearchOptions {
   languages?: string[];
   /** Only paths matching one of these globs, e.g. ["src/**"]. */
   pathGlobs?: string[];
+  /** Fusion overrides; unset fields keep the index's preset (chosen by its embedder). */
   keywordWeight?: number;
   vectorWeight?: number;
+  /** "rrf": weighted reciprocal-rank fusion; "convex": weighted min-max normalised scores. */
+  fusion?: "rrf" | "convex";
+  /** RRF rank offset. */
   rrfK?: number;
+  /** Convex: scores are normalised over each list's top `convexDepth` hits. */
+  convexDepth?: number;
+  /** Convex: from this top vector score on, the keyword list is ignored; negative: never. */
+  vectorConfidentAt?: number;
 }
 /** Where a hit stood in one retriever's list (rank is 1-based). */
 export interface RankScore { rank: number; score: number; }
@@ -79,10 +87,66 @@ pub struct WireSearchOptions {
     pub path_globs: Option<Vec<String>>,
     pub keyword_weight: Option<f32>,
     pub vector_weight: Option<f32>,
+    /// `"rrf"` or `"convex"`; default: the index's preset method.
+    pub fusion: Option<String>,
     pub rrf_k: Option<f32>,
+    pub convex_depth: Option<u32>,
+    /// Top vector score from which a convex fusion ignores the keyword list; a negative value
+    /// turns the rule off.
+    pub vector_confident_at: Option<f32>,
 }
 
 impl WireSearchOptions {
+    /// The index's fusion preset with the fields the host set replaced; `None` when none is set.
+    fn fusion_override(&self, project: &Project) -> Result<Option<FusionConfig>, String> {
+        if self.keyword_weight.is_none()
+            && self.vector_weight.is_none()
+            && self.fusion.is_none()
+            && self.rrf_k.is_none()
+            && self.convex_depth.is_none()
+            && self.vector_confident_at.is_none()
+        {
+            return Ok(None);
+        }
+        let base = project.fusion();
+        let (base_k, base_depth, base_level) = match base.method {
+            FusionMethod::Rrf { k } => (k, 20, None),
+            FusionMethod::Convex {
+                depth,
+                vector_confident_at,
+            } => (60.0, depth, vector_confident_at),
+        };
+        let convex = match self.fusion.as_deref() {
+            None => matches!(base.method, FusionMethod::Convex { .. }),
+            Some("rrf") => false,
+            Some("convex") => true,
+            Some(other) => {
+                return Err(format!(
+                    "unknown fusion {other:?}, expected \"rrf\" or \"convex\""
+                ));
+            }
+        };
+        let method = if convex {
+            FusionMethod::Convex {
+                depth: self.convex_depth.unwrap_or(base_depth),
+                vector_confident_at: match self.vector_confident_at {
+                    Some(level) if level < 0.0 => None,
+                    Some(level) => Some(level),
+                    None => base_level,
+                },
+            }
+        } else {
+            FusionMethod::Rrf {
+                k: self.rrf_k.unwrap_or(base_k),
+            }
+        };
+        Ok(Some(FusionConfig {
+            keyword_weight: self.keyword_weight.unwrap_or(base.keyword_weight),
+            vector_weight: self.vector_weight.unwrap_or(base.vector_weight),
+            method,
+        }))
+    }
+
     fn to_options(&self, project: &Project) -> Result<SearchOptions, String> {
         let defaults = SearchOptions::default();
         let mode = match self.mode.as_deref() {
@@ -101,16 +165,7 @@ impl WireSearchOptions {
                 Language::from_name(name).ok_or_else(|| format!("unknown language {name:?}"))?,
             );
         }
-        let fusion =
-            (self.keyword_weight.is_some() || self.vector_weight.is_some() || self.rrf_k.is_some())
-                .then(|| {
-                    let base = project.fusion();
-                    FusionConfig {
-                        keyword_weight: self.keyword_weight.unwrap_or(base.keyword_weight),
-                        vector_weight: self.vector_weight.unwrap_or(base.vector_weight),
-                        k: self.rrf_k.unwrap_or(base.k),
-                    }
-                });
+        let fusion = self.fusion_override(project)?;
         Ok(SearchOptions {
             mode,
             limit: self.limit.unwrap_or(defaults.limit),
@@ -192,12 +247,14 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SearchOptions | undefined")] options: JsValue,
     ) -> Result<JsValue, JsError> {
-        let query: String = arg("search", "query", query)?;
-        let options: Option<WireSearchOptions> = arg("search", "options", options)?;
+        let query = query
+            .as_string()
+            .ok_or_else(|| into_error("search: invalid `query`: expected a string"))?;
+        let options: Option<WireSearchOptions> = json_arg("search", "options", &options)?;
         let hits = self
             .search_native(&query, &options.unwrap_or_default())
             .map_err(|e| into_error(format!("search: {e}")))?;
-        output(&hits)
+        json_output(&hits)
     }
 
     /// The search index as bytes (versioned, checksummed) for IndexedDB/OPFS.
@@ -209,5 +266,49 @@ impl Engine {
     pub fn restore(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         self.restore_bytes(bytes)
             .map_err(|e| into_error(format!("restore: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(json: &str) -> WireSearchOptions {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn fusion_overrides_start_from_the_index_preset() {
+        // An empty project has no embedder yet: its preset is the hashed one (RRF 3/1, k 5).
+        let project = Project::default();
+        assert_eq!(options("{}").fusion_override(&project), Ok(None));
+        assert_eq!(
+            options(r#"{"keywordWeight": 0.5}"#).fusion_override(&project),
+            Ok(Some(FusionConfig::rrf(0.5, 1.0, 5.0)))
+        );
+        assert_eq!(
+            options(r#"{"fusion": "convex", "vectorConfidentAt": 0.7}"#).fusion_override(&project),
+            Ok(Some(FusionConfig::convex(3.0, 1.0, 20, Some(0.7))))
+        );
+        assert_eq!(
+            options(r#"{"fusion": "rrf", "rrfK": 60}"#).fusion_override(&project),
+            Ok(Some(FusionConfig::rrf(3.0, 1.0, 60.0)))
+        );
+        let err = options(r#"{"fusion": "max"}"#)
+            .fusion_override(&project)
+            .unwrap_err();
+        assert!(err.contains("unknown fusion \"max\""), "{err}");
+    }
+
+    #[test]
+    fn a_negative_confidence_level_turns_the_rule_off() {
+        let project = Project::new(engine::project::ProjectConfig {
+            fusion: Some(FusionConfig::convex(0.3, 0.7, 20, Some(0.7))),
+            ..Default::default()
+        });
+        assert_eq!(
+            options(r#"{"vectorConfidentAt": -1, "convexDepth": 50}"#).fusion_override(&project),
+            Ok(Some(FusionConfig::convex(0.3, 0.7, 50, None)))
+        );
     }
 }

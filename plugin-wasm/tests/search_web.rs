@@ -93,6 +93,34 @@ fn options_filter_and_bad_options_throw() {
         js_sys::JSON::parse(r#"{"mode": "fuzzy"}"#).unwrap(),
     ));
     assert!(message.contains("unknown mode"), "{message}");
+    // A misspelt option is an error, not silently ignored.
+    let message = error_message(engine.search(
+        JsValue::from_str("x"),
+        js_sys::JSON::parse(r#"{"limt": 3}"#).unwrap(),
+    ));
+    assert!(message.contains("unknown field `limt`"), "{message}");
+    let message = error_message(engine.search(JsValue::from_f64(3.0), JsValue::UNDEFINED));
+    assert!(message.contains("expected a string"), "{message}");
+    // Fusion overrides reach the engine: equal-weight RRF with k 1 scores 1/(1+rank) per list.
+    let top = hits(
+        &engine,
+        "parse config file",
+        r#"{"fusion": "rrf", "rrfK": 1, "keywordWeight": 1, "vectorWeight": 1, "limit": 1}"#,
+    )
+    .get(0);
+    let part = |list: &str| {
+        let place = get(&top, list);
+        if place.is_object() {
+            1.0 / (1.0 + get(&place, "rank").as_f64().unwrap())
+        } else {
+            0.0
+        }
+    };
+    let fused = get(&top, "fused").as_f64().unwrap();
+    assert!(
+        (fused - part("keyword") - part("vector")).abs() < 1e-6,
+        "{fused}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -13,6 +13,6 @@ pub mod tokenize;
 pub mod vector;
 
 pub use bm25::{Bm25Config, Bm25Doc, Bm25Index, FieldBoosts, Scored};
-pub use fuse::{Explanation, FusedHit, FusionConfig, RankScore, cap_per_group, fuse};
+pub use fuse::{Explanation, FusedHit, FusionConfig, FusionMethod, RankScore, cap_per_group, fuse};
 pub use tokenize::{TokenizerConfig, for_each_token, tokenize};
 pub use vector::{ExactIndex, VectorError};
