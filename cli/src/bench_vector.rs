@@ -6,13 +6,16 @@
 //! [`synthetic`] (the browser page uses the same recipe and seed): each vector is a random convex
 //! mix of two real vectors plus a little uniform noise, normalised. They are never written to disk.
 //!
-//! Measured per corpus: f32 exact scan, int8 scan + f32 re-rank, HNSW (instant-distance,
-//! `select_heuristic(None)`, seeded): build time, queries/s, recall@10 against the f32 scan.
+//! Measured per corpus: f32 exact scan, int8 scan + f32 re-rank, binary (Hamming) prefilter +
+//! int8 + f32 re-rank, HNSW (instant-distance, `select_heuristic(None)`, seeded): build time,
+//! queries/s, recall@10 against the f32 scan. `--binary-sweep` adds a table of the binary
+//! prefilter's recall and speed per shortlist size, which is how its default was chosen.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use engine::search::binary::default_candidates;
 use engine::search::hnsw::{HnswConfig, HnswIndex};
 use engine::search::{ExactIndex, Scored};
 
@@ -45,6 +48,9 @@ pub struct BenchVectorArgs {
     /// Skip HNSW above this size (its build dominates the run time).
     #[arg(long, default_value_t = 100_000)]
     pub hnsw_max: usize,
+    /// Shortlist sizes of the binary prefilter to sweep (recall and q/s per size).
+    #[arg(long, value_delimiter = ',')]
+    pub binary_sweep: Vec<usize>,
 }
 
 /// Reads the cache: a header line with the embedder id, then little-endian f32 rows of 384.
@@ -168,9 +174,12 @@ pub fn run(args: &BenchVectorArgs) -> Result<()> {
         std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| threads.to_string()),
     );
     println!(
-        "| corpus | vectors | f32 scan q/s | f32 GB/s | int8 scan q/s | int8 recall@10 | HNSW build s | HNSW q/s | HNSW recall@10 |"
+        "| corpus | vectors | f32 scan q/s | f32 GB/s | int8 scan q/s | int8 recall@10 | binary shortlist | binary q/s | binary recall@10 | HNSW build s | HNSW q/s | HNSW recall@10 |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let mut sweeps = Vec::new();
     for &n in &args.sizes {
         let (label, data): (&str, &[Vec<f32>]) = if n == CORPUS {
             ("CoSQA MiniLM", base)
@@ -190,6 +199,24 @@ pub fn run(args: &BenchVectorArgs) -> Result<()> {
                 .search_quantized(q, 10, RERANK, |_| true)
                 .unwrap_or_default()
         });
+        let shortlist = default_candidates(10, data.len());
+        let (bin_qps, binary) = time_queries(queries, min, |q| {
+            exact
+                .search_binary(q, 10, shortlist, RERANK, |_| true)
+                .unwrap_or_default()
+        });
+        for &candidates in &args.binary_sweep {
+            let (qps, got) = time_queries(queries, min, |q| {
+                exact
+                    .search_binary(q, 10, candidates, RERANK, |_| true)
+                    .unwrap_or_default()
+            });
+            sweeps.push(format!(
+                "| {} | {candidates} | {qps:.0} | {:.4} |",
+                data.len(),
+                recall_at_10(&truth, &got)
+            ));
+        }
         let hnsw_cells = if n <= args.hnsw_max {
             let config = HnswConfig {
                 ef_construction: args.ef_construction,
@@ -206,10 +233,17 @@ pub fn run(args: &BenchVectorArgs) -> Result<()> {
             "– | – | –".to_string()
         };
         println!(
-            "| {label} | {} | {f32_qps:.0} | {gbs:.1} | {i8_qps:.0} | {:.4} | {hnsw_cells} |",
+            "| {label} | {} | {f32_qps:.0} | {gbs:.1} | {i8_qps:.0} | {:.4} | {shortlist} | {bin_qps:.0} | {:.4} | {hnsw_cells} |",
             data.len(),
-            recall_at_10(&truth, &quantized)
+            recall_at_10(&truth, &quantized),
+            recall_at_10(&truth, &binary)
         );
+    }
+    if !sweeps.is_empty() {
+        println!("\nbinary prefilter sweep (int8 re-rank {RERANK})\n");
+        println!("| vectors | shortlist | q/s | recall@10 |");
+        println!("| ---: | ---: | ---: | ---: |");
+        sweeps.iter().for_each(|line| println!("{line}"));
     }
     Ok(())
 }

@@ -4,11 +4,13 @@
 //!
 //! Ids are the host's `u32`s; they are mapped to dense slots so the exact index stays one flat
 //! array whatever the ids look like. Modes: `exact` (f32 scan), `quantized` (int8 scan + f32
-//! re-rank), `hnsw` (instant-distance graph, exact delta, tombstones) and `auto` (the graph when
-//! one is built and the index is past the crossover, else the quantised scan).
+//! re-rank), `binary` (Hamming scan of centred sign codes, then int8 and f32 re-rank; no build),
+//! `hnsw` (instant-distance graph, exact delta, tombstones) and `auto` (the graph when one is
+//! built and the index is past the crossover, else the quantised scan).
 
 use std::collections::HashMap;
 
+use engine::search::binary::default_candidates;
 use engine::search::hnsw::{HnswConfig, HnswIndex};
 use engine::search::vector::check_finite;
 use engine::search::{ExactIndex, Scored};
@@ -20,7 +22,7 @@ use crate::{Engine, arg, into_error, reject_unknown_fields};
 #[wasm_bindgen(typescript_custom_section)]
 const VECTORS_TS: &str = r#"
 /** How `VectorIndex.search` finds neighbours. */
-export type VectorMode = "exact" | "quantized" | "hnsw" | "auto";
+export type VectorMode = "exact" | "quantized" | "binary" | "hnsw" | "auto";
 
 export interface VectorIndexOptions {
   /** Default "auto": the HNSW graph once `buildGraph()` ran and size ≥ crossover, else "quantized". */
@@ -34,6 +36,8 @@ export interface VectorIndexOptions {
   crossover?: number;
   /** Candidates of the int8 scan re-scored in f32 (default 40). */
   rerank?: number;
+  /** Shortlist of the "binary" Hamming scan re-scored in int8 (default: measured, grows with size). */
+  candidates?: number;
 }
 
 /** Hits best first: `ids[i]` scored `scores[i]` (cosine similarity). */
@@ -59,6 +63,7 @@ pub const DEFAULT_RERANK: usize = 40;
 pub enum VectorMode {
     Exact,
     Quantized,
+    Binary,
     Hnsw,
     Auto,
 }
@@ -68,10 +73,11 @@ impl VectorMode {
         match name {
             "exact" => Ok(VectorMode::Exact),
             "quantized" => Ok(VectorMode::Quantized),
+            "binary" => Ok(VectorMode::Binary),
             "hnsw" => Ok(VectorMode::Hnsw),
             "auto" => Ok(VectorMode::Auto),
             other => Err(format!(
-                "unknown mode {other:?}, expected exact, quantized, hnsw or auto"
+                "unknown mode {other:?}, expected exact, quantized, binary, hnsw or auto"
             )),
         }
     }
@@ -80,6 +86,7 @@ impl VectorMode {
         match self {
             VectorMode::Exact => "exact",
             VectorMode::Quantized => "quantized",
+            VectorMode::Binary => "binary",
             VectorMode::Hnsw => "hnsw",
             VectorMode::Auto => "auto",
         }
@@ -96,6 +103,7 @@ pub struct WireVectorOptions {
     pub ef_search: Option<usize>,
     pub crossover: Option<usize>,
     pub rerank: Option<usize>,
+    pub candidates: Option<usize>,
 }
 
 impl WireVectorOptions {
@@ -106,6 +114,7 @@ impl WireVectorOptions {
         "efSearch",
         "crossover",
         "rerank",
+        "candidates",
     ];
 }
 
@@ -119,6 +128,8 @@ pub struct VectorIndex {
     mode: VectorMode,
     config: HnswConfig,
     rerank: usize,
+    /// Fixed shortlist of the binary mode; `None` sizes it with the index.
+    candidates: Option<usize>,
     graph: Option<HnswIndex>,
 }
 
@@ -147,6 +158,7 @@ impl VectorIndex {
             mode: VectorMode::parse(options.mode.as_deref().unwrap_or("auto"))?,
             config,
             rerank: options.rerank.unwrap_or(DEFAULT_RERANK),
+            candidates: options.candidates,
             graph: None,
         })
     }
@@ -223,6 +235,13 @@ impl VectorIndex {
             VectorMode::Quantized | VectorMode::Auto => {
                 self.exact
                     .search_quantized(query, k, self.rerank.max(k), |_| true)
+            }
+            VectorMode::Binary => {
+                let shortlist = self
+                    .candidates
+                    .unwrap_or_else(|| default_candidates(k, self.len()));
+                self.exact
+                    .search_binary(query, k, shortlist, self.rerank.max(k), |_| true)
             }
             VectorMode::Hnsw => {
                 let graph = self

@@ -1,5 +1,5 @@
-//! Browser tests of `VectorIndex` in headless Chromium: the wasm build's SIMD128 f32 and int8
-//! scans, and the instant-distance HNSW graph (which needs `getrandom/js` on wasm32), agree with
+//! Browser tests of `VectorIndex` in headless Chromium: the wasm build's SIMD128 f32, int8 and
+//! binary (`i8x16.popcnt` Hamming) scans, and the instant-distance HNSW graph (which needs `getrandom/js` on wasm32), agree with
 //! the exact answer, and add/remove work before and after a graph build.
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p pilotfish-plugin-wasm --target wasm32-unknown-unknown --test vectors_web`.
 #![cfg(target_arch = "wasm32")]
@@ -98,6 +98,45 @@ fn scans_and_graph_find_the_exact_neighbours_through_edits() {
 }
 
 #[wasm_bindgen_test]
+fn binary_prefilter_matches_the_exact_scan_through_edits() {
+    // 100 dims: not a multiple of the 128-bit SIMD block, so the u64 tail path runs too.
+    let dims = 100;
+    let wide = |n: usize, seed: u64| -> Vec<Vec<f32>> {
+        let narrow = vectors(n * 2, seed);
+        narrow
+            .chunks(2)
+            .map(|p| p[0].iter().chain(&p[1]).take(dims).copied().collect())
+            .collect()
+    };
+    let data = wide(3000, SEED);
+    let mut index = VectorIndex::new(dims, options("exact")).unwrap();
+    let flat: Vec<f32> = data.iter().flatten().copied().collect();
+    let all: Vec<u32> = (0..data.len() as u32).collect();
+    index.add_batch(&all, &flat).unwrap();
+    // Replacements and removals after the codes were centred.
+    for (i, v) in wide(40, SEED ^ 3).iter().enumerate() {
+        index.add(i as u32 * 7, v).unwrap();
+    }
+    for id in (1..3000).step_by(31) {
+        index.remove(id);
+    }
+    let queries = wide(60, SEED ^ 4);
+    let truth: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
+    index.set_mode("binary".into()).unwrap();
+    assert_eq!(index.effective_mode_name(), "binary");
+    let binary: Vec<Vec<u32>> = queries.iter().map(|q| ids(&index, q, 10)).collect();
+    assert!(
+        binary
+            .iter()
+            .flatten()
+            .all(|id| id % 31 != 1 || *id >= 3000),
+        "a removed id came back"
+    );
+    let r = recall(&truth, &binary);
+    assert!(r >= 0.99, "binary recall@10 {r} (seed {SEED})");
+}
+
+#[wasm_bindgen_test]
 fn bad_input_is_a_clear_error() {
     let mut index = VectorIndex::new(4, JsValue::UNDEFINED).unwrap();
     assert!(index.add(1, &[1.0, 2.0]).is_err());
@@ -105,6 +144,9 @@ fn bad_input_is_a_clear_error() {
     assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 3).is_ok());
     assert!(index.search(&[f32::NAN, 0.0, 0.0, 0.0], 3).is_err());
     assert!(index.set_mode("fastest".into()).is_err());
+    index.set_mode("binary".into()).unwrap();
+    assert!(index.search(&[1.0, 0.0, 0.0, 0.0], 3).is_ok());
+    assert!(index.search(&[1.0, 0.0], 3).is_err());
     index.set_mode("hnsw".into()).unwrap();
     assert!(
         index.search(&[1.0, 0.0, 0.0, 0.0], 3).is_err(),

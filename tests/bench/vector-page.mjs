@@ -1,6 +1,7 @@
 // The in-page half of the vector benchmark (driven by tests/bench/vector.mjs). Everything runs in
-// one Chromium page, in the same thread, one after the other: our wasm VectorIndex in its three
-// modes (f32 scan, int8 scan + f32 re-rank, HNSW) and hnswlib-wasm, on the same vectors, plus the
+// one Chromium page, in the same thread, one after the other: our wasm VectorIndex in its four
+// modes (f32 scan, int8 scan + f32 re-rank, binary Hamming prefilter + int8/f32 re-rank, HNSW)
+// and hnswlib-wasm, on the same vectors, plus the
 // JS↔wasm boundary share of Engine.search latency.
 //
 // Data: the cached MiniLM vectors of CoSQA's 6,267 functions; the first 6,000 are the 6k corpus,
@@ -115,6 +116,10 @@ window.runVectorBench = async ({ pkg, hnswlib, vectors, sizes, minMs, hnswMax, e
     const quantized = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
     row.int8Qps = quantized.qps;
     row.int8Recall = recallAt10(exact.answers, quantized.answers);
+    index.mode = "binary";
+    const binary = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
+    row.binaryQps = binary.qps;
+    row.binaryRecall = recallAt10(exact.answers, binary.answers);
     if (n <= hnswMax) {
       row.hnswBuildMs = timed(() => index.buildGraph()).ms;
       index.mode = "hnsw";

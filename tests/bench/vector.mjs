@@ -1,5 +1,5 @@
 // Vector search side by side in ONE headless Chromium page: our wasm VectorIndex (f32 scan, int8
-// scan + f32 re-rank, HNSW via instant-distance) against hnswlib-wasm 0.8.2 (M 16,
+// scan + f32 re-rank, binary Hamming prefilter + re-rank, HNSW via instant-distance) against hnswlib-wasm 0.8.2 (M 16,
 // efConstruction 200, several efSearch), at 6k real CoSQA MiniLM vectors and synthetic corpora up
 // to 100k; then the JS↔wasm boundary share of Engine.search latency. Prints markdown tables.
 //
@@ -63,21 +63,22 @@ try {
 
 const f = (x, d = 0) => (x === undefined ? "–" : x.toFixed(d));
 console.log(`\nChromium: ${result.userAgent}`);
-console.log(`hnswlib-wasm 0.8.2: M 16, efConstruction 200, efSearch ${efs.join("/")} (the table shows the fastest with recall@10 ≥ 0.99); ours: int8 re-rank 40, HNSW efConstruction ${ourEfc} efSearch ${ourEf}, select_heuristic(None)\n`);
+console.log(`hnswlib-wasm 0.8.2: M 16, efConstruction 200, efSearch ${efs.join("/")} (the table shows the fastest with recall@10 ≥ 0.99); ours: int8 re-rank 40, binary shortlist max(400, 40k, n/100) then int8 re-rank 40, HNSW efConstruction ${ourEfc} efSearch ${ourEf}, select_heuristic(None)\n`);
 console.log(
-  "| corpus | vectors | f32 scan q/s | f32 GB/s | int8 q/s | int8 R@10 | HNSW build s | HNSW q/s | HNSW R@10 | hnswlib build s | hnswlib ef | hnswlib q/s | hnswlib R@10 | best ours / hnswlib |",
+  "| corpus | vectors | f32 scan q/s | f32 GB/s | int8 q/s | int8 R@10 | binary q/s | binary R@10 | HNSW build s | HNSW q/s | HNSW R@10 | hnswlib build s | hnswlib ef | hnswlib q/s | hnswlib R@10 | best ours / hnswlib |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of result.rows) {
   const good = (r.peer ?? []).filter((p) => p.recall >= 0.99);
   const peer = good.length ? good.reduce((a, b) => (b.qps > a.qps ? b : a)) : r.peer?.at(-1);
   const ours = Math.max(
     r.exactQps,
     r.int8Recall >= 0.99 ? r.int8Qps : 0,
+    r.binaryRecall >= 0.99 ? r.binaryQps : 0,
     r.hnswRecall >= 0.99 ? r.hnswQps : 0,
   );
   console.log(
-    `| ${r.corpus} | ${r.n} | ${f(r.exactQps)} | ${f(r.exactGBs, 1)} | ${f(r.int8Qps)} | ${f(r.int8Recall, 4)} | ${f(r.hnswBuildMs && r.hnswBuildMs / 1000, 2)} | ${f(r.hnswQps)} | ${f(r.hnswRecall, 4)} | ${f(r.peerBuildMs && r.peerBuildMs / 1000, 2)} | ${peer?.ef ?? "–"} | ${f(peer?.qps)} | ${f(peer?.recall, 4)} | ${peer ? f(ours / peer.qps, 2) + "×" : "–"} |`,
+    `| ${r.corpus} | ${r.n} | ${f(r.exactQps)} | ${f(r.exactGBs, 1)} | ${f(r.int8Qps)} | ${f(r.int8Recall, 4)} | ${f(r.binaryQps)} | ${f(r.binaryRecall, 4)} | ${f(r.hnswBuildMs && r.hnswBuildMs / 1000, 2)} | ${f(r.hnswQps)} | ${f(r.hnswRecall, 4)} | ${f(r.peerBuildMs && r.peerBuildMs / 1000, 2)} | ${peer?.ef ?? "–"} | ${f(peer?.qps)} | ${f(peer?.recall, 4)} | ${peer ? f(ours / peer.qps, 2) + "×" : "–"} |`,
   );
 }
 for (const r of result.rows) {

@@ -672,6 +672,114 @@ mod tests {
         assert!(index.search_quantized(&[1.0], 5, 5, |_| true).is_err());
     }
 
+    /// recall@10 of the binary prefilter against the f32 scan, after replacing and removing
+    /// rows, over `dims` dimensions (odd sizes exercise the code padding).
+    fn binary_recall(dims: usize, candidates: usize) -> f32 {
+        let data = clustered(2000, dims, 21);
+        let mut index = ExactIndex::new(dims);
+        for (i, v) in data.iter().enumerate() {
+            index.insert(i as u32, v).unwrap();
+        }
+        for (i, v) in clustered(50, dims, 22).iter().enumerate() {
+            index.insert(i as u32 * 13, v).unwrap();
+        }
+        for slot in (5..2000).step_by(17) {
+            index.remove(slot);
+        }
+        let queries = clustered(40, dims, 23);
+        let mut found = 0;
+        for q in &queries {
+            let truth = index.search(q, 10, |_| true).unwrap();
+            let got = index
+                .search_binary(q, 10, candidates, 40, |_| true)
+                .unwrap();
+            assert_eq!(got.len(), 10);
+            assert!(got.iter().all(|h| index.get(h.doc).is_some()), "dead slot");
+            for (g, t) in got.iter().zip(&truth) {
+                if g.doc == t.doc {
+                    assert!((g.score - t.score).abs() < 1e-5, "scores are exact");
+                }
+            }
+            found += got
+                .iter()
+                .filter(|h| truth.iter().any(|t| t.doc == h.doc))
+                .count();
+        }
+        found as f32 / (queries.len() * 10) as f32
+    }
+
+    #[test]
+    fn binary_prefilter_recall_at_10_against_exact() {
+        for dims in [384, 100, 37] {
+            let shortlist = super::super::binary::default_candidates(10, 2000);
+            let recall = binary_recall(dims, shortlist);
+            assert!(
+                recall >= 0.99,
+                "recall@10 {recall} at {dims} dims, shortlist {shortlist} (seeds 21/22/23)"
+            );
+        }
+        // The shortlist matters: ten candidates for ten hits miss some neighbours.
+        assert!(binary_recall(384, 10) < 0.99);
+    }
+
+    #[test]
+    fn binary_prefilter_edge_cases() {
+        let empty = ExactIndex::new(5);
+        assert!(
+            empty
+                .search_binary(&[1.0, 0.0, 0.0, 0.0, 0.0], 5, 100, 20, |_| true)
+                .unwrap()
+                .is_empty()
+        );
+        let mut index = ExactIndex::new(5);
+        index.insert(0, &[1.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+        index.insert(2, &[0.0, 1.0, 0.0, 0.0, 0.0]).unwrap();
+        index.insert(4, &[0.9, 0.1, 0.0, 0.0, 0.2]).unwrap();
+        index.insert(6, &[0.0, 0.0, 1.0, 0.0, 0.0]).unwrap();
+        index.remove(2);
+        // Replacing a row moves it: slot 6 now points the query's way.
+        index.insert(6, &[0.95, 0.0, 0.0, 0.0, 0.05]).unwrap();
+        let q = [1.0, 0.0, 0.0, 0.0, 0.0];
+        let hits = index.search_binary(&q, 50, 0, 0, |_| true).unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.doc).collect::<Vec<_>>(),
+            vec![0, 6, 4]
+        );
+        let hits = index.search_binary(&q, 50, 100, 40, |s| s != 6).unwrap();
+        assert_eq!(hits.iter().map(|h| h.doc).collect::<Vec<_>>(), vec![0, 4]);
+        assert!(
+            index
+                .search_binary(&q, 0, 10, 10, |_| true)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            index.search_binary(&[1.0, 0.0], 5, 5, 5, |_| true),
+            Err(VectorError::Dimensions {
+                expected: 5,
+                got: 2
+            })
+        );
+        assert!(matches!(
+            index.search_binary(&[0.0, f32::NAN, 0.0, 0.0, 0.0], 5, 5, 5, |_| true),
+            Err(VectorError::NotFinite { index: 1, .. })
+        ));
+        // A restored index re-encodes its codes and answers the same.
+        let (dims, data, live) = index.parts();
+        let restored = ExactIndex::from_parts(dims, data.to_vec(), live.to_vec()).unwrap();
+        assert_eq!(
+            restored.search_binary(&q, 3, 10, 10, |_| true).unwrap(),
+            index.search_binary(&q, 3, 10, 10, |_| true).unwrap()
+        );
+        let zero_dims = ExactIndex::new(0);
+        assert!(
+            zero_dims
+                .search_binary(&[], 3, 3, 3, |_| true)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
     #[test]
     fn rejects_wrong_dimensions() {
         let mut index = ExactIndex::new(3);
