@@ -675,7 +675,12 @@ mod tests {
     /// recall@10 of the binary prefilter against the f32 scan, after replacing and removing
     /// rows, over `dims` dimensions (odd sizes exercise the code padding).
     fn binary_recall(dims: usize, candidates: usize) -> f32 {
-        let data = clustered(2000, dims, 21);
+        // Queries are held-out draws from the corpus's own clusters, as real queries resemble the
+        // code they look for (the benches use held-out CoSQA vectors the same way). Queries from
+        // unrelated random centres sit nearly equidistant from everything, where sign bits carry
+        // no ranking signal and no prefilter is meant to work.
+        let mut data = clustered(2040, dims, 21);
+        let queries = data.split_off(2000);
         let mut index = ExactIndex::new(dims);
         for (i, v) in data.iter().enumerate() {
             index.insert(i as u32, v).unwrap();
@@ -686,7 +691,6 @@ mod tests {
         for slot in (5..2000).step_by(17) {
             index.remove(slot);
         }
-        let queries = clustered(40, dims, 23);
         let mut found = 0;
         for q in &queries {
             let truth = index.search(q, 10, |_| true).unwrap();
@@ -715,7 +719,7 @@ mod tests {
             let recall = binary_recall(dims, shortlist);
             assert!(
                 recall >= 0.99,
-                "recall@10 {recall} at {dims} dims, shortlist {shortlist} (seeds 21/22/23)"
+                "recall@10 {recall} at {dims} dims, shortlist {shortlist} (seeds 21/22)"
             );
         }
         // The shortlist matters: ten candidates for ten hits miss some neighbours.
