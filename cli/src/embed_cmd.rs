@@ -12,7 +12,9 @@ use engine::embed::fit::{
     token_counts,
 };
 use engine::embed::minilm::{MiniLm, MiniLmConfig};
-use engine::embed::static_table::{DistillConfig, StaticTable, build_rows, distill_raw, normalize};
+use engine::embed::static_table::{
+    DistillConfig, StaticTable, build_rows, distill_raw, normalize, split_identifiers,
+};
 use engine::project::embedding_input;
 use engine::{ChunkConfig, Language, chunk_file};
 use serde::Deserialize;
@@ -290,7 +292,16 @@ pub fn fit_table(args: &FitTableArgs) -> Result<()> {
         .iter()
         .filter_map(|t| tokenizer.token_to_id(t))
         .collect();
-    let student: Vec<Vec<u32>> = teacher_ids
+    // The student reads texts as `StaticTable::embed` does, identifiers split into words; the
+    // teacher reads them as they are.
+    let split: Vec<String> = texts.iter().map(|t| split_identifiers(t)).collect();
+    let student_ids: Vec<Vec<u32>> = tokenizer
+        .encode_batch(split, true)
+        .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?
+        .iter()
+        .map(|e| e.get_ids().to_vec())
+        .collect();
+    let student: Vec<Vec<u32>> = student_ids
         .iter()
         .map(|ids| {
             ids.iter()

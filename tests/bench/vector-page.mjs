@@ -81,7 +81,7 @@ const timed = (f) => {
   return { ms: performance.now() - t, value };
 };
 
-window.runVectorBench = async ({ pkg, hnswlib, vectors, sizes, minMs, hnswMax, efs, ourEf, ourEfc, cosqa }) => {
+window.runVectorBench = async ({ pkg, hnswlib, vectors, sizes, minMs, hnswMax, ourHnswMax, efs, ourEf, ourEfc, cosqa }) => {
   const glue = await import(pkg + "plugin_wasm.js");
   await glue.default();
   const { loadHnswlib } = await import(hnswlib);
@@ -120,12 +120,14 @@ window.runVectorBench = async ({ pkg, hnswlib, vectors, sizes, minMs, hnswMax, e
     const binary = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
     row.binaryQps = binary.qps;
     row.binaryRecall = recallAt10(exact.answers, binary.answers);
-    if (n <= hnswMax) {
+    if (n <= Math.min(hnswMax, ourHnswMax ?? hnswMax)) {
       row.hnswBuildMs = timed(() => index.buildGraph()).ms;
       index.mode = "hnsw";
       const graph = timeQueries(queries, minMs, (q) => index.search(q, 10).ids);
       row.hnswQps = graph.qps;
       row.hnswRecall = recallAt10(exact.answers, graph.answers);
+    }
+    if (n <= hnswMax) {
 
       const peer = new lib.HierarchicalNSW("cosine", DIMS, "");
       row.peerBuildMs = timed(() => {

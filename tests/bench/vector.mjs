@@ -7,7 +7,7 @@
 // PILOTFISH_DEMO_URL). By hand, any static server at the repo root works:
 //   python3 -m http.server 8123 &   # from the repo root
 //   PILOTFISH_DEMO_URL=http://127.0.0.1:8123/ PILOTFISH_BENCH_PKG=/plugin-wasm/pkg/ \
-//     node tests/bench/vector.mjs [--sizes 6000,20000] [--min-ms 500] [--hnsw-max 100000]
+//     node tests/bench/vector.mjs [--sizes 6000,20000] [--min-ms 500] [--hnsw-max 100000] [--our-hnsw-max 50000]
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -21,6 +21,9 @@ const base = process.env.PILOTFISH_DEMO_URL ?? "http://127.0.0.1:8123/";
 const sizes = opt("--sizes", "6000,5000,10000,20000,50000,100000").split(",").map(Number);
 const minMs = Number(opt("--min-ms", "1000"));
 const hnswMax = Number(opt("--hnsw-max", "100000"));
+// Our graph is skipped above this size (its build in one tab takes minutes at 100k; the binary
+// prefilter answers there with no build). hnswlib still runs up to --hnsw-max.
+const ourHnswMax = Number(opt("--our-hnsw-max", "100000"));
 const efs = opt("--efs", "32,64,128").split(",").map(Number);
 // Our HNSW's efSearch is fixed at build time (instant-distance), so one value per run.
 const ourEf = Number(opt("--our-ef", "64"));
@@ -52,6 +55,7 @@ try {
     sizes,
     minMs,
     hnswMax,
+    ourHnswMax,
     efs,
     ourEf,
     ourEfc,

@@ -116,7 +116,9 @@ impl StaticTable {
             checksum.update(&scale.to_le_bytes());
         }
         checksum.update(&values.iter().map(|&v| v as u8).collect::<Vec<_>>());
-        let id = format!("static:{model_id}:{dims}:{:08x}", checksum.finalize());
+        // `split`: texts are embedded with identifiers split into words; vectors cached or
+        // snapshotted under an id without it were embedded differently and must not be mixed in.
+        let id = format!("static:{model_id}:{dims}:{:08x}:split", checksum.finalize());
         Ok(Self {
             id,
             model_id,
@@ -253,10 +255,12 @@ impl Embedder for StaticTable {
     }
 
     /// Texts with no token (empty or whitespace) embed to the zero vector, which matches nothing.
+    /// Identifiers are split into words first ([`split_identifiers`]).
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let split: Vec<String> = texts.iter().map(|t| split_identifiers(t)).collect();
         let encodings = self
             .tokenizer
-            .encode_batch_fast(texts.to_vec(), false)
+            .encode_batch_fast(split, false)
             .map_err(|e| EmbedError::Inference(e.to_string()))?;
         Ok(encodings
             .iter()
@@ -292,6 +296,34 @@ impl<'a> Reader<'a> {
         let len = self.u32()? as usize;
         self.take(len)
     }
+}
+
+/// Spaces out the words inside code identifiers (`parseHTTPHeader` → `parse HTTP Header`,
+/// `read_file` → `read file`) before WordPiece sees them. A static table has no context: the
+/// transformer can read `getfilename`'s pieces `get ##fi ##len ##ame` as a whole, while summed
+/// rows of such pieces point nowhere near "get file name". Split, the identifier's words hit the
+/// vocabulary's whole-word rows, which are the ones the model embeds well on their own. The
+/// tokenizer's normalizer lowercases afterwards. Written by hand: the code tokenizer of
+/// `search::tokenize` also stems and drops stop words, which would change what WordPiece sees.
+pub fn split_identifiers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '_' {
+            out.push(' ');
+            continue;
+        }
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            // `fileName`: lower → upper; `HTTPHeader`: the last capital before a lowercase run.
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push(' ');
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Parses a `tokenizer.json` and switches its padding off (embedders pad with an explicit mask, or
@@ -408,6 +440,20 @@ pub fn distill_raw(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_split_into_words() {
+        for (text, want) in [
+            ("parseHTTPHeader(x)", "parse HTTP Header(x)"),
+            ("def read_file_v2(path):", "def read file v2(path):"),
+            ("XMLHttpRequest", "XML Http Request"),
+            ("already plain words", "already plain words"),
+            ("utf8Decode __init__", "utf8 Decode   init  "),
+            ("", ""),
+        ] {
+            assert_eq!(split_identifiers(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn normalize_makes_unit_length_and_keeps_zero() {
