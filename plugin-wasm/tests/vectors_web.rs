@@ -1,5 +1,5 @@
 //! Browser tests of `VectorIndex` in headless Chromium: the wasm build's SIMD128 f32, int8 and
-//! binary (`i8x16.popcnt` Hamming) scans, and the instant-distance HNSW graph (which needs `getrandom/js` on wasm32), agree with
+//! binary (`i64.popcnt` Hamming) scans, and the instant-distance HNSW graph (which needs `getrandom/js` on wasm32), agree with
 //! the exact answer, and add/remove work before and after a graph build.
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p pilotfish-plugin-wasm --target wasm32-unknown-unknown --test vectors_web`.
 #![cfg(target_arch = "wasm32")]

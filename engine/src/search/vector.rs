@@ -50,28 +50,37 @@ fn load8_widened(codes: &[i8]) -> core::arch::wasm32::v128 {
 }
 
 /// Dot product of two equal-length vectors.
+///
+/// Four named accumulators over `[f32; 16]` blocks. At the wasm build's opt-level "z", a loop over
+/// an accumulator array was not unrolled (every step went through memory), and sub-slices of
+/// `chunks_exact` chunks kept their bounds checks: the scan ran at 7–8 GB/s in Chromium against
+/// 19 GB/s natively. With fixed-size blocks and named accumulators it runs at 19 GB/s there too.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [f32x4_splat(0.0); 4];
-    let mut xa = a.chunks_exact(16);
-    let mut xb = b.chunks_exact(16);
-    for (x, y) in (&mut xa).zip(&mut xb) {
-        for (lane, sum) in acc.iter_mut().enumerate() {
-            let o = lane * 4;
-            let vx = load16(&x[o..o + 4]);
-            let vy = load16(&y[o..o + 4]);
-            *sum = f32x4_add(*sum, f32x4_mul(vx, vy));
-        }
+    let (mut s0, mut s1, mut s2, mut s3) = (
+        f32x4_splat(0.0),
+        f32x4_splat(0.0),
+        f32x4_splat(0.0),
+        f32x4_splat(0.0),
+    );
+    // Fixed-size blocks: every sub-slice below has constant bounds, so no check is left in the loop.
+    let (blocks_a, rest_a) = a.as_chunks::<16>();
+    let (blocks_b, rest_b) = b.as_chunks::<16>();
+    for (x, y) in blocks_a.iter().zip(blocks_b) {
+        s0 = f32x4_add(s0, f32x4_mul(load16(&x[..4]), load16(&y[..4])));
+        s1 = f32x4_add(s1, f32x4_mul(load16(&x[4..8]), load16(&y[4..8])));
+        s2 = f32x4_add(s2, f32x4_mul(load16(&x[8..12]), load16(&y[8..12])));
+        s3 = f32x4_add(s3, f32x4_mul(load16(&x[12..]), load16(&y[12..])));
     }
-    let sum = f32x4_add(f32x4_add(acc[0], acc[1]), f32x4_add(acc[2], acc[3]));
+    let sum = f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3));
     let mut total = f32x4_extract_lane::<0>(sum)
         + f32x4_extract_lane::<1>(sum)
         + f32x4_extract_lane::<2>(sum)
         + f32x4_extract_lane::<3>(sum);
-    for (x, y) in xa.remainder().iter().zip(xb.remainder()) {
+    for (x, y) in rest_a.iter().zip(rest_b) {
         total += x * y;
     }
     total
@@ -149,22 +158,21 @@ pub fn dot_i8(row: &[i8], query: &[i16]) -> i32 {
     use core::arch::wasm32::{i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, i32x4_splat};
     let n = row.len().min(query.len());
     let (row, query) = (&row[..n], &query[..n]);
-    let mut acc = [i32x4_splat(0); 2];
-    let mut xr = row.chunks_exact(16);
-    let mut xq = query.chunks_exact(16);
-    for (r, q) in (&mut xr).zip(&mut xq) {
-        let q_lo = load16(&q[..8]);
-        let q_hi = load16(&q[8..]);
+    let (mut lo, mut hi) = (i32x4_splat(0), i32x4_splat(0));
+    // Fixed-size blocks, as in `dot`: constant sub-slice bounds leave no check in the loop.
+    let (blocks_r, rest_r) = row.as_chunks::<16>();
+    let (blocks_q, rest_q) = query.as_chunks::<16>();
+    for (r, q) in blocks_r.iter().zip(blocks_q) {
         // |code × code| ≤ 127 × 127, so the pairwise i32 sums cannot overflow.
-        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(load8_widened(&r[..8]), q_lo));
-        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(load8_widened(&r[8..]), q_hi));
+        lo = i32x4_add(lo, i32x4_dot_i16x8(load8_widened(&r[..8]), load16(&q[..8])));
+        hi = i32x4_add(hi, i32x4_dot_i16x8(load8_widened(&r[8..]), load16(&q[8..])));
     }
-    let sum = i32x4_add(acc[0], acc[1]);
+    let sum = i32x4_add(lo, hi);
     let mut total = i32x4_extract_lane::<0>(sum)
         + i32x4_extract_lane::<1>(sum)
         + i32x4_extract_lane::<2>(sum)
         + i32x4_extract_lane::<3>(sum);
-    for (r, q) in xr.remainder().iter().zip(xq.remainder()) {
+    for (r, q) in rest_r.iter().zip(rest_q) {
         total += i32::from(*r) * i32::from(*q);
     }
     total
@@ -602,12 +610,16 @@ mod tests {
                 });
                 assert!((h.score - exact).abs() < 1e-5);
             }
-            found += got
-                .iter()
-                .filter(|h| truth.iter().any(|t| t.doc == h.doc))
-                .count();
+            found += shared_hits(&truth, &got);
         }
         found as f32 / (queries.len() * 10) as f32
+    }
+
+    /// How many of `got`'s documents are among `truth`'s.
+    fn shared_hits(truth: &[Scored], got: &[Scored]) -> usize {
+        got.iter()
+            .filter(|h| truth.iter().any(|t| t.doc == h.doc))
+            .count()
     }
 
     #[test]
@@ -704,10 +716,7 @@ mod tests {
                     assert!((g.score - t.score).abs() < 1e-5, "scores are exact");
                 }
             }
-            found += got
-                .iter()
-                .filter(|h| truth.iter().any(|t| t.doc == h.doc))
-                .count();
+            found += shared_hits(&truth, &got);
         }
         found as f32 / (queries.len() * 10) as f32
     }
