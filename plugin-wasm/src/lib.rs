@@ -300,7 +300,6 @@ pub(crate) fn reject_unknown_fields(
     Ok(())
 }
 
-/// Serializes a result as plain JS objects and arrays (`None` becomes `null`).
 /// Like [`arg`], for the hot path (`search`): one `JSON.stringify` crossing and serde_json in wasm,
 /// instead of serde-wasm-bindgen's crossing per field. `deny_unknown_fields` works here, so an
 /// unknown key is an error. `undefined` reads as JSON `null`.
@@ -329,6 +328,7 @@ pub(crate) fn json_output<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     js_sys::JSON::parse(&text).map_err(|_| into_error("cannot hand the result to JS"))
 }
 
+/// Serializes a result as plain JS objects and arrays (`None` becomes `null`).
 pub(crate) fn output<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())

@@ -401,7 +401,7 @@ impl Engine {
     ) -> Result<f64, JsError> {
         let queries: Vec<String> = arg("searchCoreMs", "queries", queries)?;
         let options: Option<crate::search::WireSearchOptions> =
-            arg("searchCoreMs", "options", options)?;
+            crate::json_arg("searchCoreMs", "options", &options)?;
         let options = options.unwrap_or_default();
         let start = performance_now();
         for query in &queries {

@@ -307,21 +307,24 @@ impl<'a> Reader<'a> {
 /// `search::tokenize` also stems and drops stop words, which would change what WordPiece sees.
 pub fn split_identifiers(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if c == '_' {
             out.push(' ');
-            continue;
-        }
-        if c.is_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            // `fileName`: lower → upper; `HTTPHeader`: the last capital before a lowercase run.
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
-                out.push(' ');
+        } else {
+            if c.is_uppercase()
+                && let Some(p) = prev
+            {
+                let next_lower = chars.peek().is_some_and(|n| n.is_lowercase());
+                // `fileName`: lower → upper; `HTTPHeader`: the last capital before a lowercase run.
+                if p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next_lower) {
+                    out.push(' ');
+                }
             }
+            out.push(c);
         }
-        out.push(c);
+        prev = Some(c);
     }
     out
 }

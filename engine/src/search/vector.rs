@@ -31,7 +31,7 @@ const CODE_MAX: f32 = 127.0;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(unsafe_code)]
 #[inline(always)]
-pub(crate) fn load16<T: Copy>(items: &[T]) -> core::arch::wasm32::v128 {
+fn load16<T: Copy>(items: &[T]) -> core::arch::wasm32::v128 {
     assert!(core::mem::size_of_val(items) >= 16);
     // SAFETY: the assertion above keeps the 16-byte read inside `items`; `v128_load` has no
     // alignment requirement, and every bit pattern is a valid v128.
