@@ -6,6 +6,7 @@
 //! The crate also builds natively so the conversion is tested by plain `cargo test`.
 
 pub mod embed;
+pub mod hits;
 pub mod search;
 pub mod vectors;
 pub mod wire;
@@ -318,14 +319,6 @@ pub(crate) fn json_arg<T: DeserializeOwned>(
     };
     serde_json::from_str(&text)
         .map_err(|error| into_error(format!("{method}: invalid `{argument}`: {error}")))
-}
-
-/// Like [`output`], for the hot path: serde_json in wasm and one `JSON.parse`, so a result list
-/// crosses the boundary as one string rather than one call per field (the JSON↔wasm boundary was
-/// 13–17 % of a 0.5 ms search with serde-wasm-bindgen). Same shapes: `None` is `null`.
-pub(crate) fn json_output<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(value).map_err(into_error)?;
-    js_sys::JSON::parse(&text).map_err(|_| into_error("cannot hand the result to JS"))
 }
 
 /// Serializes a result as plain JS objects and arrays (`None` becomes `null`).

@@ -9,7 +9,7 @@ use engine::search::{FusionConfig, FusionMethod};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::{Engine, into_error, json_arg, json_output};
+use crate::{Engine, into_error, json_arg};
 
 #[wasm_bindgen(typescript_custom_section)]
 const SEARCH_TS: &str = r#"
@@ -38,6 +38,7 @@ export interface SearchOptions {
 }
 /** Where a hit stood in one retriever's list (rank is 1-based). */
 export interface RankScore { rank: number; score: number; }
+/** One hit. Scores are the engine's 32-bit floats as JS numbers: format them for display. */
 export interface SearchHit {
   path: string;
   name: string | null;
@@ -254,7 +255,7 @@ impl Engine {
         let hits = self
             .search_native(&query, &options.unwrap_or_default())
             .map_err(|e| into_error(format!("search: {e}")))?;
-        json_output(&hits)
+        Ok(crate::hits::to_js(&hits))
     }
 
     /// The search index as bytes (versioned, checksummed) for IndexedDB/OPFS.

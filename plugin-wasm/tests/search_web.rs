@@ -153,3 +153,54 @@ fn snapshot_restores_in_a_fresh_engine_and_rejects_corruption() {
     // A failed restore leaves the index as it was.
     assert_eq!(hits(&fresh, "http header", "").length(), restored.length());
 }
+
+/// The flat crossing (`hits.rs` + `hits.js`) rebuilds exactly the hits the engine returned:
+/// every field, nulls included, non-ASCII paths sliced at the right UTF-16 units.
+#[wasm_bindgen_test]
+fn hits_cross_the_boundary_field_for_field() {
+    let mut engine = engine();
+    engine
+        .index_file(
+            JsValue::from_str("src/café/𝄞 naïve.py"),
+            JsValue::from_str("def naïve_parse(text):\n    return text.split()\n\nx = 1\n"),
+        )
+        .unwrap();
+    for (query, options) in [
+        ("parse config file", r#"{"limit": 10}"#),
+        ("naïve parse", r#"{"mode": "keyword"}"#),
+        ("split text", r#"{"mode": "vector"}"#),
+        ("x", "{}"),
+    ] {
+        let native = engine
+            .search_native(query, &serde_json::from_str(options).unwrap())
+            .unwrap();
+        let js = hits(&engine, query, options);
+        assert_eq!(js.length() as usize, native.len(), "{query}");
+        assert!(!native.is_empty(), "{query}");
+        for (i, want) in native.iter().enumerate() {
+            let got = js.get(i as u32);
+            let text = |key: &str| get(&got, key).as_string();
+            let number = |value: JsValue| value.as_f64().unwrap();
+            let place = |key: &str| {
+                let value = get(&got, key);
+                (!value.is_null()).then(|| {
+                    (
+                        number(get(&value, "rank")) as u32,
+                        number(get(&value, "score")) as f32,
+                    )
+                })
+            };
+            assert_eq!(text("path"), Some(want.path.clone()), "{query} #{i}");
+            assert_eq!(text("name"), want.name, "{query} #{i}");
+            assert_eq!(text("qualifiedName"), want.qualified_name, "{query} #{i}");
+            assert_eq!(text("kind").as_deref(), Some(want.kind), "{query} #{i}");
+            assert_eq!(text("language").as_deref(), want.language, "{query} #{i}");
+            assert_eq!(number(get(&got, "startLine")) as usize, want.start_line);
+            assert_eq!(number(get(&got, "endLine")) as usize, want.end_line);
+            assert_eq!(number(get(&got, "score")) as f32, want.score);
+            assert_eq!(number(get(&got, "fused")) as f32, want.fused);
+            assert_eq!(place("keyword"), want.keyword.map(|r| (r.rank, r.score)));
+            assert_eq!(place("vector"), want.vector.map(|r| (r.rank, r.score)));
+        }
+    }
+}

@@ -67,7 +67,7 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
         // packages; every embedder (hashed, static table, MiniLM), the fusion grid, incremental.
         let corpus = corpus::ensure(root)?;
         let model = crate::model::ensure_model(root)?;
-        let table = crate::table::ensure(root)?;
+        let table = crate::table::ensure(root, None)?;
         println!(
             "\n## retrieval: CoSQA dev ({}) and docstring queries ({})\n",
             cosqa.display(),

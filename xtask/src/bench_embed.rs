@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use crate::{cmd, corpus, model, serve, table, wasm};
 
 pub fn run(root: &Path) -> Result<()> {
-    let table = table::ensure(root)?;
+    let table = table::ensure(root, None)?;
     let table_name = table
         .file_name()
         .and_then(|n| n.to_str())

@@ -1,6 +1,7 @@
 //! Running commands with their command line echoed, and failing loudly with it when they fail.
 
 use std::ffi::OsStr;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -34,6 +35,38 @@ pub fn exists(program: &str) -> bool {
     std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false)
+}
+
+/// Runs a cargo build-like command (`build`, `test --no-run`) with JSON messages and returns the
+/// executable it produced for the binary target `name` (not a test harness). Diagnostics are
+/// still rendered to stderr.
+pub fn built_executable(command: &mut Command, name: &str) -> Result<PathBuf> {
+    command.arg("--message-format=json-render-diagnostics");
+    eprintln!("$ {}", describe(command));
+    let out = command
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start `{}`", describe(command)))?;
+    if !out.status.success() {
+        bail!("`{}` failed with {}", describe(command), out.status);
+    }
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let target = &message["target"];
+        if message["reason"] == "compiler-artifact"
+            && target["name"] == name
+            && target["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+            && message["profile"]["test"] == false
+            && let Some(path) = message["executable"].as_str()
+        {
+            return Ok(PathBuf::from(path));
+        }
+    }
+    bail!("`{}` built no `{name}` executable", describe(command))
 }
 
 pub fn cargo() -> Command {

@@ -144,7 +144,7 @@ pub fn demo(root: &Path) -> Result<()> {
     wasm::build(root)?;
     // The page embeds with the static table when one can be built; otherwise it falls back to
     // the hashed embedder and says so (the demo must come up either way).
-    if let Err(error) = publish_table(root) {
+    if let Err(error) = publish_table(root, None) {
         eprintln!(
             "warning: no static table for the demo, it will use the hashed embedder: {error:#}"
         );
@@ -167,10 +167,11 @@ pub fn demo(root: &Path) -> Result<()> {
 /// Builds (once) the static table and writes `.cache/embed/active.json` naming it, which is what
 /// the page fetches to find the table under `/embed/`. Any failure removes `active.json`, so the
 /// page never points at a missing or stale table.
-pub fn publish_table(root: &Path) -> Result<PathBuf> {
+/// `cli`: see [`crate::table::ensure`].
+pub fn publish_table(root: &Path, cli: Option<&Path>) -> Result<PathBuf> {
     let manifest = root.join(".cache/embed/active.json");
     let _ = std::fs::remove_file(&manifest);
-    let table = crate::table::ensure(root)?;
+    let table = crate::table::ensure(root, cli)?;
     let name = table
         .file_name()
         .and_then(|n| n.to_str())

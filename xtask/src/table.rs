@@ -52,9 +52,14 @@ const TRAIN_NPM: &[&str] = &[
 /// Idempotent: an existing table is returned at once. The table is written under a temporary
 /// name and renamed, so an interrupted build never leaves a file a later run would trust.
 #[allow(dead_code)] // the demo and the Chromium bench call it; they are being wired in parallel
-pub fn ensure(root: &Path) -> Result<PathBuf> {
+///
+/// `cli` is a `pilotfish` binary already built with the workspace's test features (what
+/// `cargo xtask test` has at hand); without it the plain table is distilled through `cargo run`,
+/// which after a `cargo test --workspace --all-features` rebuilds candle and the engine with
+/// other features: minutes of CI time for the same program.
+pub fn ensure(root: &Path, cli: Option<&Path>) -> Result<PathBuf> {
     let dir = root.join(".cache/embed");
-    let plain = ensure_plain(root, &dir)?;
+    let plain = ensure_plain(root, &dir, cli)?;
     if std::env::var("PILOTFISH_TABLE").as_deref() != Ok("fitted") {
         return Ok(plain);
     }
@@ -97,7 +102,7 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
     Ok(table)
 }
 
-fn ensure_plain(root: &Path, dir: &Path) -> Result<PathBuf> {
+fn ensure_plain(root: &Path, dir: &Path, cli: Option<&Path>) -> Result<PathBuf> {
     let table = dir.join(PLAIN);
     if table.is_file() {
         return Ok(table);
@@ -109,23 +114,22 @@ fn ensure_plain(root: &Path, dir: &Path) -> Result<PathBuf> {
     // A dev build on purpose: the workspace compiles candle, tokenizers and the engine at
     // opt-level 2 in dev, so the distillation runs about as fast as in release, while a release
     // build with LTO would add ~10 minutes to a fresh `cargo xtask test` or `demo`.
-    cmd::run(
-        cmd::cargo()
-            .args([
-                "run",
-                "-q",
-                "-p",
-                "pilotfish-cli",
-                "--",
-                "distill",
-                "--model",
-            ])
-            .arg(&model)
-            .arg("--out")
-            .arg(&partial)
-            .arg("--raw-cache")
-            .arg(dir.join("minilm-static.raw")),
-    )?;
+    let mut command = match cli {
+        Some(binary) => Command::new(binary),
+        None => {
+            let mut cargo = cmd::cargo();
+            cargo.args(["run", "-q", "-p", "pilotfish-cli", "--"]);
+            cargo
+        }
+    };
+    command
+        .args(["distill", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&partial)
+        .arg("--raw-cache")
+        .arg(dir.join("minilm-static.raw"));
+    cmd::run(&mut command)?;
     std::fs::rename(&partial, &table)
         .with_context(|| format!("renaming {} to {}", partial.display(), table.display()))?;
     Ok(table)

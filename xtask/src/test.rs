@@ -61,7 +61,14 @@ pub fn all(root: &Path) -> Result<()> {
         }
         Ok(())
     })?;
+    let mut cli = None;
     step("native tests", &mut || {
+        // Built first on its own to learn where the `pilotfish` binary is: the end-to-end step
+        // distills the static table with it instead of building the CLI again.
+        cli = Some(cmd::built_executable(
+            cmd::cargo().args(["test", "--workspace", "--all-features", "--no-run"]),
+            "pilotfish",
+        )?);
         cmd::run(
             cmd::cargo()
                 .args(["test", "--workspace", "--all-features"])
@@ -86,7 +93,7 @@ pub fn all(root: &Path) -> Result<()> {
     step("browser end-to-end (Playwright)", &mut || {
         // The demo's search test uses the static table when it can be built, and checks the
         // hashed-embedder notice when it cannot.
-        if let Err(error) = serve::publish_table(root) {
+        if let Err(error) = serve::publish_table(root, cli.as_deref()) {
             eprintln!("warning: no static table for the end-to-end tests: {error:#}");
         }
         let server = serve::start_static(root, 0)?;
