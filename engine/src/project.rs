@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::chunk::{Chunk, ChunkConfig, ChunkKind, chunk_file};
@@ -314,10 +314,39 @@ impl Project {
             }
         }
 
-        self.remove_file(path);
+        // A chunk whose text, path, names and vector source are unchanged keeps its slot: its
+        // keyword postings and vector stay as they are and only its position is updated. An edit
+        // then costs the parse plus the chunks it really changed, not a re-insert of the file.
+        let mut reusable = self.reusable_slots(path, embedder.is_some());
         let mut slots = Vec::with_capacity(chunked.chunks.len());
-        for ((chunk, content_hash), vector) in chunked.chunks.iter().zip(hashes).zip(vectors) {
+        let mut fresh = Vec::new();
+        for (i, (chunk, &content_hash)) in chunked.chunks.iter().zip(&hashes).enumerate() {
+            let kept = reusable.get_mut(&content_hash).and_then(|candidates| {
+                let at = candidates.iter().position(|&slot| {
+                    self.chunks[slot as usize].as_ref().map(|m| &m.name) == Some(&chunk.name)
+                })?;
+                Some(candidates.swap_remove(at))
+            });
+            let slot = match kept {
+                Some(slot) => slot,
+                None => {
+                    fresh.push(i);
+                    u32::MAX
+                }
+            };
+            slots.push(slot);
+        }
+        if let Some(entry) = self.files.remove(path) {
+            let kept: FxHashSet<u32> = slots.iter().copied().collect();
+            for slot in entry.slots.into_iter().filter(|s| !kept.contains(s)) {
+                self.release(slot);
+            }
+        }
+        let mut vectors = vectors;
+        for i in fresh {
+            let chunk = &chunked.chunks[i];
             let slot = self.allocate();
+            slots[i] = slot;
             let name = chunk.name.as_deref().unwrap_or("");
             self.bm25.insert(
                 slot,
@@ -328,13 +357,15 @@ impl Project {
                     body: &chunk.text,
                 },
             );
-            if let (Some(v), Some((_, index))) = (vector, &mut self.vectors) {
+            if let (Some(v), Some((_, index))) = (vectors[i].take(), &mut self.vectors) {
                 index.insert(slot, &v)?;
                 #[cfg(feature = "hnsw")]
                 if let Some(ann) = &mut self.ann {
                     ann.upsert(slot);
                 }
             }
+        }
+        for ((chunk, content_hash), &slot) in chunked.chunks.iter().zip(hashes).zip(&slots) {
             self.chunks[slot as usize] = Some(ChunkMeta {
                 path: chunk.path.clone(),
                 language: chunk.language,
@@ -345,7 +376,6 @@ impl Project {
                 end_line: chunk.end_line,
                 content_hash,
             });
-            slots.push(slot);
         }
         let chunks = slots.len();
         self.files
@@ -413,18 +443,45 @@ impl Project {
             return false;
         };
         for slot in entry.slots {
-            self.bm25.remove(slot);
-            if let Some((_, index)) = &mut self.vectors {
-                index.remove(slot);
-            }
-            #[cfg(feature = "hnsw")]
-            if let Some(ann) = &mut self.ann {
-                ann.remove(slot);
-            }
-            self.chunks[slot as usize] = None;
-            self.free.push(slot);
+            self.release(slot);
         }
         true
+    }
+
+    /// Takes a chunk out of every index and frees its slot.
+    fn release(&mut self, slot: u32) {
+        self.bm25.remove(slot);
+        if let Some((_, index)) = &mut self.vectors {
+            index.remove(slot);
+        }
+        #[cfg(feature = "hnsw")]
+        if let Some(ann) = &mut self.ann {
+            ann.remove(slot);
+        }
+        self.chunks[slot as usize] = None;
+        self.free.push(slot);
+    }
+
+    /// The file's current slots by content hash that a re-index may keep as they are: with an
+    /// embedder, those that have a vector; without one, those that have none (so a re-index
+    /// without an embedder drops the file's vectors, as a fresh insert would).
+    fn reusable_slots(&self, path: &str, embedding: bool) -> FxHashMap<u128, Vec<u32>> {
+        let mut out: FxHashMap<u128, Vec<u32>> = FxHashMap::default();
+        let Some(entry) = self.files.get(path) else {
+            return out;
+        };
+        for &slot in &entry.slots {
+            let has_vector = self
+                .vectors
+                .as_ref()
+                .is_some_and(|(_, index)| index.get(slot).is_some());
+            if let Some(meta) = self.chunk(slot)
+                && has_vector == embedding
+            {
+                out.entry(meta.content_hash).or_default().push(slot);
+            }
+        }
+        out
     }
 
     /// Vectors of the file's current chunks by content hash: the embedding cache for a re-index.

@@ -198,6 +198,134 @@ fn unchanged_files_are_free_and_edits_reembed_only_changed_chunks() {
     );
 }
 
+/// Every hit with its lines, names and scores, in all three modes, for a few queries. Queries
+/// whose scores tie (a one-letter query scores 0 everywhere) would be ordered by slot, which a
+/// fresh index numbers differently, so none is used.
+fn everything(project: &Project, embedder: &dyn Embedder) -> String {
+    let mut out = String::new();
+    for query in [
+        "parse config file",
+        "merge settings",
+        "http header",
+        "area of a shape",
+    ] {
+        for mode in [SearchMode::Hybrid, SearchMode::Keyword, SearchMode::Vector] {
+            let options = SearchOptions {
+                mode,
+                max_per_file: 10,
+                ..top(20)
+            };
+            for h in project.search(query, Some(embedder), &options).unwrap() {
+                out += &format!(
+                    "{query} {mode:?} {}:{}-{} {:?} {:?} {:?} {:.6} {:?} {:?}\n",
+                    h.chunk.path,
+                    h.chunk.start_line,
+                    h.chunk.end_line,
+                    h.chunk.kind,
+                    h.chunk.name,
+                    h.chunk.qualified_name,
+                    h.score,
+                    h.explanation
+                        .keyword
+                        .map(|r| (r.rank, format!("{:.6}", r.score))),
+                    h.explanation
+                        .vector
+                        .map(|r| (r.rank, format!("{:.6}", r.score))),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_re_indexed_file_searches_exactly_like_a_fresh_index_of_it() {
+    // Re-indexing keeps the slots of unchanged chunks; whatever the edit, the result must be
+    // the index a fresh build of the edited project gives.
+    let (path, text) = FIXTURES[0];
+    let function = "def merge_settings";
+    let at = text.find(function).unwrap();
+    let edits = [
+        (
+            "body edit",
+            text.replace("out.update(override)", "out.update(override or {})"),
+        ),
+        ("lines above", format!("import os\nimport sys\n\n\n{text}")),
+        ("function removed", text[..at].to_string()),
+        ("function duplicated", format!("{text}\n\n{}", &text[at..])),
+        (
+            "renamed",
+            text.replace("merge_settings", "combine_settings"),
+        ),
+        ("emptied", String::new()),
+        ("broken syntax", text.replace("):", ") ::: (")),
+    ];
+    let embedder = HashedEmbedder::default();
+    for (name, edited) in edits {
+        let mut updated = project(&embedder);
+        updated
+            .index_file(path, edited.as_bytes(), Some(&embedder))
+            .unwrap();
+        let mut fresh = Project::default();
+        for (p, t) in FIXTURES {
+            let t = if *p == path { edited.as_str() } else { t };
+            fresh.index_file(p, t.as_bytes(), Some(&embedder)).unwrap();
+        }
+        assert_eq!(updated.chunks(), fresh.chunks(), "{name}");
+        let (got, want) = (
+            everything(&updated, &embedder),
+            everything(&fresh, &embedder),
+        );
+        assert!(!want.is_empty(), "{name}");
+        assert_eq!(got, want, "{name}");
+        // And back: the original text again gives the original index.
+        updated
+            .index_file(path, text.as_bytes(), Some(&embedder))
+            .unwrap();
+        assert_eq!(
+            everything(&updated, &embedder),
+            everything(&project(&embedder), &embedder),
+            "{name}, reverted"
+        );
+    }
+}
+
+#[test]
+fn re_indexing_without_an_embedder_drops_the_files_vectors() {
+    let embedder = HashedEmbedder::default();
+    let mut project = project(&embedder);
+    let (path, text) = FIXTURES[0];
+    let vector_only = SearchOptions {
+        mode: SearchMode::Vector,
+        max_per_file: 10,
+        ..top(50)
+    };
+    let in_file = |project: &Project| {
+        project
+            .search("parse config file", Some(&embedder), &vector_only)
+            .unwrap()
+            .iter()
+            .filter(|h| h.chunk.path == path)
+            .count()
+    };
+    assert!(in_file(&project) > 0);
+    let edited = format!("{text}\n# one more line\n");
+    project.index_file(path, edited.as_bytes(), None).unwrap();
+    assert_eq!(
+        in_file(&project),
+        0,
+        "kept chunks must not keep stale vectors"
+    );
+    let keyword = SearchOptions {
+        mode: SearchMode::Keyword,
+        ..top(5)
+    };
+    let hits = project
+        .search("parse config", Some(&embedder), &keyword)
+        .unwrap();
+    assert_eq!(hits[0].chunk.path, path);
+}
+
 #[test]
 fn bulk_indexing_reports_progress_and_can_be_cancelled() {
     let files: Vec<(&str, &[u8])> = FIXTURES.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
