@@ -169,13 +169,13 @@ impl BinaryCodes {
             distances: &mut distances,
             histogram: &mut histogram,
         };
-        // The common widths get a loop with the word count fixed at compile time (unrolled, no
-        // inner loop or bounds checks): 384-d MiniLM codes are 6 words.
+        // The common widths get a loop with the word count fixed at compile time (no inner loop
+        // or bounds checks): 384-d MiniLM codes are 6 words.
         match self.words {
-            4 => scan.fixed::<4>(&self.codes, &accept),
-            6 => scan.fixed::<6>(&self.codes, &accept),
-            8 => scan.fixed::<8>(&self.codes, &accept),
-            12 => scan.fixed::<12>(&self.codes, &accept),
+            4 => scan.words4(&self.codes, &accept),
+            6 => scan.words6(&self.codes, &accept),
+            8 => scan.words8(&self.codes, &accept),
+            12 => scan.words12(&self.codes, &accept),
             _ => scan.any(&self.codes, self.words, &accept),
         }
         // The smallest cut-off whose bucket completes `count`; below it every slot is taken, at
@@ -220,28 +220,37 @@ struct Scan<'a> {
     histogram: &'a mut [u32],
 }
 
-impl Scan<'_> {
-    fn fixed<const W: usize>(self, codes: &[u64], accept: &impl Fn(u32) -> bool) {
-        let Ok(query) = <[u64; W]>::try_from(self.query) else {
-            return self.any(codes, W, accept);
-        };
-        let (rows, _) = codes.as_chunks::<W>();
-        for (slot, ((row, distance), &live)) in
-            rows.iter().zip(self.distances).zip(self.live).enumerate()
-        {
-            if live && accept(slot as u32) {
-                let mut d = 0;
-                for w in 0..W {
-                    d += (row[w] ^ query[w]).count_ones();
-                }
-                *distance = d as u16;
-                // `d <= 64 * W` and the histogram has `64 * W + 1` buckets.
-                if let Some(bucket) = self.histogram.get_mut(d as usize) {
-                    *bucket += 1;
+/// Scan loops for a code width fixed at compile time, with the word loop written out: the wasm
+/// package is built at opt-level "z", which never unrolls loops, and a rolled 6-iteration word
+/// loop cost about as much again as the popcounts themselves.
+macro_rules! fixed_width_scan {
+    ($name:ident, $words:literal, [$($w:literal),+]) => {
+        fn $name(self, codes: &[u64], accept: &impl Fn(u32) -> bool) {
+            let Ok(query) = <[u64; $words]>::try_from(self.query) else {
+                return self.any(codes, $words, accept);
+            };
+            let (rows, _) = codes.as_chunks::<$words>();
+            for (slot, ((row, distance), &live)) in
+                rows.iter().zip(self.distances).zip(self.live).enumerate()
+            {
+                if live && accept(slot as u32) {
+                    let d = 0 $(+ (row[$w] ^ query[$w]).count_ones())+;
+                    *distance = d as u16;
+                    // `d <= 64 * words` and the histogram has `64 * words + 1` buckets.
+                    if let Some(bucket) = self.histogram.get_mut(d as usize) {
+                        *bucket += 1;
+                    }
                 }
             }
         }
-    }
+    };
+}
+
+impl Scan<'_> {
+    fixed_width_scan!(words4, 4, [0, 1, 2, 3]);
+    fixed_width_scan!(words6, 6, [0, 1, 2, 3, 4, 5]);
+    fixed_width_scan!(words8, 8, [0, 1, 2, 3, 4, 5, 6, 7]);
+    fixed_width_scan!(words12, 12, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
 
     fn any(self, codes: &[u64], words: usize, accept: &impl Fn(u32) -> bool) {
         for (slot, ((code, distance), &live)) in codes
