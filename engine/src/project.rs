@@ -342,7 +342,6 @@ impl Project {
                 self.release(slot);
             }
         }
-        let mut vectors = vectors;
         for i in fresh {
             let chunk = &chunked.chunks[i];
             let slot = self.allocate();
