@@ -167,9 +167,9 @@ impl BinaryCodes {
         }
         let bits = self.words * 64;
         let slots = live.len().min(self.codes.len() / self.words);
-        let probe = slots.min(count.saturating_mul(8).max(slots / 16));
+        let probe = slots.min(count.saturating_mul(2).max(slots / 16));
         let mut histogram = vec![0u32; bits + 1];
-        let mut within = Vec::with_capacity(3 * count + 16);
+        let mut within = Vec::with_capacity(probe + 3 * count);
         self.pass(query_code, live, 0..probe, &accept, Pass::All, &mut within);
         if probe < slots {
             for &(_, d) in &within {
