@@ -19,8 +19,10 @@
 //! little prefilter precision, never correctness (the re-rank is exact).
 //!
 //! **Selecting candidates.** Hamming distances are small integers (0..=bits), so a histogram of
-//! them gives the exact cut-off distance for the best `candidates` in one pass, and a second pass
-//! over the stored distances collects them: linear, with no heap and no comparisons of floats.
+//! them gives the exact cut-off distance for the best `candidates`: linear, with no heap and no
+//! comparisons of floats. A prefix's histogram is used to guess the cut-off so the rest of the
+//! scan keeps only the slots within it, in one pass; the guess is checked and an exact rescan
+//! replaces it when it was too tight (see [`BinaryCodes::nearest`]).
 
 /// Fewest Hamming candidates re-scored, whatever the index size.
 pub const CANDIDATE_FLOOR: usize = 400;
