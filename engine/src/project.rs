@@ -270,50 +270,6 @@ impl Project {
         let inputs: Vec<String> = chunked.chunks.iter().map(embedding_input).collect();
         let hashes: Vec<u128> = inputs.iter().map(|t| xxh3_128(t.as_bytes())).collect();
 
-        // Vectors are computed before anything changes, so an embedding error leaves the index
-        // as it was.
-        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; inputs.len()];
-        let mut embedded = 0;
-        if let Some(embedder) = embedder {
-            let cached = self.cached_vectors(path);
-            let mut missing = Vec::new();
-            for (i, h) in hashes.iter().enumerate() {
-                match cached.get(h) {
-                    Some(v) => vectors[i] = Some(v.clone()),
-                    None => missing.push(i),
-                }
-            }
-            if !missing.is_empty() {
-                let texts: Vec<&str> = missing.iter().map(|&i| inputs[i].as_str()).collect();
-                let fresh = embedder.embed(&texts)?;
-                if fresh.len() != texts.len() {
-                    return Err(ProjectError::VectorCount {
-                        expected: texts.len(),
-                        got: fresh.len(),
-                    });
-                }
-                embedded = fresh.len();
-                for (i, v) in missing.into_iter().zip(fresh) {
-                    vectors[i] = Some(v);
-                }
-            }
-            if self.vectors.is_none() {
-                self.vectors = Some((
-                    embedder.id().to_string(),
-                    ExactIndex::new(embedder.dimensions()),
-                ));
-            }
-            if let Some((_, index)) = &self.vectors
-                && let Some(bad) = vectors.iter().flatten().find(|v| v.len() != index.dims())
-            {
-                return Err(VectorError::Dimensions {
-                    expected: index.dims(),
-                    got: bad.len(),
-                }
-                .into());
-            }
-        }
-
         // A chunk whose text, path, names and vector source are unchanged keeps its slot: its
         // keyword postings and vector stay as they are and only its position is updated. An edit
         // then costs the parse plus the chunks it really changed, not a re-insert of the file.
@@ -336,6 +292,55 @@ impl Project {
             };
             slots.push(slot);
         }
+
+        // Vectors for the chunks that need a slot are computed before anything changes, so an
+        // embedding error leaves the index as it was. A kept chunk needs none: its vector stays.
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; inputs.len()];
+        let mut embedded = 0;
+        if let Some(embedder) = embedder {
+            let cached = self.cached_slots(path);
+            let mut missing = Vec::new();
+            for &i in &fresh {
+                let vector = cached.get(&hashes[i]).and_then(|&slot| {
+                    let (_, index) = self.vectors.as_ref()?;
+                    index.get(slot)
+                });
+                match vector {
+                    Some(v) => vectors[i] = Some(v.to_vec()),
+                    None => missing.push(i),
+                }
+            }
+            if !missing.is_empty() {
+                let texts: Vec<&str> = missing.iter().map(|&i| inputs[i].as_str()).collect();
+                let new_vectors = embedder.embed(&texts)?;
+                if new_vectors.len() != texts.len() {
+                    return Err(ProjectError::VectorCount {
+                        expected: texts.len(),
+                        got: new_vectors.len(),
+                    });
+                }
+                embedded = new_vectors.len();
+                for (i, v) in missing.into_iter().zip(new_vectors) {
+                    vectors[i] = Some(v);
+                }
+            }
+            if self.vectors.is_none() {
+                self.vectors = Some((
+                    embedder.id().to_string(),
+                    ExactIndex::new(embedder.dimensions()),
+                ));
+            }
+            if let Some((_, index)) = &self.vectors
+                && let Some(bad) = vectors.iter().flatten().find(|v| v.len() != index.dims())
+            {
+                return Err(VectorError::Dimensions {
+                    expected: index.dims(),
+                    got: bad.len(),
+                }
+                .into());
+            }
+        }
+
         if let Some(entry) = self.files.remove(path) {
             let kept: FxHashSet<u32> = slots.iter().copied().collect();
             for slot in entry.slots.into_iter().filter(|s| !kept.contains(s)) {
@@ -424,7 +429,7 @@ impl Project {
             return Vec::new();
         }
         let cached = if same_embedder {
-            self.cached_vectors(path)
+            self.cached_slots(path)
         } else {
             FxHashMap::default()
         };
@@ -483,13 +488,14 @@ impl Project {
         out
     }
 
-    /// Vectors of the file's current chunks by content hash: the embedding cache for a re-index.
-    fn cached_vectors(&self, path: &str) -> FxHashMap<u128, Vec<f32>> {
+    /// The file's current chunks that have a vector, by content hash: the embedding cache for a
+    /// re-index (slots, so only the vectors actually reused are copied).
+    fn cached_slots(&self, path: &str) -> FxHashMap<u128, u32> {
         let mut cache = FxHashMap::default();
         if let (Some(entry), Some((_, index))) = (self.files.get(path), &self.vectors) {
             for &slot in &entry.slots {
-                if let (Some(meta), Some(v)) = (self.chunk(slot), index.get(slot)) {
-                    cache.insert(meta.content_hash, v.to_vec());
+                if let (Some(meta), Some(_)) = (self.chunk(slot), index.get(slot)) {
+                    cache.insert(meta.content_hash, slot);
                 }
             }
         }

@@ -172,7 +172,14 @@ impl BinaryCodes {
         let probe = slots.min(count.saturating_mul(2).max(slots / 16));
         let mut histogram = vec![0u32; bits + 1];
         let mut within = Vec::with_capacity(probe + 3 * count);
-        self.pass(query_code, live, 0..probe, &accept, Pass::All, &mut within);
+        self.pass(
+            query_code,
+            live,
+            0..probe,
+            &accept,
+            ANY_DISTANCE,
+            &mut within,
+        );
         if probe < slots {
             for &(_, d) in &within {
                 histogram[d as usize] += 1;
@@ -180,17 +187,17 @@ impl BinaryCodes {
             let want = (3 * count * probe).div_ceil(slots).max(1);
             let guess = cutoff(&histogram, want).0 as u16;
             within.retain(|&(_, d)| d <= guess);
-            self.pass(
-                query_code,
-                live,
-                probe..slots,
-                &accept,
-                Pass::Within(guess),
-                &mut within,
-            );
+            self.pass(query_code, live, probe..slots, &accept, guess, &mut within);
             if within.len() < count {
                 within.clear();
-                self.pass(query_code, live, 0..slots, &accept, Pass::All, &mut within);
+                self.pass(
+                    query_code,
+                    live,
+                    0..slots,
+                    &accept,
+                    ANY_DISTANCE,
+                    &mut within,
+                );
             }
             histogram.iter_mut().for_each(|n| *n = 0);
         }
@@ -212,25 +219,22 @@ impl BinaryCodes {
         out
     }
 
-    /// Appends `(slot, distance)` for the live, accepted slots in `range` (with
-    /// [`Pass::Within`], only those at or below the distance), in slot order.
+    /// Appends `(slot, distance)` for the live, accepted slots in `range` whose distance is at
+    /// most `limit`, in slot order.
     fn pass(
         &self,
         query: &[u64],
         live: &[bool],
         range: std::ops::Range<usize>,
         accept: &impl Fn(u32) -> bool,
-        pass: Pass,
+        limit: u16,
         out: &mut Vec<(u32, u16)>,
     ) {
         let codes = &self.codes[range.start * self.words..range.end * self.words];
         let rows = Rows {
             live: &live[range.start..range.end],
             base: range.start,
-            limit: match pass {
-                Pass::All => u16::MAX,
-                Pass::Within(d) => d,
-            },
+            limit,
         };
         // The common widths get a loop with the word count fixed at compile time (no inner loop
         // or bounds checks): 384-d MiniLM codes are 6 words.
@@ -264,12 +268,8 @@ fn cutoff(histogram: &[u32], count: usize) -> (usize, usize) {
     (histogram.len().saturating_sub(1), taken)
 }
 
-/// Which slots a [`BinaryCodes::pass`] keeps.
-#[derive(Debug, Clone, Copy)]
-enum Pass {
-    All,
-    Within(u16),
-}
+/// A [`BinaryCodes::pass`] limit that keeps every slot (distances fit u16 below 65,535 dims).
+const ANY_DISTANCE: u16 = u16::MAX;
 
 /// The slots one pass visits: liveness, the first slot's number, and the largest distance kept.
 struct Rows<'a> {
@@ -402,6 +402,28 @@ mod tests {
         );
     }
 
+    /// `(distance, slot)` of every live, accepted slot, nearest first (ties by slot).
+    fn sorted_by_distance(
+        codes: &BinaryCodes,
+        query: &[u64],
+        live: &[bool],
+        accept: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, u32)> {
+        let mut sorted: Vec<(u32, u32)> = (0..live.len() as u32)
+            .filter(|&slot| live[slot as usize] && accept(slot))
+            .map(|slot| (hamming(codes.code(slot), query), slot))
+            .collect();
+        sorted.sort_unstable();
+        sorted
+    }
+
+    /// What `nearest` must return: the first `count` of a full sort, in slot order.
+    fn nearest_by_full_sort(sorted: &[(u32, u32)], count: usize) -> Vec<u32> {
+        let mut expected: Vec<u32> = sorted.iter().take(count).map(|p| p.1).collect();
+        expected.sort_unstable();
+        expected
+    }
+
     #[test]
     fn nearest_equals_a_full_sort_for_every_code_width() {
         // Widths with a fixed-size scan (4, 6, 8, 12 words) and without (1, 5, 13).
@@ -416,26 +438,20 @@ mod tests {
                 .map(|i| (i + 5).wrapping_mul(0xbf58_476d_1ce4_e5b9))
                 .collect();
             let accept = |slot: u32| !slot.is_multiple_of(11);
-            let mut want: Vec<(u32, u32)> = (0..rows as u32)
-                .filter(|&slot| live[slot as usize] && accept(slot))
-                .map(|slot| (hamming(codes.code(slot), &query), slot))
-                .collect();
-            want.sort_unstable();
+            let want = sorted_by_distance(&codes, &query, &live, accept);
             for count in [1, 10, 50, 400] {
-                let mut expected: Vec<u32> = want.iter().take(count).map(|p| p.1).collect();
-                expected.sort_unstable();
+                let expected = nearest_by_full_sort(&want, count);
                 let got = codes.nearest(&query, &live, count, accept);
                 assert_eq!(got, expected, "words={words} count={count}");
             }
         }
     }
 
-    /// Codes at a chosen distance from `query`: the first `flip` bits of the query inverted, then
-    /// scrambled per row so rows at equal distance still differ.
+    /// Codes at a chosen distance from `query`: `flip` distinct bits of the query inverted, from a
+    /// start position that varies per row so rows at equal distance still differ.
     fn code_at(query: &[u64], flip: usize, row: u64) -> Vec<u64> {
         let words = query.len();
         let mut code = query.to_vec();
-        // Flip `flip` distinct bit positions chosen by a per-row rotation.
         let bits = words * 64;
         let start = (row.wrapping_mul(0x9e37_79b9) as usize) % bits;
         for k in 0..flip {
@@ -480,14 +496,9 @@ mod tests {
                 .collect();
             let live: Vec<bool> = (0..rows).map(|r| r % 13 != 5).collect();
             let accept = |slot: u32| !slot.is_multiple_of(17);
-            let mut want: Vec<(u32, u32)> = (0..rows as u32)
-                .filter(|&slot| live[slot as usize] && accept(slot))
-                .map(|slot| (hamming(codes.code(slot), &query), slot))
-                .collect();
-            want.sort_unstable();
+            let want = sorted_by_distance(&codes, &query, &live, accept);
             for count in [1, 10, 100, 1000, 4000, 9999] {
-                let mut expected: Vec<u32> = want.iter().take(count).map(|p| p.1).collect();
-                expected.sort_unstable();
+                let expected = nearest_by_full_sort(&want, count);
                 let got = codes.nearest(&query, &live, count, accept);
                 assert_eq!(got, expected, "{name}, count={count}");
             }
