@@ -14,6 +14,23 @@ use serde_json::{Map, Value};
 pub struct ChatCompletionRequest {
     pub model: String,
     pub messages: Vec<ChatMessage>,
+    /// Streaming, sampling and stopping, shared with [`CompletionRequest`].
+    #[serde(flatten)]
+    pub options: GenerationOptions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    /// Everything else the client sent, forwarded untouched to OpenAI-compatible upstreams.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The fields chat and legacy completion requests share: streaming, sampling and stopping.
+///
+/// Flattened into both requests. It has no `extra` map of its own: serde hands a flattened
+/// struct its named fields first, and only what is left goes to the request's `extra`, so a
+/// field is either typed here or passed through there, never both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerationOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,26 +42,48 @@ pub struct ChatCompletionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
-    /// Everything else the client sent, forwarded untouched to OpenAI-compatible upstreams.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
-impl ChatCompletionRequest {
+/// A request that generates text (chat or legacy completion): its shared options, and the
+/// questions the proxy asks of either without caring which one it holds.
+pub trait GenerationRequest {
+    fn options(&self) -> &GenerationOptions;
+
+    fn options_mut(&mut self) -> &mut GenerationOptions;
+
     /// Whether the client asked for a server-sent-event stream.
-    pub fn is_stream(&self) -> bool {
-        self.stream.unwrap_or(false)
+    fn is_stream(&self) -> bool {
+        self.options().stream.unwrap_or(false)
     }
 
     /// Whether the client asked for a final usage chunk in the stream.
-    pub fn wants_stream_usage(&self) -> bool {
-        self.stream_options
+    fn wants_stream_usage(&self) -> bool {
+        self.options()
+            .stream_options
             .as_ref()
             .and_then(|o| o.include_usage)
             .unwrap_or(false)
+    }
+}
+
+impl GenerationRequest for ChatCompletionRequest {
+    fn options(&self) -> &GenerationOptions {
+        &self.options
+    }
+
+    fn options_mut(&mut self) -> &mut GenerationOptions {
+        &mut self.options
+    }
+}
+
+impl GenerationRequest for CompletionRequest {
+    fn options(&self) -> &GenerationOptions {
+        &self.options
+    }
+
+    fn options_mut(&mut self) -> &mut GenerationOptions {
+        &mut self.options
     }
 }
 
@@ -80,10 +119,21 @@ impl Stop {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub role: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `None` when the client left `content` out, `Some(Value::Null)` when it sent `null` (an
+    /// assistant turn with tool calls), so the message is forwarded exactly as it came.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Deserializes a field that is present, `null` included, as `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl ChatMessage {
@@ -211,33 +261,11 @@ pub struct CompletionRequest {
     /// The text after the cursor, for fill-in-the-middle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suffix: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<StreamOptions>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<Stop>,
+    /// Streaming, sampling and stopping, shared with [`ChatCompletionRequest`].
+    #[serde(flatten)]
+    pub options: GenerationOptions,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-impl CompletionRequest {
-    /// Whether the client asked for a server-sent-event stream.
-    pub fn is_stream(&self) -> bool {
-        self.stream.unwrap_or(false)
-    }
-
-    /// Whether the client asked for a final usage chunk in the stream.
-    pub fn wants_stream_usage(&self) -> bool {
-        self.stream_options
-            .as_ref()
-            .and_then(|o| o.include_usage)
-            .unwrap_or(false)
-    }
 }
 
 /// Completions response (also the shape of each streamed completion chunk).
@@ -384,6 +412,28 @@ mod tests {
         let back = serde_json::to_string(&req).unwrap();
         expect![[r#"{"model":"chat","messages":[{"role":"user","content":"hi","name":"ann"}],"stream":true,"stream_options":{"include_usage":true},"seed":7,"tools":[{"type":"function"}]}"#]]
             .assert_eq(&back);
+    }
+
+    #[test]
+    fn shared_options_are_typed_once_and_the_rest_passes_through() {
+        let body = r#"{"model":"m","prompt":"a","suffix":"b","temperature":0,"top_p":0.5,
+            "max_tokens":8,"stop":["x"],"echo":false,"stream":null}"#;
+        let req: CompletionRequest = serde_json::from_str(body).unwrap();
+        assert_eq!(req.options.temperature, Some(0.0));
+        assert_eq!(req.options.max_tokens, Some(8));
+        assert!(!req.is_stream());
+        assert_eq!(req.extra.keys().collect::<Vec<_>>(), ["echo"]);
+        expect![[r#"{"model":"m","prompt":"a","suffix":"b","temperature":0.0,"top_p":0.5,"max_tokens":8,"stop":["x"],"echo":false}"#]]
+            .assert_eq(&serde_json::to_string(&req).unwrap());
+    }
+
+    #[test]
+    fn null_content_survives_and_absent_content_stays_absent() {
+        let body = r#"[{"role":"assistant","content":null,"tool_calls":[]},{"role":"tool"}]"#;
+        let msgs: Vec<ChatMessage> = serde_json::from_str(body).unwrap();
+        assert_eq!(msgs[0].text(), "");
+        expect![[r#"[{"role":"assistant","content":null,"tool_calls":[]},{"role":"tool"}]"#]]
+            .assert_eq(&serde_json::to_string(&msgs).unwrap());
     }
 
     #[test]

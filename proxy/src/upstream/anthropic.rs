@@ -136,17 +136,18 @@ pub fn to_messages_request(body: Value, stream: bool) -> Result<Value, UpstreamE
         out.insert("system".into(), json!(system.join("\n\n")));
     }
     let max = req
+        .options
         .max_tokens
         .or(req.max_completion_tokens)
         .unwrap_or(FALLBACK_MAX_TOKENS);
     out.insert("max_tokens".into(), json!(max));
-    if let Some(t) = req.temperature {
+    if let Some(t) = req.options.temperature {
         out.insert("temperature".into(), json!(t.clamp(0.0, 1.0)));
     }
-    if let Some(p) = req.top_p {
+    if let Some(p) = req.options.top_p {
         out.insert("top_p".into(), json!(p));
     }
-    if let Some(stop) = req.stop.as_ref().map(Stop::to_vec) {
+    if let Some(stop) = req.options.stop.as_ref().map(Stop::to_vec) {
         out.insert("stop_sequences".into(), json!(stop));
     }
     if let Some(user) = req.extra.get("user").and_then(Value::as_str) {
