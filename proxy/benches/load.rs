@@ -203,7 +203,7 @@ name = "bench"
 token_sha256 = "{}"
 models = ["chat"]
 "#,
-        proxy::auth::token_sha256_hex(TOKEN)
+        proxy::edge::auth::token_sha256_hex(TOKEN)
     );
     let path = dir.path().join("bench.toml");
     std::fs::write(&path, config).unwrap();

@@ -25,12 +25,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = proxy::cors::Allowlist::parse(&config.cors.origins) {
+    if let Err(e) = proxy::edge::cors::Allowlist::parse(&config.cors.origins) {
         eprintln!("pilotfish-proxy: {e}");
         return ExitCode::from(2);
     }
-    // JSON lines with the request id on every line of a request (see `proxy::logging`).
-    proxy::logging::init(&config.logging.level);
+    // JSON lines with the request id on every line of a request (see `proxy::edge::logging`).
+    proxy::edge::logging::init(&config.logging.level);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -50,7 +50,7 @@ async fn run(config: proxy::Config) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "api listening");
     tracing::info!(addr = %admin.local_addr()?, "admin listening (/metrics)");
     tokio::spawn(async move {
-        if let Err(e) = proxy::metrics::serve_admin(admin, metrics).await {
+        if let Err(e) = proxy::edge::metrics::serve_admin(admin, metrics).await {
             tracing::error!(error = %e, "admin listener failed");
         }
     });

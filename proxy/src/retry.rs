@@ -8,15 +8,18 @@
 //! Anthropic's `message_start`) are held back, so an `overloaded_error` right after them is still
 //! retried instead of reaching the client.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::app::AppState;
 use crate::config::{ModelRoute, ProviderKind};
-use crate::upstream::{Endpoint, EventStream, UpstreamError};
+use crate::request::ModelRequest;
+use crate::state::AppState;
+use crate::upstream::{EventStream, Upstream, UpstreamError};
 
 /// A stream that has produced its first substantive event.
 pub struct OpenedStream {
@@ -56,53 +59,41 @@ fn adjust(state: &AppState, e: &UpstreamError, planned: Option<Duration>) -> Opt
     }
 }
 
-/// The body sent to the upstream of `route`.
+/// The request sent to the upstream of `route`: its model name, Anthropic's required
+/// `max_tokens`, and (for streams) the usage chunk asked for.
 fn prepare(
     state: &AppState,
     route: &ModelRoute,
-    endpoint: Endpoint,
-    body: &Value,
+    request: &ModelRequest,
     stream: bool,
-) -> Value {
-    let mut b = body.clone();
-    // Handlers only pass JSON objects (validated against the typed request); anything else is
-    // forwarded unchanged rather than panicking on an index assignment.
-    let Some(obj) = b.as_object_mut() else {
-        return b;
-    };
-    obj.insert("model".into(), json!(route.model));
+) -> ModelRequest {
+    let mut req = request.clone();
+    req.set_model(&route.model);
     let provider = state.config.provider(&route.provider);
-    let kind = provider.map(|p| p.kind);
-    let stream_usage = provider.is_some_and(|p| p.stream_usage);
-    let absent = |k: &str| obj.get(k).is_none_or(Value::is_null);
-    if kind == Some(ProviderKind::Anthropic)
-        && absent("max_tokens")
-        && absent("max_completion_tokens")
+    let anthropic = provider.is_some_and(|p| p.kind == ProviderKind::Anthropic);
+    if anthropic
+        && let ModelRequest::Chat(chat) = &mut req
+        && chat.options.max_tokens.is_none()
+        && chat.max_completion_tokens.is_none()
     {
-        obj.insert("max_tokens".into(), json!(route.default_max_tokens));
+        chat.options.max_tokens = Some(route.default_max_tokens);
     }
     // Ask OpenAI-wire upstreams for the final usage chunk even when the client did not, so usage
     // and cost are exact; the stream filter drops that chunk again for such clients.
     if stream
-        && stream_usage
-        && endpoint != Endpoint::Embeddings
-        && kind != Some(ProviderKind::Anthropic)
+        && !anthropic
+        && provider.is_some_and(|p| p.stream_usage)
+        && let Some(options) = req.options_mut()
     {
-        let opts = obj.entry("stream_options").or_insert_with(|| json!({}));
-        if !opts.is_object() {
-            *opts = json!({});
-        }
-        if let Some(o) = opts.as_object_mut() {
-            o.insert("include_usage".into(), json!(true));
-        }
+        options
+            .stream_options
+            .get_or_insert_with(Default::default)
+            .include_usage = Some(true);
     }
-    b
+    req
 }
 
-fn upstream_for(
-    state: &AppState,
-    route: &ModelRoute,
-) -> Result<std::sync::Arc<dyn crate::upstream::Upstream>, UpstreamError> {
+fn upstream_for(state: &AppState, route: &ModelRoute) -> Result<Arc<dyn Upstream>, UpstreamError> {
     state
         .upstreams
         .get(&route.provider)
@@ -110,33 +101,31 @@ fn upstream_for(
         .ok_or_else(|| UpstreamError::Transport(format!("no upstream named {}", route.provider)))
 }
 
-/// A non-streaming call through the alias chain.
-pub async fn call(
+/// Runs `attempt` for each alias of the chain in turn: each alias is retried with backoff while
+/// its error is retryable, and the next alias is tried while the error allows a fallback. Returns
+/// the first success with the alias that served it, or the last error.
+async fn with_fallbacks<'a, T, F, Fut>(
     state: &AppState,
-    chain: &[ModelRoute],
-    endpoint: Endpoint,
-    body: &Value,
-) -> Result<(Value, ModelRoute), UpstreamError> {
+    chain: &'a [ModelRoute],
+    attempt: F,
+) -> Result<(T, &'a ModelRoute), UpstreamError>
+where
+    F: Fn(&'a ModelRoute) -> Fut,
+    Fut: Future<Output = Result<T, UpstreamError>>,
+{
     let mut last = UpstreamError::Transport("no route".into());
     for route in chain {
-        let upstream = upstream_for(state, route)?;
-        let req = prepare(state, route, endpoint, body, false);
-        let attempt = || {
-            let up = upstream.clone();
-            let req = req.clone();
-            async move { up.call(endpoint, req).await }
-        };
-        match attempt
+        let result = (|| attempt(route))
             .retry(backoff(state))
             .sleep(tokio::time::sleep)
             .when(UpstreamError::is_retryable)
             .adjust(|e, d| adjust(state, e, d))
             .notify(|e, d| tracing::info!(alias = %route.alias, error = %e, retry_in_ms = d.as_millis() as u64, "retrying upstream"))
-            .await
-        {
-            Ok(v) => return Ok((v, route.clone())),
+            .await;
+        match result {
+            Ok(v) => return Ok((v, route)),
             Err(e) => {
-                tracing::warn!(alias = %route.alias, error = %e, "upstream call failed");
+                tracing::warn!(alias = %route.alias, error = %e, "upstream failed before the first byte");
                 if !e.allows_fallback() {
                     return Err(e);
                 }
@@ -145,6 +134,20 @@ pub async fn call(
         }
     }
     Err(last)
+}
+
+/// A non-streaming call through the alias chain.
+pub async fn call(
+    state: &AppState,
+    chain: &[ModelRoute],
+    request: &ModelRequest,
+) -> Result<(Value, ModelRoute), UpstreamError> {
+    let (answer, route) = with_fallbacks(state, chain, |route| async move {
+        let upstream = upstream_for(state, route)?;
+        upstream.call(&prepare(state, route, request, false)).await
+    })
+    .await?;
+    Ok((answer, route.clone()))
 }
 
 /// Whether a chunk is more than a role-only preamble.
@@ -172,12 +175,12 @@ fn is_substantive(chunk: &Value) -> bool {
 async fn open_once(
     state: &AppState,
     route: &ModelRoute,
-    endpoint: Endpoint,
-    req: Value,
+    request: &ModelRequest,
 ) -> Result<OpenedStream, UpstreamError> {
     let upstream = upstream_for(state, route)?;
+    let req = prepare(state, route, request, true);
     let first = async {
-        let mut rest = upstream.stream(endpoint, req).await?;
+        let mut rest = upstream.stream(&req).await?;
         let mut head = Vec::new();
         loop {
             match rest.next().await {
@@ -209,30 +212,9 @@ async fn open_once(
 pub async fn open_stream(
     state: &AppState,
     chain: &[ModelRoute],
-    endpoint: Endpoint,
-    body: &Value,
+    request: &ModelRequest,
 ) -> Result<OpenedStream, UpstreamError> {
-    let mut last = UpstreamError::Transport("no route".into());
-    for route in chain {
-        let req = prepare(state, route, endpoint, body, true);
-        let attempt = || open_once(state, route, endpoint, req.clone());
-        match attempt
-            .retry(backoff(state))
-            .sleep(tokio::time::sleep)
-            .when(UpstreamError::is_retryable)
-            .adjust(|e, d| adjust(state, e, d))
-            .notify(|e, d| tracing::info!(alias = %route.alias, error = %e, retry_in_ms = d.as_millis() as u64, "retrying upstream"))
-            .await
-        {
-            Ok(s) => return Ok(s),
-            Err(e) => {
-                tracing::warn!(alias = %route.alias, error = %e, "upstream stream failed before first byte");
-                if !e.allows_fallback() {
-                    return Err(e);
-                }
-                last = e;
-            }
-        }
-    }
-    Err(last)
+    let (opened, _) =
+        with_fallbacks(state, chain, |route| open_once(state, route, request)).await?;
+    Ok(opened)
 }

@@ -18,72 +18,22 @@ use futures::StreamExt;
 use protocol::{ErrorBody, Usage};
 use serde_json::Value;
 
-use crate::app::{AppState, CachedReply, Caller, Observation};
 use crate::config::ModelRoute;
+use crate::request::ModelRequest;
 use crate::retry::OpenedStream;
-use crate::upstream::{Endpoint, UpstreamError};
+use crate::state::{AppState, CachedReply, Caller, Observation};
+use crate::upstream::UpstreamError;
+use crate::usage;
 
 /// Everything the stream needs to finish the request's bookkeeping.
 pub struct StreamJob {
     pub state: AppState,
     pub caller: Caller,
-    pub endpoint: Endpoint,
-    /// The client's request, for the cache key and token estimates.
-    pub request: Value,
-    /// The client asked for `stream_options.include_usage`.
-    pub include_usage: bool,
+    /// The typed request: endpoint, `include_usage`, prompt for the token estimate.
+    pub request: ModelRequest,
+    /// The client's JSON body, as the edge saw it (the cache key is made from it).
+    pub body: Value,
     pub started: Instant,
-}
-
-/// Rough token count (4 characters per token) for upstreams that report no usage.
-pub fn estimate_tokens(chars: usize) -> u64 {
-    chars.div_ceil(4) as u64
-}
-
-/// Characters of prompt text in a chat, completion or embedding request.
-pub fn prompt_chars(request: &Value) -> usize {
-    fn text_len(v: &Value) -> usize {
-        match v {
-            Value::String(s) => s.len(),
-            Value::Array(a) => a.iter().map(text_len).sum(),
-            Value::Object(o) => o
-                .get("text")
-                .or_else(|| o.get("content"))
-                .map(text_len)
-                .unwrap_or(0),
-            _ => 0,
-        }
-    }
-    ["messages", "prompt", "suffix", "input"]
-        .iter()
-        .filter_map(|k| request.get(*k))
-        .map(text_len)
-        .sum()
-}
-
-/// Text characters in one chunk (chat delta or completion text).
-fn chunk_chars(chunk: &Value) -> usize {
-    chunk
-        .get("choices")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .map(|c| {
-                    c.pointer("/delta/content")
-                        .or_else(|| c.get("text"))
-                        .and_then(Value::as_str)
-                        .map_or(0, str::len)
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-fn usage_of(chunk: &Value) -> Option<Usage> {
-    chunk
-        .get("usage")
-        .filter(|u| !u.is_null())
-        .and_then(|u| serde_json::from_value(u.clone()).ok())
 }
 
 /// The final-usage chunk (`choices: []`) that a client who did not ask for usage must not see.
@@ -92,7 +42,7 @@ fn is_usage_only(chunk: &Value) -> bool {
         .get("choices")
         .and_then(Value::as_array)
         .is_some_and(Vec::is_empty)
-        && usage_of(chunk).is_some()
+        && usage::reported(chunk).is_some()
 }
 
 fn data(v: &Value) -> Event {
@@ -130,10 +80,7 @@ impl Ledger {
         match self.usage {
             Some(u) => (u, false),
             None => (
-                Usage::new(
-                    estimate_tokens(prompt_chars(&self.job.request)),
-                    estimate_tokens(self.completion_chars),
-                ),
+                usage::estimate(&self.job.request, self.completion_chars),
                 true,
             ),
         }
@@ -141,7 +88,7 @@ impl Ledger {
 
     fn observation(&self, status: u16) -> Observation {
         Observation {
-            route: self.job.endpoint.route(),
+            route: self.job.request.endpoint().route(),
             model: self.route.alias.clone(),
             tenant: self.job.caller.tenant.clone(),
             status,
@@ -161,9 +108,9 @@ impl Ledger {
         if complete && let Some(chunks) = self.recorded.take() {
             edge.cache_store(
                 &self.job.caller,
-                self.job.endpoint,
+                self.job.request.endpoint(),
                 &self.route,
-                &self.job.request,
+                &self.job.body,
                 CachedReply::Stream(chunks),
             )
             .await;
@@ -192,16 +139,12 @@ impl Drop for Ledger {
     }
 }
 
-/// Whether a request is deterministic enough to be worth recording for the cache.
-fn worth_recording(request: &Value) -> bool {
-    request.get("temperature").and_then(Value::as_f64) == Some(0.0)
-}
-
 /// The SSE response for an opened upstream stream.
 pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
     let idle = job.state.config.limits.idle_timeout();
-    let include_usage = job.include_usage;
-    let recorded = worth_recording(&job.request).then(Vec::new);
+    let include_usage = job.request.wants_stream_usage();
+    // Only deterministic answers can be replayed, so only those are kept for the cache.
+    let recorded = job.request.is_deterministic().then(Vec::new);
     let mut ledger = Ledger {
         route: opened.route,
         first_event: Some(job.started.elapsed()),
@@ -243,10 +186,10 @@ pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
                     }
                 }
             };
-            if let Some(u) = usage_of(&chunk) {
+            if let Some(u) = usage::reported(&chunk) {
                 ledger.usage = Some(u);
             }
-            ledger.completion_chars += chunk_chars(&chunk);
+            ledger.completion_chars += usage::completion_chars(&chunk);
             if !include_usage && is_usage_only(&chunk) {
                 continue;
             }

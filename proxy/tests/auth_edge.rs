@@ -15,9 +15,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use proxy::auth::token_sha256_hex;
 use proxy::edge::ProxyEdge;
-use proxy::store::{ManualClock, MemoryStore};
+use proxy::edge::auth::token_sha256_hex;
+use proxy::edge::store::{ManualClock, MemoryStore};
 use proxy::{AppState, Config};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -105,7 +105,7 @@ daily_budget_usd = 0.000002
     let clock = Arc::new(ManualClock::new(T0));
     let edge =
         ProxyEdge::with_parts(&config, Arc::new(MemoryStore::new(100)), clock.clone()).unwrap();
-    let admin = serve(proxy::metrics::admin_router(edge.metrics())).await;
+    let admin = serve(proxy::edge::metrics::admin_router(edge.metrics())).await;
     let state = AppState::with_edge(config, Arc::new(edge)).unwrap();
     let api = serve(proxy::app(state)).await;
     Harness {

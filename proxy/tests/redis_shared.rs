@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use proxy::auth::token_sha256_hex;
+use proxy::edge::auth::token_sha256_hex;
 use serde_json::{Value, json};
 use support::{ANTHROPIC_KEY, FakeUpstream, OPENAI_KEY, config_toml};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -400,7 +400,7 @@ async fn logs_of_a_full_scenario_hold_no_keys_tokens_or_prompts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_counters_are_atomic_and_always_expire() {
-    use proxy::store::{RedisStore, Store};
+    use proxy::edge::store::{RedisStore, Store};
     let redis = start_redis().await;
     let store = Arc::new(RedisStore::connect(&redis.url).await.unwrap());
     let ttl = Duration::from_secs(120);

@@ -1,6 +1,7 @@
-//! Upstream providers behind one trait. Every implementation takes and returns the OpenAI wire
-//! format (as JSON values, so unknown fields pass through), and translates internally when the
-//! provider speaks something else (Anthropic). Timeouts for the response head live here; the
+//! Upstream providers behind one trait. Every implementation takes the client's typed request
+//! (`request::ModelRequest`, whose `extra` fields pass through) and returns the OpenAI wire
+//! format as JSON values, translating internally when the provider speaks something else
+//! (Anthropic). Timeouts for the response head live here; the
 //! first-event and idle timeouts of streams are applied by the caller (`retry`, `stream`).
 
 pub mod anthropic;
@@ -13,38 +14,12 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Limits, Provider, ProviderKind};
 use crate::error::AppError;
-
-/// Which OpenAI endpoint a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Chat,
-    Completions,
-    Embeddings,
-}
-
-impl Endpoint {
-    /// Path under the API root (`/v1`).
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::Chat => "chat/completions",
-            Endpoint::Completions => "completions",
-            Endpoint::Embeddings => "embeddings",
-        }
-    }
-
-    /// The proxy's own route for this endpoint.
-    pub fn route(self) -> &'static str {
-        match self {
-            Endpoint::Chat => "/v1/chat/completions",
-            Endpoint::Completions => "/v1/completions",
-            Endpoint::Embeddings => "/v1/embeddings",
-        }
-    }
-}
+use crate::request::ModelRequest;
 
 /// Streamed events, each already an OpenAI chunk object.
 pub type EventStream = BoxStream<'static, Result<Value, UpstreamError>>;
@@ -129,17 +104,17 @@ impl UpstreamError {
     }
 }
 
-/// One provider.
+/// One provider. `request` already names the upstream's model (the retry loop set it).
 pub trait Upstream: Send + Sync {
     /// A non-streaming call; returns the OpenAI-format response body.
-    fn call(&self, endpoint: Endpoint, body: Value) -> BoxFuture<'_, Result<Value, UpstreamError>>;
+    fn call<'a>(&'a self, request: &'a ModelRequest)
+    -> BoxFuture<'a, Result<Value, UpstreamError>>;
 
     /// A streaming call; resolves once the response head arrived.
-    fn stream(
-        &self,
-        endpoint: Endpoint,
-        body: Value,
-    ) -> BoxFuture<'_, Result<EventStream, UpstreamError>>;
+    fn stream<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<EventStream, UpstreamError>>;
 }
 
 /// Builds the upstream for one configured provider.
@@ -178,11 +153,11 @@ impl Connection {
     }
 
     /// POSTs JSON and returns the response once its head arrived with a 2xx status.
-    pub async fn post(
+    pub async fn post<B: Serialize + ?Sized>(
         &self,
         path: &str,
         headers: HeaderMap,
-        body: &Value,
+        body: &B,
     ) -> Result<reqwest::Response, UpstreamError> {
         let send = self
             .http

@@ -1,5 +1,6 @@
-//! OpenAI and OpenAI-compatible servers (Ollama's `/v1`, llama.cpp server, vLLM): the request
-//! body is forwarded as the client sent it (with the upstream model name), and SSE `data:` lines
+//! OpenAI and OpenAI-compatible servers (Ollama's `/v1`, llama.cpp server, vLLM): the typed
+//! request is sent as the client sent it (with the upstream model name, and every field the
+//! proxy does not name kept in `extra`), and SSE `data:` lines
 //! are parsed into JSON chunks until `[DONE]`. FIM is the `/completions` endpoint with `suffix`,
 //! which these servers accept as is.
 
@@ -10,7 +11,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::{Connection, Endpoint, EventStream, Upstream, UpstreamError};
+use super::{Connection, EventStream, Upstream, UpstreamError};
+use crate::request::ModelRequest;
 
 /// An OpenAI-wire upstream.
 pub struct OpenAi {
@@ -31,27 +33,25 @@ impl OpenAi {
 }
 
 impl Upstream for OpenAi {
-    fn call(&self, endpoint: Endpoint, body: Value) -> BoxFuture<'_, Result<Value, UpstreamError>> {
+    fn call<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<Value, UpstreamError>> {
         async move {
-            let resp = self
-                .conn
-                .post(endpoint.path(), self.headers(), &body)
-                .await?;
+            let path = request.endpoint().path();
+            let resp = self.conn.post(path, self.headers(), request).await?;
             self.conn.json(resp).await
         }
         .boxed()
     }
 
-    fn stream(
-        &self,
-        endpoint: Endpoint,
-        body: Value,
-    ) -> BoxFuture<'_, Result<EventStream, UpstreamError>> {
+    fn stream<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<EventStream, UpstreamError>> {
         async move {
-            let resp = self
-                .conn
-                .post(endpoint.path(), self.headers(), &body)
-                .await?;
+            let path = request.endpoint().path();
+            let resp = self.conn.post(path, self.headers(), request).await?;
             Ok(sse_json_stream(resp.bytes_stream()))
         }
         .boxed()

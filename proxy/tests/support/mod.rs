@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use fake_upstream::{FakeUpstream, Mode};
-use proxy::app::{AppState, Edge, PassThrough};
 use proxy::config::Config;
+use proxy::state::{AppState, Edge, PassThrough};
 
 /// The provider keys the test config reads from its (injected) environment.
 pub const OPENAI_KEY: &str = "sk-test-openai-0123456789";

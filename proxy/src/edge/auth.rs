@@ -15,26 +15,7 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, header::AUTHORIZATION};
 use sha2::{Digest, Sha256};
 
-/// One configured client, as the rest of the proxy sees it after authentication.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Client {
-    /// The tenant name: used in limit, budget and cache keys, metrics labels and logs.
-    pub name: String,
-    /// Model aliases (or allowed model names) this client may ask for.
-    pub models: Vec<String>,
-    /// Requests per minute; 0 means unlimited.
-    pub rpm: u64,
-    /// Tokens per minute; 0 means unlimited.
-    pub tpm: u64,
-    /// Daily budget in micro-dollars (UTC day); 0 means unlimited.
-    pub daily_budget_micro_usd: u64,
-}
-
-impl Client {
-    pub fn allows_model(&self, model: &str) -> bool {
-        self.models.iter().any(|m| m == model)
-    }
-}
+use crate::state::Client;
 
 /// Why a request was not authenticated. The message never echoes the presented token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

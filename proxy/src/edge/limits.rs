@@ -19,8 +19,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Client;
-use crate::store::{Store, StoreError};
+use super::store::{Store, StoreError};
+use crate::state::Client;
 
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 86_400_000;
@@ -115,7 +115,7 @@ impl Limiter {
             let spent = self.store.incr(&key, 0, DAY_TTL, now_ms).await?;
             if spent >= client.daily_budget_micro_usd {
                 return Err(LimitError::Budget {
-                    budget_usd: crate::cost::micro_to_usd(client.daily_budget_micro_usd),
+                    budget_usd: super::cost::micro_to_usd(client.daily_budget_micro_usd),
                     retry_after_secs: secs_until(day_end, now_ms),
                 });
             }
@@ -168,7 +168,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemoryStore;
+    use crate::edge::store::MemoryStore;
 
     fn client(rpm: u64, tpm: u64, budget: u64) -> Client {
         Client {

@@ -1,5 +1,9 @@
 //! The real [`Edge`]: authentication, SSRF guard, rate limits and budgets, response cache,
-//! cost accounting and metrics, plugged into the request path through `app::Edge`.
+//! cost accounting and metrics, plugged into the request path through `state::Edge`, and the
+//! HTTP layers `app` wraps the router in (CORS, request ids and access logs).
+//!
+//! Each concern is one file below; this one assembles them. None of them knows the request
+//! path: they see headers, the client's JSON body, the caller and the resolved route.
 //!
 //! Built once from the validated config by [`ProxyEdge::from_config`]. Shared state (limits,
 //! budgets, cache) goes through one [`Store`]: memory by default, Redis when
@@ -16,24 +20,34 @@ use axum::http::HeaderMap;
 use protocol::Usage;
 use serde_json::Value;
 
-use crate::app::{CachedReply, Caller, Edge, Observation};
-use crate::auth::{AuthError, Client, Clients};
-use crate::cache::{self, Cached, Kind, ResponseCache};
+pub mod auth;
+pub mod cache;
+pub mod cors;
+pub mod cost;
+pub mod guard;
+pub mod limits;
+pub mod logging;
+pub mod metrics;
+pub mod store;
+
+use auth::{AuthError, Clients};
+use cache::{Cached, Kind, ResponseCache};
+use cors::{Allowlist, BadOrigin};
+use cost::Pricing;
+use limits::{LimitError, Limiter};
+use metrics::Metrics;
+use store::{Clock, StoreError, SystemClock};
+
 use crate::config::{Config, ModelRoute};
-use crate::cors::{Allowlist, BadOrigin};
-use crate::cost::{self, Pricing};
 use crate::error::AppError;
-use crate::guard;
-use crate::limits::{LimitError, Limiter};
-use crate::metrics::Metrics;
-use crate::store::{self, Clock, StoreError, SystemClock};
-use crate::upstream::Endpoint;
+use crate::request::Endpoint;
+use crate::state::{CachedReply, Caller, Client, Edge, Observation};
 
 /// Why the edge could not be built from a config.
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
     #[error(transparent)]
-    Clients(#[from] crate::auth::ClientsError),
+    Clients(#[from] auth::ClientsError),
     #[error(transparent)]
     Cors(#[from] BadOrigin),
     #[error("cache.redis_url: {0}")]
@@ -149,7 +163,7 @@ impl ProxyEdge {
     }
 
     fn client(caller: &Caller) -> Option<&Client> {
-        caller.data.as_ref()?.downcast_ref::<Client>()
+        caller.data.as_deref()
     }
 }
 
@@ -201,7 +215,7 @@ impl Edge for ProxyEdge {
         Ok(Caller {
             tenant: client.name.clone(),
             models: Some(client.models.clone()),
-            data: Some(Arc::new(Client::clone(&client))),
+            data: Some(client),
         })
     }
 

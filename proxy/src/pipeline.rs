@@ -1,0 +1,219 @@
+//! The named steps every model request runs, in this order: authenticate → read the body
+//! (size limit) → parse JSON → guard (SSRF) → parse the typed request → resolve the alias (the
+//! caller's allowed models) → admit (rate limit/budget) → cache lookup → upstream call
+//! (retry/fallback) → usage accounting → cache store → metrics.
+//!
+//! The edge steps are calls on `state.edge` (see `state::Edge`); they see the client's JSON body
+//! as it came, while everything after the guard reads the typed [`ModelRequest`]. Streams finish
+//! their last three steps in `stream` as they end.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, header::CONTENT_LENGTH};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::AppError;
+use crate::request::{Endpoint, ModelRequest};
+use crate::retry;
+use crate::state::{AppState, CachedReply, Observation};
+use crate::stream::{self, StreamJob};
+use crate::usage;
+
+/// The labels a failed request is observed under: as much as was known when it failed.
+struct Labels {
+    tenant: String,
+    model: String,
+}
+
+/// Runs the steps; any error becomes its OpenAI error response and is observed.
+pub async fn run(state: AppState, headers: HeaderMap, body: Body, endpoint: Endpoint) -> Response {
+    let started = Instant::now();
+    let mut labels = Labels {
+        tenant: "-".to_owned(),
+        model: "-".to_owned(),
+    };
+    match steps(&state, &headers, body, endpoint, started, &mut labels).await {
+        Ok(res) => res,
+        Err(e) => {
+            let res = e.into_response();
+            // part B: metrics for requests that failed before an answer.
+            state.edge.observe(&Observation {
+                route: endpoint.route(),
+                model: labels.model,
+                tenant: labels.tenant,
+                status: res.status().as_u16(),
+                latency: started.elapsed(),
+                time_to_first_token: None,
+                cache_hit: false,
+            });
+            res
+        }
+    }
+}
+
+async fn steps(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    endpoint: Endpoint,
+    started: Instant,
+    labels: &mut Labels,
+) -> Result<Response, AppError> {
+    // 1. authenticate (part B): before reading the body, so strangers cost nothing.
+    let caller = state.edge.authenticate(headers)?;
+    labels.tenant.clone_from(&caller.tenant);
+
+    // 2. read the body within the size limit (413 before any upstream call).
+    let bytes = read_body(
+        headers,
+        body,
+        state.config.limits.max_body_bytes,
+        state.config.limits.idle_timeout(),
+    )
+    .await?;
+
+    // 3. parse JSON.
+    let body: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::InvalidRequest(format!("request body is not valid JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(AppError::InvalidRequest(
+            "request body must be a JSON object".to_owned(),
+        ));
+    }
+
+    // 4. guard (part B): no client-chosen upstream URLs or hosts, in any field.
+    state.edge.guard(headers, &body)?;
+
+    // 5. the typed request, parsed once; everything below reads it.
+    let request = ModelRequest::parse(endpoint, &body)
+        .map_err(|e| AppError::InvalidRequest(format!("invalid request: {e}")))?;
+    request.model().clone_into(&mut labels.model);
+
+    // 6. resolve the alias (and fallbacks) against the caller's allowed models.
+    let chain = state.resolve(&caller, request.model())?;
+    let primary = &chain[0];
+    labels.model.clone_from(&primary.alias);
+
+    // 7. admit (part B): rate limits and budget.
+    state.edge.admit(&caller, primary, &body).await?;
+
+    // 8. cache lookup (part B); a hit of the other kind (stream vs JSON) is no answer.
+    let is_stream = request.is_stream();
+    if let Some(hit) = state
+        .edge
+        .cache_lookup(&caller, endpoint, primary, &body)
+        .await
+    {
+        let res = match (hit, is_stream) {
+            (CachedReply::Stream(chunks), true) => Some(stream::replay(chunks)),
+            (CachedReply::Json(v), false) => {
+                let mut r = Json(v).into_response();
+                r.headers_mut()
+                    .insert("x-cache", HeaderValue::from_static("hit"));
+                Some(r)
+            }
+            _ => None,
+        };
+        if let Some(res) = res {
+            state.edge.observe(&Observation {
+                route: endpoint.route(),
+                model: primary.alias.clone(),
+                tenant: caller.tenant.clone(),
+                status: 200,
+                latency: started.elapsed(),
+                time_to_first_token: None,
+                cache_hit: true,
+            });
+            return Ok(res);
+        }
+    }
+
+    // 9. upstream call with retries and fallbacks (before the first byte only).
+    if is_stream {
+        let opened = retry::open_stream(state, &chain, &request)
+            .await
+            .map_err(|e| e.into_app_error())?;
+        // 10–12 happen in the stream as it ends (usage, cache store, metrics).
+        let job = StreamJob {
+            state: state.clone(),
+            caller,
+            request,
+            body,
+            started,
+        };
+        return Ok(stream::respond(job, opened));
+    }
+    let (answer, route) = retry::call(state, &chain, &request)
+        .await
+        .map_err(|e| e.into_app_error())?;
+    labels.model.clone_from(&route.alias);
+
+    // 10. usage and cost accounting (part B).
+    let (usage, estimated) = usage::of_answer(&request, &answer);
+    state
+        .edge
+        .record_usage(&caller, &route, usage, estimated)
+        .await;
+
+    // 11. cache store (part B).
+    state
+        .edge
+        .cache_store(
+            &caller,
+            endpoint,
+            &route,
+            &body,
+            CachedReply::Json(answer.clone()),
+        )
+        .await;
+
+    // 12. metrics (part B).
+    state.edge.observe(&Observation {
+        route: endpoint.route(),
+        model: route.alias.clone(),
+        tenant: caller.tenant.clone(),
+        status: 200,
+        latency: started.elapsed(),
+        time_to_first_token: None,
+        cache_hit: false,
+    });
+    Ok(Json(answer).into_response())
+}
+
+/// Reads the body within the size limit. Done here rather than with tower-http's
+/// `RequestBodyLimitLayer` so that it runs after authentication and answers 413 with the OpenAI
+/// error body. (No global `TimeoutLayer` either: it would cut long streams; the upstream
+/// first-byte and idle timeouts bound every request instead.)
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    idle: std::time::Duration,
+) -> Result<bytes::Bytes, AppError> {
+    // A declared length over the limit is refused before reading a byte.
+    if let Some(len) = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(AppError::PayloadTooLarge);
+    }
+    // A client that trickles its body must not hold the connection forever.
+    let read = tokio::time::timeout(idle, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| AppError::RequestTimeout)?;
+    read.map_err(|e| {
+        let too_big = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            || e.to_string().contains("length limit");
+        if too_big {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::InvalidRequest("could not read the request body".to_owned())
+        }
+    })
+}
