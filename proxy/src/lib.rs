@@ -6,14 +6,14 @@
 //!
 //! Read from the top down; no file imports one listed above it:
 //! - `app`: the router, wrapped in the edge's HTTP layers;
-//! - `routes` → `pipeline`: the handlers and the named steps of a model request;
+//! - `routes`, then `pipeline`: the handlers, and the named steps of a model request;
 //! - `stream`, `retry`: SSE towards the client; retries and fallbacks before the first byte;
-//! - `upstream`: the providers behind one trait; `usage`: reported or estimated token usage;
 //! - `state`: what everything shares (`AppState`, `Caller`, the `Edge` seam);
-//! - `request`: the typed request, parsed once; `config`, `error` at the bottom.
+//! - `upstream`: the providers behind one trait; `usage`: reported or estimated token usage;
+//! - `request`: the typed request, parsed once; `config` and `error` at the bottom.
 //!
-//! `edge` (part B) plugs into `state::Edge`: clients, CORS, SSRF guard, limits, cost, cache,
-//! store, metrics and logs.
+//! `edge` (part B) plugs into `state::Edge` from above: clients, CORS, SSRF guard, limits,
+//! cost, cache, store, metrics and logs.
 
 // part A: the request path.
 pub mod app;

@@ -52,7 +52,9 @@ impl Caller {
     }
 }
 
-/// One configured client, as the rest of the proxy sees it after authentication.
+/// One configured client (a `[[clients]]` entry) as the edge authenticated it. It lives here,
+/// below the edge, because [`Caller::data`] carries it through the request path to the edge's
+/// later steps (limits, budget, usage).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Client {
     /// The tenant name: used in limit, budget and cache keys, metrics labels and logs.

@@ -2,23 +2,14 @@
 //! cost accounting and metrics, plugged into the request path through `state::Edge`, and the
 //! HTTP layers `app` wraps the router in (CORS, request ids and access logs).
 //!
-//! Each concern is one file below; this one assembles them. None of them knows the request
-//! path: they see headers, the client's JSON body, the caller and the resolved route.
+//! Each concern is one file below; this one assembles them. They see headers, the client's JSON
+//! body, the caller and the resolved route, never the handlers, retries or upstreams.
 //!
 //! Built once from the validated config by [`ProxyEdge::from_config`]. Shared state (limits,
-//! budgets, cache) goes through one [`Store`]: memory by default, Redis when
+//! budgets, cache) goes through one [`store::Store`]: memory by default, Redis when
 //! `cache.redis_url` is set, so several processes enforce one limit and share one cache.
 //! With no `[[clients]]` in the config every request is refused (401): a gateway holding
 //! provider keys must never be open by default.
-
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
-
-use async_trait::async_trait;
-use axum::http::HeaderMap;
-use protocol::Usage;
-use serde_json::Value;
 
 pub mod auth;
 pub mod cache;
@@ -29,6 +20,15 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod store;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use protocol::Usage;
+use serde_json::Value;
 
 use auth::{AuthError, Clients};
 use cache::{Cached, Kind, ResponseCache};

@@ -1,8 +1,7 @@
 //! OpenAI and OpenAI-compatible servers (Ollama's `/v1`, llama.cpp server, vLLM): the typed
-//! request is sent as the client sent it (with the upstream model name, and every field the
-//! proxy does not name kept in `extra`), and SSE `data:` lines
-//! are parsed into JSON chunks until `[DONE]`. FIM is the `/completions` endpoint with `suffix`,
-//! which these servers accept as is.
+//! request is sent as the client sent it (with the upstream model name; every field the proxy
+//! does not name rides along in `extra`), and SSE `data:` lines are parsed into JSON chunks until
+//! `[DONE]`. FIM is the `/completions` endpoint with `suffix`, which these servers accept as is.
 
 use eventsource_stream::Eventsource;
 use futures::future::BoxFuture;
@@ -30,6 +29,12 @@ impl OpenAi {
         }
         h
     }
+
+    /// Sends the request to its endpoint; resolves once a 2xx response head arrived.
+    async fn post(&self, request: &ModelRequest) -> Result<reqwest::Response, UpstreamError> {
+        let path = request.endpoint().path();
+        self.conn.post(path, self.headers(), request).await
+    }
 }
 
 impl Upstream for OpenAi {
@@ -37,24 +42,14 @@ impl Upstream for OpenAi {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<Value, UpstreamError>> {
-        async move {
-            let path = request.endpoint().path();
-            let resp = self.conn.post(path, self.headers(), request).await?;
-            self.conn.json(resp).await
-        }
-        .boxed()
+        async move { self.conn.json(self.post(request).await?).await }.boxed()
     }
 
     fn stream<'a>(
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<EventStream, UpstreamError>> {
-        async move {
-            let path = request.endpoint().path();
-            let resp = self.conn.post(path, self.headers(), request).await?;
-            Ok(sse_json_stream(resp.bytes_stream()))
-        }
-        .boxed()
+        async move { Ok(sse_json_stream(self.post(request).await?.bytes_stream())) }.boxed()
     }
 }
 

@@ -46,6 +46,17 @@ impl Anthropic {
         }
         h
     }
+
+    /// Translates the chat request and sends it to `/messages`; resolves once a 2xx response
+    /// head arrived.
+    async fn post(
+        &self,
+        request: &ModelRequest,
+        stream: bool,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let req = to_messages_request(chat(request)?, stream)?;
+        self.conn.post("messages", self.headers(), &req).await
+    }
 }
 
 /// The chat request inside `request`; the other endpoints do not exist at Anthropic.
@@ -69,10 +80,8 @@ impl Upstream for Anthropic {
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<Value, UpstreamError>> {
         async move {
-            let req = to_messages_request(chat(request)?, false)?;
-            let resp = self.conn.post("messages", self.headers(), &req).await?;
-            let msg = self.conn.json(resp).await?;
-            from_message(&msg)
+            let message = self.conn.json(self.post(request, false).await?).await?;
+            from_message(&message)
         }
         .boxed()
     }
@@ -81,11 +90,6 @@ impl Upstream for Anthropic {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<EventStream, UpstreamError>> {
-        async move {
-            let req = to_messages_request(chat(request)?, true)?;
-            let resp = self.conn.post("messages", self.headers(), &req).await?;
-            Ok(stream::translate(resp))
-        }
-        .boxed()
+        async move { Ok(stream::translate(self.post(request, true).await?)) }.boxed()
     }
 }
