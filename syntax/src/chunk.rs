@@ -6,8 +6,20 @@
 //! plus their methods, and everything left over is merged into module-level chunks, so the chunks
 //! cover every non-blank line exactly once. Qualified names follow each language's own spelling:
 //! `Class.method` (Python, JS/TS, Java, C#, Go `Type.Method`), `Type::method` (Rust, where a trait
-//! impl is `<Type as Trait>::method`; C++ `ns::Class::method`).
+//! impl is `<Type as Trait>::method`; C++ `ns::Class::method`). A JS/TS function assigned to a
+//! property is named by its target (`res.set`, and `Foo.prototype.bar` is the method `Foo.bar`).
+//!
+//! A definition nested inside a function or a statement shares that chunk, so no chunk carries its
+//! name; [`chunk_file_with_definitions`] also lists every named [`Definition`], nested ones
+//! included, so that it can still be found by name. It is a separate list rather than a field of
+//! [`ChunkedFile`] because finding nested definitions visits every node inside the units, which
+//! plain chunking (and the index built on it) never needs.
+//!
+//! The parts: `tree` walks scope-level nodes and claims lines, `source` measures lines, `names`
+//! and `docs` say what a unit is called and documented as, `spans` cuts over-budget spans and
+//! emits chunks, `definitions` finds what is nested, `rules` holds each language's node roles.
 
+mod definitions;
 mod docs;
 mod names;
 mod rules;
@@ -19,6 +31,8 @@ use std::cell::RefCell;
 use std::ops::ControlFlow;
 
 use crate::language::Language;
+
+pub use definitions::Definition;
 
 /// What a chunk is, in the user's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,7 +135,20 @@ pub struct ChunkedFile {
 
 /// Chunks one file. Never fails and never panics: see [`ChunkedFile::diagnostics`].
 pub fn chunk_file(path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile {
-    chunk_with(&mut None, path, bytes, config)
+    chunk_with(&mut None, path, bytes, config, None)
+}
+
+/// Chunks one file and lists its named definitions, nested ones included, in source order, from
+/// one parse. The chunks are exactly [`chunk_file`]'s; a file that is not parsed (binary, unknown
+/// language, over the parse limit) has no definitions.
+pub fn chunk_file_with_definitions(
+    path: &str,
+    bytes: &[u8],
+    config: &ChunkConfig,
+) -> (ChunkedFile, Vec<Definition>) {
+    let mut definitions = Vec::new();
+    let file = chunk_with(&mut None, path, bytes, config, Some(&mut definitions));
+    (file, definitions)
 }
 
 fn chunk_with(
@@ -129,6 +156,7 @@ fn chunk_with(
     path: &str,
     bytes: &[u8],
     config: &ChunkConfig,
+    definitions: Option<&mut Vec<Definition>>,
 ) -> ChunkedFile {
     let mut diagnostics = Vec::new();
     if looks_binary(bytes) {
@@ -160,7 +188,15 @@ fn chunk_with(
         });
     }
     let chunks = match language {
-        Some(language) => chunk_parsed(parser, path, language, &text, config, &mut diagnostics),
+        Some(language) => chunk_parsed(
+            parser,
+            path,
+            language,
+            &text,
+            config,
+            &mut diagnostics,
+            definitions,
+        ),
         None => line_windows(path, language, &text, config),
     };
     ChunkedFile {
@@ -186,6 +222,7 @@ fn chunk_parsed(
     text: &str,
     config: &ChunkConfig,
     diagnostics: &mut Vec<Diagnostic>,
+    definitions: Option<&mut Vec<Definition>>,
 ) -> Vec<Chunk> {
     if text.len() > config.max_parse_bytes {
         diagnostics.push(Diagnostic {
@@ -227,7 +264,15 @@ fn chunk_parsed(
             .filter(|&(_, b)| b == b'\n')
             .map(|(i, _)| i + 1),
     );
-    tree::Walker::new(language, text, &line_starts, config.max_chunk_bytes).run(root, path)
+    let mut walker = tree::Walker::new(language, text, &line_starts, config.max_chunk_bytes);
+    if definitions.is_some() {
+        walker = walker.with_definitions();
+    }
+    let (chunks, found) = walker.run(root, path);
+    if let Some(definitions) = definitions {
+        *definitions = found;
+    }
+    chunks
 }
 
 /// Reports ERROR and MISSING nodes, visiting only subtrees that contain errors.
@@ -291,7 +336,20 @@ impl std::fmt::Debug for Chunker {
 impl Chunker {
     /// Chunks one file with this chunker's parsers; same contract as [`chunk_file`].
     pub fn chunk(&mut self, path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile {
-        chunk_with(&mut Some(self), path, bytes, config)
+        chunk_with(&mut Some(self), path, bytes, config, None)
+    }
+
+    /// Chunks one file and lists its definitions with this chunker's parsers; same contract as
+    /// [`chunk_file_with_definitions`].
+    pub fn chunk_with_definitions(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        config: &ChunkConfig,
+    ) -> (ChunkedFile, Vec<Definition>) {
+        let mut definitions = Vec::new();
+        let file = chunk_with(&mut Some(self), path, bytes, config, Some(&mut definitions));
+        (file, definitions)
     }
 
     /// Parses `text`, or returns `None` when the grammar is missing or the work budget ran out.
@@ -394,6 +452,7 @@ pub fn line_windows(
     chunks
 }
 
+/// The char boundary at or below `i` (and at most the text's length).
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i = i.min(text.len());
     while !text.is_char_boundary(i) {
@@ -402,6 +461,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// The char boundary at or above `i` (and at most the text's length).
 fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
     i = i.min(text.len());
     while !text.is_char_boundary(i) {

@@ -1,10 +1,14 @@
-//! Data-driven chunker tests: every file under `tests/fixtures/{hand,real}` is chunked, checked
-//! for the coverage invariant (every non-blank line in exactly one chunk) and snapshotted as a
-//! compact YAML list (kind, name, qualified name, lines, docstring head).
+//! Data-driven chunker tests: every file under `tests/fixtures/{hand,real,names}` is chunked,
+//! checked for the coverage invariant (every non-blank line in exactly one chunk) and for
+//! definitions that agree with the chunks, and snapshotted as a compact YAML list (kind, name,
+//! qualified name, lines, docstring head), followed by the definitions no chunk is named after
+//! (nested ones, and the further names of a chained assignment), each marked `+`. `hand` holds one
+//! fixture per language, `real` real-world files, `names` the ways a definition gets its name.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use syntax::chunk::{Definition, chunk_file_with_definitions};
 use syntax::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, chunk_file};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
@@ -64,7 +68,54 @@ fn assert_covers(name: &str, text: &str, file: &ChunkedFile) {
     }
 }
 
-fn render(file: &ChunkedFile) -> String {
+/// Every named chunk has its definition (same name, qualified name and kind, overlapping lines),
+/// and every definition's byte and line ranges agree with the text, in source order.
+fn assert_definitions(name: &str, text: &str, file: &ChunkedFile, definitions: &[Definition]) {
+    for chunk in &file.chunks {
+        let (Some(unit), Some(qualified)) = (&chunk.name, &chunk.qualified_name) else {
+            continue;
+        };
+        assert!(
+            definitions.iter().any(|d| &d.name == unit
+                && &d.qualified_name == qualified
+                && d.kind == chunk.kind
+                && d.start_line <= chunk.end_line
+                && d.end_line >= chunk.start_line),
+            "{name}: no definition for {chunk:?}"
+        );
+    }
+    for d in definitions {
+        assert!(
+            matches!(
+                d.kind,
+                ChunkKind::Function | ChunkKind::Method | ChunkKind::Class
+            ),
+            "{name}: {d:?}"
+        );
+        assert!(
+            d.start_byte < d.end_byte && d.end_byte <= text.len(),
+            "{name}: {d:?}"
+        );
+        let first_line = text[..d.start_byte].matches('\n').count() + 1;
+        let last_line = first_line + text[d.start_byte..d.end_byte].matches('\n').count();
+        assert_eq!(
+            (d.start_line, d.end_line),
+            (first_line, last_line),
+            "{name}: {d:?}"
+        );
+        // A Rust trait impl is `<Type as Trait>`; every other qualified name ends with the name.
+        assert!(
+            !d.name.is_empty() && d.qualified_name.contains(&d.name),
+            "{name}: {d:?}"
+        );
+    }
+    assert!(
+        definitions.is_sorted_by_key(|d| d.start_byte),
+        "{name}: definitions in source order"
+    );
+}
+
+fn render(file: &ChunkedFile, definitions: &[Definition]) -> String {
     let mut out = String::new();
     for c in &file.chunks {
         let doc = c
@@ -84,6 +135,25 @@ fn render(file: &ChunkedFile) -> String {
         )
         .expect("write to string");
     }
+    let named_by_chunk = |d: &Definition| {
+        file.chunks.iter().any(|c| {
+            c.qualified_name.as_deref() == Some(d.qualified_name.as_str())
+                && c.name.as_deref() == Some(d.name.as_str())
+                && c.kind == d.kind
+        })
+    };
+    for d in definitions.iter().filter(|d| !named_by_chunk(d)) {
+        writeln!(
+            out,
+            "+ {{kind: {}, name: {}, qualified: {}, lines: {}-{}}}",
+            d.kind.name(),
+            yaml(Some(&d.name)),
+            yaml(Some(&d.qualified_name)),
+            d.start_line,
+            d.end_line,
+        )
+        .expect("write to string");
+    }
     for d in &file.diagnostics {
         writeln!(out, "# {:?} {:?}", d.kind, d.lines).expect("write to string");
     }
@@ -97,7 +167,8 @@ fn yaml(value: Option<&str>) -> String {
     }
 }
 
-fn chunk_fixture(path: &Path) -> (String, String, ChunkedFile) {
+/// Chunks a fixture with its definitions, checking both invariants on the way.
+fn chunk_fixture(path: &Path) -> (String, String, ChunkedFile, String) {
     let name = path
         .file_name()
         .expect("file name")
@@ -105,8 +176,17 @@ fn chunk_fixture(path: &Path) -> (String, String, ChunkedFile) {
         .to_string();
     let bytes = std::fs::read(path).expect("read fixture");
     let text = String::from_utf8(bytes.clone()).expect("fixtures are UTF-8");
-    let file = chunk_file(&name, &bytes, &ChunkConfig::default());
-    (name, text, file)
+    let config = ChunkConfig::default();
+    let (file, definitions) = chunk_file_with_definitions(&name, &bytes, &config);
+    assert_eq!(
+        file,
+        chunk_file(&name, &bytes, &config),
+        "{name}: same chunks"
+    );
+    assert_covers(&name, &text, &file);
+    assert_definitions(&name, &text, &file, &definitions);
+    let rendered = render(&file, &definitions);
+    (name, text, file, rendered)
 }
 
 #[test]
@@ -114,15 +194,14 @@ fn hand_written_fixtures() {
     let files = fixtures("hand");
     assert_eq!(files.len(), 10, "one fixture per language");
     for path in files {
-        let (name, text, file) = chunk_fixture(&path);
-        insta::assert_snapshot!(format!("hand__{name}"), render(&file));
+        let (name, _, file, rendered) = chunk_fixture(&path);
+        insta::assert_snapshot!(format!("hand__{name}"), rendered);
         assert!(file.language.is_some(), "{name}: language detected");
         assert!(
             file.diagnostics.is_empty(),
             "{name}: {:?}",
             file.diagnostics
         );
-        assert_covers(&name, &text, &file);
         let kinds = |k: ChunkKind| file.chunks.iter().filter(|c| c.kind == k).count();
         assert!(
             kinds(ChunkKind::Function) + kinds(ChunkKind::Method) >= 2,
@@ -160,8 +239,8 @@ fn real_world_fixtures() {
     let files = fixtures("real");
     assert!(files.len() >= 8, "real-world files for most languages");
     for path in files {
-        let (name, text, file) = chunk_fixture(&path);
-        insta::assert_snapshot!(format!("real__{name}"), render(&file));
+        let (name, _, file, rendered) = chunk_fixture(&path);
+        insta::assert_snapshot!(format!("real__{name}"), rendered);
         assert!(file.language.is_some(), "{name}: language detected");
         assert!(
             file.diagnostics
@@ -170,7 +249,6 @@ fn real_world_fixtures() {
             "{name}: parsed, not degraded: {:?}",
             file.diagnostics
         );
-        assert_covers(&name, &text, &file);
         let units = file
             .chunks
             .iter()
@@ -182,6 +260,25 @@ fn real_world_fixtures() {
             })
             .count();
         assert!(units >= 3, "{name}: only {units} functions/classes found");
+    }
+}
+
+#[test]
+fn naming_fixtures() {
+    let files = fixtures("names");
+    assert!(files.len() >= 7, "JS, TS, Python, Rust, C#, Java, C++");
+    for path in files {
+        let (name, _, file, rendered) = chunk_fixture(&path);
+        insta::assert_snapshot!(format!("names__{name}"), rendered);
+        assert!(
+            file.diagnostics.is_empty(),
+            "{name}: {:?}",
+            file.diagnostics
+        );
+        assert!(
+            rendered.contains("\n+ "),
+            "{name}: a nested definition is listed"
+        );
     }
 }
 
@@ -209,4 +306,48 @@ fn file_scoped_namespaces_and_header_guards() {
         (push.start_line, push.end_line, push.docstring.as_deref()),
         (5, 8, Some("Push."))
     );
+}
+
+/// The naming rules for assigned functions, checked directly rather than through a snapshot.
+#[test]
+fn assigned_functions_are_named_by_their_targets() {
+    let source = "res.set = res.header = function header(field, val) {\n  return this;\n};\n\n\
+                  module.exports = function createApplication() {\n  return {};\n};\n\n\
+                  Foo.prototype.bar = (x) => x;\n";
+    for path in ["response.js", "response.ts"] {
+        let config = ChunkConfig::default();
+        let (file, definitions) = chunk_file_with_definitions(path, source.as_bytes(), &config);
+        let chunks: Vec<_> = file
+            .chunks
+            .iter()
+            .map(|c| (c.kind, c.name.as_deref(), c.qualified_name.as_deref()))
+            .collect();
+        assert_eq!(
+            chunks,
+            [
+                (ChunkKind::Function, Some("set"), Some("res.set")),
+                (
+                    ChunkKind::Function,
+                    Some("createApplication"),
+                    Some("createApplication")
+                ),
+                (ChunkKind::Method, Some("bar"), Some("Foo.bar")),
+            ],
+            "{path}"
+        );
+        let names: Vec<_> = definitions
+            .iter()
+            .map(|d| (d.qualified_name.as_str(), d.start_line, d.end_line))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("res.set", 1, 3),
+                ("res.header", 1, 3),
+                ("createApplication", 5, 7),
+                ("Foo.bar", 9, 9)
+            ],
+            "{path}"
+        );
+    }
 }

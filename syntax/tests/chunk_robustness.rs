@@ -164,6 +164,40 @@ fn deeply_nested_input_does_not_overflow() {
 }
 
 #[test]
+fn definitions_of_deeply_nested_functions_are_bounded() {
+    // Each level is a named function, so the definition scan (not only the walk) must stay
+    // iterative and stop at the nesting limit.
+    let depth = 3000;
+    let text = (0..depth)
+        .map(|i| format!("function f{i}() {{\n"))
+        .collect::<String>()
+        + &"}\n".repeat(depth);
+    let (file, definitions) = syntax::chunk::chunk_file_with_definitions(
+        "deep.js",
+        text.as_bytes(),
+        &ChunkConfig::default(),
+    );
+    assert!(!file.chunks.is_empty());
+    assert!(
+        definitions.len() >= 2 && definitions.len() < 100,
+        "{}",
+        definitions.len()
+    );
+    assert_eq!(definitions[1].qualified_name, "f0.f1");
+    let python = "class A:\n".to_string()
+        + &(0..depth)
+            .map(|i| format!("{}def f{i}():\n", " ".repeat(i + 1)))
+            .collect::<String>()
+        + &format!("{}pass\n", " ".repeat(depth + 1));
+    let (_, definitions) = syntax::chunk::chunk_file_with_definitions(
+        "deep.py",
+        python.as_bytes(),
+        &ChunkConfig::default(),
+    );
+    assert!(definitions.len() < 100, "{}", definitions.len());
+}
+
+#[test]
 fn a_reused_chunker_matches_the_free_function() {
     let mut chunker = syntax::chunk::Chunker::default();
     let sources = [
@@ -175,6 +209,13 @@ fn a_reused_chunker_matches_the_free_function() {
         let config = ChunkConfig::default();
         let reused = chunker.chunk(path, text.as_bytes(), &config);
         assert_eq!(reused, chunk_file(path, text.as_bytes(), &config), "{path}");
+        let with_definitions = chunker.chunk_with_definitions(path, text.as_bytes(), &config);
+        assert_eq!(
+            with_definitions,
+            syntax::chunk::chunk_file_with_definitions(path, text.as_bytes(), &config),
+            "{path}"
+        );
+        assert_eq!(with_definitions.0, reused, "{path}");
         assert!(!reused.chunks.is_empty());
     }
 }

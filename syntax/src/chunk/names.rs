@@ -4,6 +4,7 @@
 
 use tree_sitter::Node;
 
+use super::floor_char_boundary;
 use super::rules::{Role, role, separator};
 use super::source::Source;
 use crate::language::Language;
@@ -89,16 +90,12 @@ impl<'a> Source<'a> {
             .get(node.start_byte()..end)
             .unwrap_or("")
             .trim_end();
-        let mut cut = raw.len().min(MAX_SIGNATURE_BYTES);
-        while !raw.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        raw[..cut].to_string()
+        raw[..floor_char_boundary(raw, MAX_SIGNATURE_BYTES)].to_string()
     }
 
-    /// Finds the unit inside a wrapper, holder or binding: the node, its role and, for bindings,
-    /// the bound name.
-    pub(super) fn unwrap<'t>(&self, node: Node<'t>) -> Option<(Node<'t>, Role, Option<String>)> {
+    /// Finds the unit inside a wrapper, holder or binding: the node, its role and, for bindings
+    /// and assignments, the names they give it. `prefix` is the enclosing scope's qualified name.
+    pub(super) fn unwrap<'t>(&self, node: Node<'t>, prefix: &str) -> Option<Unit<'t>> {
         match role(self.language, node.kind()) {
             Role::Holder => {
                 let ty = node.child_by_field_name("type")?;
@@ -113,8 +110,12 @@ impl<'a> Source<'a> {
                     .is_none()
                     .then(|| node.child_by_field_name("declarator"))
                     .flatten()
-                    .map(|d| self.node_text(d).to_string());
-                Some((ty, r, alias))
+                    .map(|d| Target::bound(self.node_text(d), prefix, self.language));
+                Some(Unit {
+                    node: ty,
+                    role: r,
+                    names: alias.into_iter().collect(),
+                })
             }
             Role::Binding => {
                 let mut cursor = node.walk();
@@ -128,11 +129,6 @@ impl<'a> Source<'a> {
                 let name = declarator.child_by_field_name("name")?;
                 let value = declarator.child_by_field_name("value")?;
                 let value_role = match value.kind() {
-                    "arrow_function"
-                    | "function_expression"
-                    | "function"
-                    | "generator_function" => Role::Function,
-                    "class" => Role::Class,
                     "call_expression"
                         if value
                             .child_by_field_name("function")
@@ -140,9 +136,14 @@ impl<'a> Source<'a> {
                     {
                         Role::Import
                     }
-                    _ => return None,
+                    kind => value_role(kind)?,
                 };
-                Some((value, value_role, Some(self.node_text(name).to_string())))
+                let name = Target::bound(self.node_text(name), prefix, self.language);
+                Some(Unit {
+                    node: value,
+                    role: value_role,
+                    names: vec![name],
+                })
             }
             _ => {
                 let inner = node
@@ -156,20 +157,7 @@ impl<'a> Source<'a> {
                             .flatten()
                     })?;
                 if inner.kind() == "assignment_expression" {
-                    // `Foo.prototype.bar = function () {}` names a function by its target.
-                    let left = inner.child_by_field_name("left")?;
-                    let right = inner.child_by_field_name("right")?;
-                    return matches!(
-                        right.kind(),
-                        "function_expression" | "arrow_function" | "generator_function"
-                    )
-                    .then(|| {
-                        (
-                            right,
-                            Role::Function,
-                            Some(self.node_text(left).to_string()),
-                        )
-                    });
+                    return self.assigned(inner, prefix);
                 }
                 let r = role(self.language, inner.kind());
                 match r {
@@ -179,11 +167,132 @@ impl<'a> Source<'a> {
                     | Role::Namespace
                     | Role::Wrapper
                     | Role::Holder
-                    | Role::Binding => Some((inner, r, None)),
+                    | Role::Binding => Some(Unit {
+                        node: inner,
+                        role: r,
+                        names: Vec::new(),
+                    }),
                     _ => None,
                 }
             }
         }
+    }
+
+    /// A JS/TS (chained) assignment of a function or class: `res.set = res.header = function
+    /// header() {}`. The unit is named by its targets, first target first, because callers reach
+    /// it through them (`res.set(...)`, `res.header(...)`), just as a `const f = function g()`
+    /// binding names the chunk `f`. A function expression's own name is visible only inside its
+    /// body, so it names the unit only when every target is the module's export object itself
+    /// (`module.exports = function createApp() {}`), which names the module rather than the function.
+    fn assigned<'t>(&self, assignment: Node<'t>, prefix: &str) -> Option<Unit<'t>> {
+        let mut lefts = Vec::new();
+        let mut value = assignment;
+        while value.kind() == "assignment_expression" {
+            lefts.push(value.child_by_field_name("left")?);
+            value = value.child_by_field_name("right")?;
+        }
+        let value_role = value_role(value.kind())?;
+        let targets: Vec<Target> = lefts.iter().map(|&l| self.target(l, prefix)).collect();
+        let mut names: Vec<Target> = targets
+            .iter()
+            .filter(|t| !t.is_module_export())
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            let own = value
+                .child_by_field_name("name")
+                .map(|n| Target::bound(self.node_text(n), prefix, self.language));
+            names.extend(own.or_else(|| targets.into_iter().next()));
+        }
+        Some(Unit {
+            node: value,
+            role: value_role,
+            names,
+        })
+    }
+
+    /// What an assignment target calls the value: see [`Target`].
+    pub(super) fn target(&self, left: Node<'_>, prefix: &str) -> Target {
+        let text = self.node_text(left);
+        let is_path = matches!(left.kind(), "identifier" | "member_expression")
+            && text.split('.').all(|s| {
+                let s = s.trim();
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c == '_' || c == '$' || c.is_alphanumeric())
+            });
+        if !is_path {
+            // `handlers[kind] = function () {}`: no path to normalise; the text is the name.
+            let name = text.rsplit('.').next().unwrap_or(text).to_string();
+            return Target {
+                name,
+                qualified: text.to_string(),
+                method: false,
+            };
+        }
+        let mut segments = text.split('.').map(str::trim);
+        let head = segments.next().unwrap_or(text);
+        let rest: Vec<&str> = segments.collect();
+        let method = rest.contains(&"prototype");
+        let inside_this = head == "this" && !prefix.is_empty() && !rest.is_empty();
+        let head = if inside_this { prefix } else { head };
+        let path: Vec<&str> = std::iter::once(head)
+            .chain(rest.into_iter().filter(|s| *s != "prototype"))
+            .collect();
+        Target {
+            name: path.last().copied().unwrap_or(head).to_string(),
+            qualified: path.join("."),
+            method: method || inside_this,
+        }
+    }
+}
+
+/// A unit found inside a wrapper, holder, binding or assignment.
+pub(super) struct Unit<'t> {
+    pub(super) node: Node<'t>,
+    pub(super) role: Role,
+    /// The names a binding or assignment gives the unit, the one its chunk takes first; empty
+    /// when the unit names itself (`function f`, `class C`).
+    pub(super) names: Vec<Target>,
+}
+
+/// A name a binding or assignment gives a unit. `res.set` is `set`, qualified `res.set`: the
+/// target's own path is its qualified name, since it names an object reachable from anywhere
+/// (the enclosing function's name would not help find it). `Foo.prototype.bar` is the method
+/// `bar` of `Foo` and qualified `Foo.bar`, the same as a method declared in `class Foo`, and
+/// `this.bar` inside `Foo` is `Foo.bar` too.
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    pub(super) name: String,
+    pub(super) qualified: String,
+    /// Assigned to a prototype or to `this`: a method of the object named before it.
+    pub(super) method: bool,
+}
+
+impl Target {
+    /// A declared name (`const f`, `typedef ... T`), qualified under the enclosing scope.
+    pub(super) fn bound(name: &str, prefix: &str, language: Language) -> Self {
+        Target {
+            name: name.rsplit('.').next().unwrap_or(name).to_string(),
+            qualified: qualify(prefix, name, language),
+            method: false,
+        }
+    }
+
+    /// `module.exports` or `exports` itself: the module's export object, not a name for the value.
+    fn is_module_export(&self) -> bool {
+        matches!(self.qualified.as_str(), "module.exports" | "exports")
+    }
+}
+
+/// The role of a bound or assigned value: a function or class expression, else nothing to chunk.
+pub(super) fn value_role(kind: &str) -> Option<Role> {
+    match kind {
+        "arrow_function" | "function_expression" | "function" | "generator_function" => {
+            Some(Role::Function)
+        }
+        "class" => Some(Role::Class),
+        _ => None,
     }
 }
 
@@ -199,11 +308,7 @@ pub(super) fn qualify(prefix: &str, name: &str, language: Language) -> String {
 /// The first line of a unit's text, as its signature.
 pub(super) fn first_line_of(text: &str) -> String {
     let line = text.lines().next().unwrap_or("").trim_end();
-    let mut cut = line.len().min(MAX_SIGNATURE_BYTES);
-    while !line.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    line[..cut].to_string()
+    line[..floor_char_boundary(line, MAX_SIGNATURE_BYTES)].to_string()
 }
 
 fn first_descendant_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {

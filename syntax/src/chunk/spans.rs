@@ -6,7 +6,7 @@
 use tree_sitter::Node;
 
 use super::source::{Source, start_line};
-use super::{Chunk, ChunkKind};
+use super::{Chunk, ChunkKind, ceil_char_boundary, floor_char_boundary};
 
 /// A claimed, inclusive range of 0-based lines and what it is.
 #[derive(Debug)]
@@ -197,23 +197,12 @@ pub(super) fn into_chunks(
             }
             _ => body.to_string(),
         };
-        chunks.push(Chunk {
-            path: path.to_string(),
-            language: Some(src.language),
-            kind: span.kind,
-            name: span.name.clone(),
-            qualified_name: span.qualified.clone(),
-            start_byte,
-            end_byte,
-            start_line: src.line_of(start_byte) + 1,
-            end_line: src.line_of(end_byte - 1) + 1,
-            docstring: span.doc.clone(),
-            text,
-        });
+        chunks.push(span.chunk(src, path, (start_byte, end_byte), span.doc.clone(), text));
     }
     chunks
 }
 
+/// Cuts one over-budget line into pieces of at most `budget` bytes, at char boundaries.
 fn cut_line(
     src: &Source<'_>,
     budget: usize,
@@ -225,29 +214,39 @@ fn cut_line(
 ) {
     let mut from = start;
     while from < end {
-        let mut to = (from + budget).min(end);
-        while !src.text.is_char_boundary(to) {
-            to -= 1;
-        }
+        let mut to = floor_char_boundary(src.text, (from + budget).min(end));
         if to <= from {
-            to = from + 1;
-            while !src.text.is_char_boundary(to) {
-                to += 1;
-            }
+            // A budget smaller than one character still makes progress.
+            to = ceil_char_boundary(src.text, from + 1);
         }
-        chunks.push(Chunk {
+        let text = src.text[from..to].to_string();
+        chunks.push(span.chunk(src, path, (from, to), None, text));
+        from = to;
+    }
+}
+
+impl Span {
+    /// A chunk of this span's kind and names over the byte range `start..end`.
+    fn chunk(
+        &self,
+        src: &Source<'_>,
+        path: &str,
+        (start, end): (usize, usize),
+        docstring: Option<String>,
+        text: String,
+    ) -> Chunk {
+        Chunk {
             path: path.to_string(),
             language: Some(src.language),
-            kind: span.kind,
-            name: span.name.clone(),
-            qualified_name: span.qualified.clone(),
-            start_byte: from,
-            end_byte: to,
-            start_line: span.start + 1,
-            end_line: span.start + 1,
-            docstring: None,
-            text: src.text[from..to].to_string(),
-        });
-        from = to;
+            kind: self.kind,
+            name: self.name.clone(),
+            qualified_name: self.qualified.clone(),
+            start_byte: start,
+            end_byte: end,
+            start_line: src.line_of(start) + 1,
+            end_line: src.line_of(end - 1) + 1,
+            docstring,
+            text,
+        }
     }
 }

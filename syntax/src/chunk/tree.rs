@@ -2,22 +2,23 @@
 //! whole-line spans for imports, functions, methods and class headers, and fills every line left
 //! unclaimed with module-level (or class-level) chunks. Working in whole lines makes the coverage
 //! invariant hold by construction: every non-blank line ends up in exactly one chunk. What a unit
-//! is called lives in `names`, its docstring in `docs`, and where an over-budget span is cut in
-//! `spans`.
+//! is called lives in `names`, its docstring in `docs`, where an over-budget span is cut in
+//! `spans`, and the definitions nested inside the units it claims are found by `definitions`.
 
 use tree_sitter::Node;
 
+use super::definitions::{Definition, Nesting};
 use super::docs::clean_comment;
-use super::names::{first_line_of, qualify};
+use super::names::{Target, Unit, first_line_of, qualify};
 use super::rules::{Role, role};
 use super::source::{Source, end_line, start_line};
 use super::spans::{Meta, Span, gaps, into_chunks, split_into, statement_lines};
 use super::{Chunk, ChunkKind};
 use crate::language::Language;
 
-/// Nesting deeper than this is chunked as one unit instead of recursing, so hostile input
-/// cannot exhaust the stack.
-const MAX_SCOPE_DEPTH: usize = 48;
+/// Nesting deeper than this is chunked as one unit instead of recursing (and not searched for
+/// nested definitions), so hostile input cannot exhaust the stack.
+pub(super) const MAX_SCOPE_DEPTH: usize = 48;
 
 /// The enclosing scope of the nodes being visited.
 #[derive(Clone)]
@@ -28,6 +29,34 @@ struct Scope {
     /// Signatures of the enclosing classes, one per line.
     signatures: String,
     depth: usize,
+}
+
+impl Scope {
+    /// Where the definition scan stands for statements directly in this scope.
+    fn nesting(&self) -> Nesting {
+        Nesting {
+            prefix: self.prefix.clone(),
+            this: self.prefix.clone(),
+            in_class: self.in_class,
+            depth: self.depth,
+        }
+    }
+
+    /// Where the definition scan stands inside a unit of this scope qualified `qualified`: a
+    /// method's `this` is its class, a function's (a constructor's, in older JavaScript) itself.
+    fn inside(&self, qualified: Option<&str>, method: bool, in_class: bool) -> Nesting {
+        let prefix = qualified.unwrap_or(&self.prefix).to_string();
+        Nesting {
+            this: if method {
+                self.prefix.clone()
+            } else {
+                prefix.clone()
+            },
+            prefix,
+            in_class,
+            depth: self.depth + 1,
+        }
+    }
 }
 
 /// A run of comments / attributes waiting to see whether a unit follows directly.
@@ -43,6 +72,8 @@ pub(super) struct Walker<'a> {
     spans: Vec<Span>,
     /// Lines where a scope-level item starts: the preferred places to cut module-level chunks.
     boundaries: Vec<usize>,
+    /// Named definitions, nested ones included, when the caller asked for them.
+    definitions: Option<Vec<Definition>>,
 }
 
 impl<'a> Walker<'a> {
@@ -61,11 +92,19 @@ impl<'a> Walker<'a> {
             budget: budget.max(64),
             spans: Vec::new(),
             boundaries: Vec::new(),
+            definitions: None,
         }
     }
 
-    /// Chunks the whole file rooted at `root`.
-    pub(super) fn run(mut self, root: Node<'_>, path: &str) -> Vec<Chunk> {
+    /// Also lists every named definition. Off by default: finding nested ones visits every node
+    /// inside the units, which plain chunking never needs.
+    pub(super) fn with_definitions(mut self) -> Self {
+        self.definitions = Some(Vec::new());
+        self
+    }
+
+    /// Chunks the whole file rooted at `root`; the definitions are empty unless asked for.
+    pub(super) fn run(mut self, root: Node<'_>, path: &str) -> (Vec<Chunk>, Vec<Definition>) {
         let scope = Scope {
             prefix: String::new(),
             in_class: false,
@@ -84,7 +123,25 @@ impl<'a> Walker<'a> {
         }
         self.spans.extend(fillers);
         self.spans.sort_by_key(|s| s.start);
-        into_chunks(&self.src, self.budget, &self.spans, path)
+        let mut definitions = self.definitions.take().unwrap_or_default();
+        // Stable, so the names of one chained assignment keep their order.
+        definitions.sort_by_key(|d| d.start_byte);
+        let chunks = into_chunks(&self.src, self.budget, &self.spans, path);
+        (chunks, definitions)
+    }
+
+    /// Records definitions of `node` under each of `names`, when definitions are wanted.
+    fn define(&mut self, node: Node<'_>, names: &[Target], kind: ChunkKind) {
+        if let Some(definitions) = &mut self.definitions {
+            definitions.extend(names.iter().map(|t| self.src.definition(node, t, kind)));
+        }
+    }
+
+    /// Records the definitions at or below `start`, which no scope-level visit will see.
+    fn scan(&mut self, start: Option<Node<'_>>, at: Nesting) {
+        if let (Some(definitions), Some(start)) = (&mut self.definitions, start) {
+            self.src.nested_definitions(start, at, definitions);
+        }
     }
 
     fn split(&self, out: &mut Vec<Span>, start: usize, end: usize, cuts: &[usize], meta: Meta) {
@@ -140,8 +197,8 @@ impl<'a> Walker<'a> {
         if child_role == Role::Binding
             && self
                 .src
-                .unwrap(child)
-                .is_some_and(|(_, r, _)| r == Role::Import)
+                .unwrap(child, &scope.prefix)
+                .is_some_and(|unit| unit.role == Role::Import)
         {
             // `const x = require('y')` joins the import block around it.
             child_role = Role::Import;
@@ -221,6 +278,9 @@ impl<'a> Walker<'a> {
                 } else {
                     ChunkKind::Function
                 };
+                self.define_named(outer, name.as_deref(), qualified.as_deref(), kind);
+                let at = scope.inside(qualified.as_deref(), kind == ChunkKind::Method, false);
+                self.scan(Some(body), at);
                 let doc = self.src.body_docstring(body).or(lead_doc);
                 let mut context = scope.signatures.clone();
                 context.push_str(&self.src.signature(node, Some(body)));
@@ -244,6 +304,9 @@ impl<'a> Walker<'a> {
                 } else {
                     ChunkKind::Class
                 };
+                self.define_named(outer, name.as_deref(), qualified.as_deref(), kind);
+                let at = scope.inside(qualified.as_deref(), false, false);
+                self.scan(node.child_by_field_name("body"), at);
                 let mut context = scope.signatures.clone();
                 context.push_str(&first_line_of(self.src.node_text(node)));
                 let meta = Meta {
@@ -280,66 +343,85 @@ impl<'a> Walker<'a> {
                 self.visit_scope(body, &inner);
             }
             Role::Wrapper | Role::Holder | Role::Binding if unwraps < 3 => {
-                if let Some((inner, inner_role, name)) = self.src.unwrap(node) {
-                    if let Some(name) = name {
-                        // `const f = () => ...`: the binding names the function.
-                        self.push_binding(
-                            outer, inner, inner_role, first_line, lead_doc, scope, name,
-                        );
-                    } else {
-                        self.visit_unit(
-                            outer,
-                            inner,
-                            inner_role,
-                            first_line,
-                            lead_doc,
-                            scope,
-                            unwraps + 1,
-                        );
-                    }
+                match self.src.unwrap(node, &scope.prefix) {
+                    Some(unit) if unit.names.is_empty() => self.visit_unit(
+                        outer,
+                        unit.node,
+                        unit.role,
+                        first_line,
+                        lead_doc,
+                        scope,
+                        unwraps + 1,
+                    ),
+                    // `const f = () => ...`, `res.set = function () {}`: the binding names it.
+                    Some(unit) => self.push_binding(outer, unit, first_line, lead_doc, scope),
+                    None => self.scan(Some(node), scope.nesting()),
                 }
             }
-            _ => {}
+            // A statement: the definitions in it (an IIFE's functions, a `def` under an `if`)
+            // share its module-level chunk but are still found by name.
+            _ => self.scan(Some(node), scope.nesting()),
         }
     }
 
-    /// A JS/TS binding whose value is a function or class becomes a chunk named after the binding.
-    #[allow(clippy::too_many_arguments)]
+    /// Records the definition of a unit named by its own syntax, when it has a name.
+    fn define_named(
+        &mut self,
+        node: Node<'_>,
+        name: Option<&str>,
+        qualified: Option<&str>,
+        kind: ChunkKind,
+    ) {
+        if let (Some(name), Some(qualified)) = (name, qualified) {
+            let target = Target {
+                name: name.to_string(),
+                qualified: qualified.to_string(),
+                method: false,
+            };
+            self.define(node, &[target], kind);
+        }
+    }
+
+    /// A JS/TS function or class bound to a variable or assigned to a property becomes a chunk
+    /// named after its first binding or target (see `names::Target`); every name is a definition.
     fn push_binding(
         &mut self,
         outer: Node<'_>,
-        value: Node<'_>,
-        value_role: Role,
+        unit: Unit<'_>,
         first_line: usize,
         lead_doc: Option<String>,
         scope: &Scope,
-        name: String,
     ) {
-        if value_role == Role::Import {
+        if unit.role == Role::Import {
             // `const x = require('y')` is an import; it joins no group but is claimed as one.
             self.push_imports(first_line, end_line(outer));
             return;
         }
-        let qualified = Some(qualify(&scope.prefix, &name, self.src.language));
-        // `Foo.prototype.bar` is called `bar`; the full target stays in the qualified name.
-        let name = name.rsplit('.').next().unwrap_or(&name).to_string();
-        let kind = if matches!(value_role, Role::Class | Role::Type) {
+        let Some(first) = unit.names.first().cloned() else {
+            return;
+        };
+        let is_class = matches!(unit.role, Role::Class | Role::Type);
+        let kind = if is_class {
             ChunkKind::Class
-        } else if scope.in_class {
+        } else if scope.in_class || first.method {
             ChunkKind::Method
         } else {
             ChunkKind::Function
         };
+        self.define(outer, &unit.names, kind);
+        let method = kind == ChunkKind::Method;
+        let at = scope.inside(Some(&first.qualified), method, unit.role == Role::Class);
+        self.scan(unit.node.child_by_field_name("body"), at);
         let mut context = scope.signatures.clone();
         context.push_str(&first_line_of(self.src.node_text(outer)));
         let meta = Meta {
             kind,
-            name: Some(name),
-            qualified,
+            name: Some(first.name),
+            qualified: Some(first.qualified),
             doc: lead_doc,
             context: Some(context),
         };
-        self.push_unit(value, first_line, end_line(outer), meta);
+        self.push_unit(unit.node, first_line, end_line(outer), meta);
     }
 
     fn visit_class(
@@ -352,6 +434,12 @@ impl<'a> Walker<'a> {
     ) {
         let end = end_line(outer);
         let (name, qualified) = self.src.class_name(node, &scope.prefix);
+        self.define_named(
+            outer,
+            name.as_deref(),
+            qualified.as_deref(),
+            ChunkKind::Class,
+        );
         let body = node.child_by_field_name("body");
         let doc = body.and_then(|b| self.src.body_docstring(b)).or(lead_doc);
         let signature = first_line_of(self.src.node_text(node));
