@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use engine::{ChunkConfig, Language};
+use syntax::{ChunkConfig, Language};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchChunkArgs {
@@ -36,9 +36,9 @@ pub fn run(args: &BenchChunkArgs) -> Result<()> {
     println!("| language | files | MB | tree-sitter parse MB/s | parse + chunk MB/s | ratio |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     let config = ChunkConfig::default();
-    let mut chunker = engine::chunk::Chunker::default();
+    let mut chunker = syntax::Chunker::default();
     for (language, files) in &by_language {
-        let Some(grammar) = engine::syntax::grammar(*language) else {
+        let Some(grammar) = syntax::grammar::grammar(*language) else {
             continue;
         };
         let mut parser = tree_sitter::Parser::new();

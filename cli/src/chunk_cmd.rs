@@ -7,9 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use engine::chunk::Chunker;
-use engine::{Chunk, ChunkConfig};
 use serde::Serialize;
+use syntax::{Chunk, ChunkConfig, Chunker};
 
 #[derive(Debug, Args)]
 pub struct ChunkArgs {

@@ -7,17 +7,17 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use engine::embed::Embedder;
-use engine::embed::fit::{
+use engine::embed::minilm::{MiniLm, MiniLmConfig};
+use engine::embed::static_table::{StaticTable, split_identifiers};
+use engine::project::embedding_input;
+use engine::search::vector::normalize;
+use lab::distill::{DistillConfig, build_rows, distill_raw};
+use lab::fit::{
     FitConfig, FitData, fit_rows, mean_cosine_loss, project_rows, sif_reweight, texts_key,
     token_counts,
 };
-use engine::embed::minilm::{MiniLm, MiniLmConfig};
-use engine::embed::static_table::{
-    DistillConfig, StaticTable, build_rows, distill_raw, normalize, split_identifiers,
-};
-use engine::project::embedding_input;
-use engine::{ChunkConfig, Language, chunk_file};
 use serde::Deserialize;
+use syntax::{ChunkConfig, Language, chunk_file};
 
 /// Build the static token-embedding table from the transformer.
 #[derive(Debug, clap::Args)]

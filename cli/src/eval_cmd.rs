@@ -18,10 +18,10 @@ use engine::ChunkConfig;
 use engine::embed::Embedder;
 use engine::embed::hashed::HashedEmbedder;
 use engine::embed::static_table::StaticTable;
-use engine::project::fusion_for;
-use engine::search::docstring::{DocstringSet, Half, extract_functions};
-use engine::search::eval::{Quality, VectorCache, quality};
+use engine::search::presets::fusion_for;
 use engine::search::{Bm25Doc, Bm25Index, ExactIndex, FusionConfig, Scored, fuse};
+use lab::docstring::{DocstringSet, Half, extract_functions};
+use lab::eval::{Quality, VectorCache, quality};
 
 /// Measure retrieval quality (CoSQA dev + docstring-query sets) and incremental indexing.
 #[derive(Debug, clap::Args)]
@@ -203,7 +203,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Builds the per-language docstring sets (and their union) from the fetched packages.
 fn docstring_datasets(corpus: &Path, notes: &mut Vec<String>) -> Result<Vec<Dataset>> {
-    let mut by_set: Vec<(&str, Vec<engine::search::docstring::Function>)> = Vec::new();
+    let mut by_set: Vec<(&str, Vec<lab::docstring::Function>)> = Vec::new();
     let config = ChunkConfig::default();
     for (set, folder) in DOCSTRING_SOURCES {
         let root = corpus.join(folder);

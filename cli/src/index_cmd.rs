@@ -183,7 +183,7 @@ fn sources(dir: &Path, max_file_bytes: u64) -> Result<(Vec<Source>, usize)> {
 }
 
 fn looks_binary(path: &Path) -> Result<bool> {
-    Ok(engine::chunk::looks_binary(&read(path)?))
+    Ok(syntax::chunk::looks_binary(&read(path)?))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

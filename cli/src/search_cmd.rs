@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use engine::language::Language;
+use engine::Language;
 use engine::project::{Project, SearchHit, SearchMode, SearchOptions};
 use serde::{Deserialize, Serialize};
 
@@ -124,7 +124,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         max_per_file: args.max_per_file,
         languages,
         path_globs: args.globs.clone(),
-        fusion: None,
+        fusion: Default::default(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../engine/tests/fixtures/hand")
+        .join("../syntax/tests/fixtures/hand")
         .join(name);
     path.to_string_lossy().to_string()
 }

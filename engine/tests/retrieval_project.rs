@@ -4,9 +4,9 @@
 
 use std::cell::Cell;
 
+use engine::Language;
 use engine::embed::hashed::HashedEmbedder;
 use engine::embed::{EmbedError, Embedder};
-use engine::language::Language;
 use engine::project::{Control, Project, SearchMode, SearchOptions};
 use engine::snapshot::{self, SnapshotError};
 use expect_test::{Expect, expect};

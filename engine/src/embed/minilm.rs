@@ -21,8 +21,9 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use tokenizers::Tokenizer;
 
-use super::static_table::{load_tokenizer, normalize};
+use super::tokenizer::load_tokenizer;
 use super::{EmbedError, Embedder};
+use crate::search::vector::normalize;
 
 /// Settings of the transformer embedder.
 #[derive(Debug, Clone)]

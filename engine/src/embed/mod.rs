@@ -6,12 +6,12 @@ use thiserror::Error;
 
 pub mod hashed;
 
-#[cfg(feature = "static-table")]
-pub mod fit;
 #[cfg(feature = "local-model")]
 pub mod minilm;
 #[cfg(feature = "static-table")]
 pub mod static_table;
+#[cfg(feature = "static-table")]
+mod tokenizer;
 
 /// Something that maps texts to fixed-size vectors.
 pub trait Embedder {

@@ -21,9 +21,11 @@
 //! crc32    u32      of every byte before it
 //! ```
 
-use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+use tokenizers::Tokenizer;
 
+use super::tokenizer::load_tokenizer;
 use super::{EmbedError, Embedder};
+use crate::search::vector::normalize;
 
 const MAGIC: &[u8; 8] = b"PFSTATIC";
 const VERSION: u32 = 1;
@@ -329,117 +331,6 @@ pub fn split_identifiers(text: &str) -> String {
     out
 }
 
-/// Parses a `tokenizer.json` and switches its padding off (embedders pad with an explicit mask, or
-/// not at all), truncating to `max_tokens` when given and never otherwise.
-pub(crate) fn load_tokenizer(
-    tokenizer_json: &[u8],
-    max_tokens: Option<usize>,
-) -> Result<Tokenizer, EmbedError> {
-    let mut tokenizer = Tokenizer::from_bytes(tokenizer_json)
-        .map_err(|e| invalid(format!("tokenizer.json: {e}")))?;
-    tokenizer.with_padding(None);
-    let truncation = max_tokens.map(|max_length| TruncationParams {
-        direction: TruncationDirection::Right,
-        max_length,
-        strategy: TruncationStrategy::LongestFirst,
-        stride: 0,
-    });
-    tokenizer
-        .with_truncation(truncation)
-        .map_err(|e| invalid(format!("tokenizer.json: {e}")))?;
-    Ok(tokenizer)
-}
-
-/// Scales a vector to unit length; a zero vector stays zero (it has no direction to keep).
-pub fn normalize(vector: &mut [f32]) {
-    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        vector.iter_mut().for_each(|x| *x /= norm);
-    }
-}
-
-/// Settings of [`build_rows`]: how raw per-token model vectors become table rows.
-#[derive(Debug, Clone)]
-pub struct DistillConfig {
-    /// SIF coefficient `a` in `a / (a + p(token))`; smaller values silence frequent tokens harder.
-    pub sif_coefficient: f32,
-    /// Vocabulary ids below this are BERT's specials, `[unused]` slots and single characters; word
-    /// pieces after it are roughly in descending frequency, which the Zipf estimate relies on.
-    pub first_word_id: u32,
-    /// Subtract the mean vector over the vocabulary before weighting. Transformer outputs share a
-    /// large common direction; removing it is the first (and cheapest) step of model2vec's PCA.
-    pub center: bool,
-}
-
-impl Default for DistillConfig {
-    fn default() -> Self {
-        Self {
-            sif_coefficient: 1e-3,
-            first_word_id: 1996,
-            center: true,
-        }
-    }
-}
-
-/// Turns `vocab × dims` raw token vectors (each token's mean-pooled model output) into weighted
-/// table rows: normalise, optionally centre, renormalise, then scale by the token's SIF weight with
-/// a Zipf estimate of its probability from its rank in the vocabulary.
-pub fn build_rows(raw: &[f32], dims: usize, config: &DistillConfig) -> Vec<f32> {
-    let mut rows = raw.to_vec();
-    for row in rows.chunks_exact_mut(dims) {
-        normalize(row);
-    }
-    let count = rows.len() / dims;
-    if config.center && count > 0 {
-        let mut mean = vec![0.0f32; dims];
-        for row in rows.chunks_exact(dims) {
-            mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
-        }
-        mean.iter_mut().for_each(|m| *m /= count as f32);
-        for row in rows.chunks_exact_mut(dims) {
-            row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
-            normalize(row);
-        }
-    }
-    // Zipf: p(rank) = 1 / (rank × H), with H ≈ ln(count) + γ the harmonic normaliser.
-    let harmonic = (count.max(2) as f32).ln() + 0.5772;
-    for (id, row) in rows.chunks_exact_mut(dims).enumerate() {
-        let rank = (id as i64 - config.first_word_id as i64 + 1).max(1) as f32;
-        let p = 1.0 / (rank * harmonic);
-        let weight = config.sif_coefficient / (config.sif_coefficient + p);
-        row.iter_mut().for_each(|x| *x *= weight);
-    }
-    rows
-}
-
-/// Runs every vocabulary token through the model as `[CLS] token [SEP]` and returns the
-/// `vocab × dims` mean-pooled outputs, reporting `(done, total)` after each batch.
-#[cfg(feature = "local-model")]
-pub fn distill_raw(
-    model: &super::minilm::MiniLm,
-    batch_size: usize,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<f32>, EmbedError> {
-    let tokenizer = model.tokenizer();
-    let special = |name: &str| {
-        tokenizer
-            .token_to_id(name)
-            .ok_or_else(|| invalid(format!("tokenizer has no {name} token")))
-    };
-    let (cls, sep) = (special("[CLS]")?, special("[SEP]")?);
-    let vocab = tokenizer.get_vocab_size(true) as u32;
-    let sequences: Vec<[u32; 3]> = (0..vocab).map(|id| [cls, id, sep]).collect();
-    let mut raw = Vec::with_capacity(vocab as usize * model.dimensions());
-    for batch in sequences.chunks(batch_size.max(1)) {
-        let refs: Vec<&[u32]> = batch.iter().map(|s| s.as_slice()).collect();
-        for vector in model.embed_ids(&refs)? {
-            raw.extend(vector);
-        }
-        progress(raw.len() / model.dimensions(), vocab as usize);
-    }
-    Ok(raw)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,50 +347,5 @@ mod tests {
         ] {
             assert_eq!(split_identifiers(text), want, "{text}");
         }
-    }
-
-    #[test]
-    fn normalize_makes_unit_length_and_keeps_zero() {
-        let mut v = [3.0, 4.0];
-        normalize(&mut v);
-        assert_eq!(v, [0.6, 0.8]);
-        let mut zero = [0.0, 0.0];
-        normalize(&mut zero);
-        assert_eq!(zero, [0.0, 0.0]);
-    }
-
-    #[test]
-    fn build_rows_weights_frequent_tokens_down() {
-        // Four tokens, ids 0 and 1 "specials", 2 the most frequent word, 3 a rarer one.
-        let raw = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0, -1.0, 1.0];
-        let config = DistillConfig {
-            sif_coefficient: 0.1,
-            first_word_id: 2,
-            center: false,
-        };
-        let rows = build_rows(&raw, 2, &config);
-        let norm = |i: usize| (rows[2 * i].powi(2) + rows[2 * i + 1].powi(2)).sqrt();
-        assert!(
-            norm(2) < norm(3),
-            "rank 1 must weigh less than rank 2: {rows:?}"
-        );
-        // Weight is a / (a + p) with p = 1 / (rank × H), H = ln 4 + γ.
-        let h = 4f32.ln() + 0.5772;
-        let expected = 0.1 / (0.1 + 1.0 / (2.0 * h));
-        assert!((norm(3) - expected).abs() < 1e-5);
-    }
-
-    #[test]
-    fn build_rows_centering_removes_the_common_direction() {
-        let raw = [1.0, 0.1, 1.0, -0.1];
-        let config = DistillConfig {
-            sif_coefficient: 1e9,
-            first_word_id: 0,
-            center: true,
-        };
-        let rows = build_rows(&raw, 2, &config);
-        // Both rows shared the x direction; after centring only the y part tells them apart.
-        assert!(rows[0].abs() < 1e-6 && rows[2].abs() < 1e-6, "{rows:?}");
-        assert!(rows[1] > 0.99 && rows[3] < -0.99, "{rows:?}");
     }
 }

@@ -73,6 +73,62 @@ impl FusionConfig {
     }
 }
 
+/// The two fusion methods by name, for hosts that pick one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FusionKind {
+    Rrf,
+    Convex,
+}
+
+/// Changes a host asks for on top of a preset; every unset field keeps the preset's value.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FusionOverrides {
+    pub keyword_weight: Option<f32>,
+    pub vector_weight: Option<f32>,
+    pub method: Option<FusionKind>,
+    pub rrf_k: Option<f32>,
+    pub convex_depth: Option<u32>,
+    /// `Some(None)` turns the confidence rule off.
+    pub vector_confident_at: Option<Option<f32>>,
+}
+
+/// RRF's usual rank offset, for a preset that was convex.
+const DEFAULT_RRF_K: f32 = 60.0;
+/// Normalisation depth for a preset that was RRF.
+const DEFAULT_CONVEX_DEPTH: u32 = 20;
+
+impl FusionConfig {
+    /// This configuration with a host's overrides applied. Switching the method keeps the
+    /// weights; the new method's own settings come from the overrides or its defaults.
+    pub fn with_overrides(self, overrides: &FusionOverrides) -> FusionConfig {
+        let (base_k, base_depth, base_level) = match self.method {
+            FusionMethod::Rrf { k } => (k, DEFAULT_CONVEX_DEPTH, None),
+            FusionMethod::Convex {
+                depth,
+                vector_confident_at,
+            } => (DEFAULT_RRF_K, depth, vector_confident_at),
+        };
+        let kind = overrides.method.unwrap_or(match self.method {
+            FusionMethod::Rrf { .. } => FusionKind::Rrf,
+            FusionMethod::Convex { .. } => FusionKind::Convex,
+        });
+        let method = match kind {
+            FusionKind::Rrf => FusionMethod::Rrf {
+                k: overrides.rrf_k.unwrap_or(base_k),
+            },
+            FusionKind::Convex => FusionMethod::Convex {
+                depth: overrides.convex_depth.unwrap_or(base_depth),
+                vector_confident_at: overrides.vector_confident_at.unwrap_or(base_level),
+            },
+        };
+        FusionConfig {
+            keyword_weight: overrides.keyword_weight.unwrap_or(self.keyword_weight),
+            vector_weight: overrides.vector_weight.unwrap_or(self.vector_weight),
+            method,
+        }
+    }
+}
+
 impl std::fmt::Display for FusionConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (keyword, vector) = (self.keyword_weight, self.vector_weight);
@@ -241,6 +297,53 @@ pub fn cap_per_group<G: Eq + std::hash::Hash>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_start_from_the_preset() {
+        let hashed = FusionConfig::rrf(3.0, 1.0, 5.0);
+        let none = FusionOverrides::default();
+        assert_eq!(hashed.with_overrides(&none), hashed);
+        let weight = FusionOverrides {
+            keyword_weight: Some(0.5),
+            ..none
+        };
+        assert_eq!(
+            hashed.with_overrides(&weight),
+            FusionConfig::rrf(0.5, 1.0, 5.0)
+        );
+        let convex = FusionOverrides {
+            method: Some(FusionKind::Convex),
+            vector_confident_at: Some(Some(0.7)),
+            ..none
+        };
+        assert_eq!(
+            hashed.with_overrides(&convex),
+            FusionConfig::convex(3.0, 1.0, 20, Some(0.7))
+        );
+        let rrf = FusionOverrides {
+            method: Some(FusionKind::Rrf),
+            rrf_k: Some(60.0),
+            ..none
+        };
+        assert_eq!(
+            hashed.with_overrides(&rrf),
+            FusionConfig::rrf(3.0, 1.0, 60.0)
+        );
+    }
+
+    #[test]
+    fn the_confidence_rule_can_be_turned_off() {
+        let dense = FusionConfig::convex(0.3, 0.7, 20, Some(0.7));
+        let off = FusionOverrides {
+            vector_confident_at: Some(None),
+            convex_depth: Some(50),
+            ..FusionOverrides::default()
+        };
+        assert_eq!(
+            dense.with_overrides(&off),
+            FusionConfig::convex(0.3, 0.7, 50, None)
+        );
+    }
 
     fn list(docs: &[u32]) -> Vec<Scored> {
         docs.iter()

@@ -528,6 +528,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn normalize_makes_unit_length_and_keeps_zero() {
+        let mut v = [3.0, 4.0];
+        normalize(&mut v);
+        assert_eq!(v, [0.6, 0.8]);
+        let mut zero = [0.0, 0.0];
+        normalize(&mut zero);
+        assert_eq!(zero, [0.0, 0.0]);
+    }
+
+    #[test]
     fn dot_matches_naive_sum_for_odd_lengths() {
         for n in [0, 1, 7, 8, 15, 16, 17, 384] {
             let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
