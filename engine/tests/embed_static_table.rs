@@ -9,22 +9,7 @@ use expect_test::{Expect, expect};
 /// A BERT-style tokenizer (lower-casing normaliser, punctuation-splitting pre-tokenizer, WordPiece)
 /// over ten tokens, with the same fixed-128 padding the packaged MiniLM tokenizer has, so the
 /// tests also prove the table switches that padding off.
-const TOKENIZER: &str = r###"{
-  "version": "1.0",
-  "truncation": {"direction": "Right", "max_length": 128, "strategy": "LongestFirst", "stride": 0},
-  "padding": {"strategy": {"Fixed": 128}, "direction": "Right", "pad_to_multiple_of": null,
-              "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"},
-  "added_tokens": [],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
-                 "strip_accents": null, "lowercase": true},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": null,
-  "decoder": null,
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-            "max_input_chars_per_word": 100,
-            "vocab": {"[PAD]": 0, "[UNK]": 1, "parse": 2, "json": 3, "read": 4, "file": 5,
-                      "##s": 6, "(": 7, ")": 8, "sort": 9}}
-}"###;
+const TOKENIZER: &str = include_str!("fixtures/ten-token-tokenizer.json");
 
 const DIMS: usize = 3;
 

@@ -8,8 +8,8 @@ use lab::fit::{
     token_counts,
 };
 
-/// Any WordPiece tokenizer with at least `VOCAB` tokens will do for the file-format round trip.
-const TOKENIZER: &str = include_str!("../../plugin-wasm/tests/fixtures/tiny-tokenizer.json");
+/// A WordPiece tokenizer with exactly `VOCAB` tokens, shared with the engine's table tests.
+const TOKENIZER: &str = include_str!("../../engine/tests/fixtures/ten-token-tokenizer.json");
 
 const DIMS: usize = 4;
 const VOCAB: usize = 10;
