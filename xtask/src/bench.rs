@@ -38,16 +38,8 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
         let corpus = corpus::ensure(root)?;
         println!("\n## chunking throughput (corpus: {})\n", corpus.display());
         cmd::run(
-            cmd::cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "-q",
-                    "-p",
-                    "pilotfish-cli",
-                    "--",
-                    "bench-chunk",
-                ])
+            cmd::pilotfish(cmd::Build::Release)
+                .arg("bench-chunk")
                 .arg(&corpus),
         )?;
         let server = serve::start_static(root, 0)?;
@@ -74,18 +66,8 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
             corpus.display()
         );
         cmd::run(
-            cmd::cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "-q",
-                    "-p",
-                    "pilotfish-cli",
-                    "--",
-                    "eval",
-                    "--tune",
-                    "--data",
-                ])
+            cmd::pilotfish(cmd::Build::Release)
+                .args(["eval", "--tune", "--data"])
                 .arg(&cosqa)
                 .arg("--corpus")
                 .arg(&corpus)

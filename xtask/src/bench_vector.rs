@@ -27,17 +27,8 @@ pub fn run(root: &Path) -> Result<()> {
         .unwrap_or_default();
     println!("\n## vector index, native (release)\n");
     cmd::run(
-        cmd::cargo()
-            .args([
-                "run",
-                "--release",
-                "-q",
-                "-p",
-                "pilotfish-cli",
-                "--",
-                "bench-vector",
-                "--vectors",
-            ])
+        cmd::pilotfish(cmd::Build::Release)
+            .args(["bench-vector", "--vectors"])
             .arg(&vectors),
     )?;
     let size = wasm::build(root)?;

@@ -73,6 +73,28 @@ pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// Which build of the `pilotfish` CLI [`pilotfish`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The release profile (LTO): what the benchmarks measure.
+    Release,
+    /// The dev profile, whose dependencies are optimised too (see the root Cargo.toml): minutes
+    /// cheaper to build when the work is done by candle and tokenizers, not by our code.
+    Dev,
+}
+
+/// The `pilotfish` CLI run through cargo (`cargo run -q -p pilotfish-cli --`), so it is built
+/// first when needed; append the subcommand and its arguments.
+pub fn pilotfish(build: Build) -> Command {
+    let mut command = cargo();
+    command.arg("run");
+    if build == Build::Release {
+        command.arg("--release");
+    }
+    command.args(["-q", "-p", "pilotfish-cli", "--"]);
+    command
+}
+
 fn describe(command: &Command) -> String {
     let mut parts = vec![command.get_program().to_string_lossy().into_owned()];
     parts.extend(

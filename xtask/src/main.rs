@@ -8,6 +8,7 @@ mod bench_vector;
 mod cmd;
 mod corpus;
 mod model;
+mod packages;
 mod serve;
 mod setup;
 mod table;

@@ -239,8 +239,11 @@ daily_budget_usd = 2.0
     std::fs::create_dir_all(&dir)?;
     let config_path = dir.join("proxy.toml");
     std::fs::write(&config_path, config)?;
-    cmd::run(cmd::cargo().args(["build", "-q", "-p", "pilotfish-proxy"]))?;
-    let binary = root.join("target/debug/pilotfish-proxy");
+    // Asked of cargo rather than assumed under target/, so a CARGO_TARGET_DIR is honoured.
+    let binary = cmd::built_executable(
+        cmd::cargo().args(["build", "-q", "-p", "pilotfish-proxy"]),
+        "pilotfish-proxy",
+    )?;
     Ok(std::process::Command::new(binary)
         .arg("--config")
         .arg(&config_path)

@@ -15,6 +15,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use crate::packages::{self, Package, Source};
 use crate::{cmd, model};
 
 /// The plain distilled table: every vocabulary token through MiniLM alone, SIF-weighted, centred.
@@ -24,34 +25,35 @@ const PLAIN: &str = "minilm-static.pfst";
 /// re-weighted by SIF with token counts from those texts.
 const FITTED: &str = "minilm-fitted.pfst";
 
-/// Training packages: well-known pure-Python and JavaScript code with docstrings, pinned.
-const TRAIN_PYPI: &[&str] = &[
-    "click==8.1.7",
-    "flask==3.0.3",
-    "attrs==23.2.0",
-    "jinja2==3.1.4",
-    "rich==13.7.1",
-    "werkzeug==3.0.3",
-    "httpx==0.27.0",
-    "more-itertools==10.3.0",
-    "marshmallow==3.21.3",
-    "toolz==0.12.1",
-    "python-dateutil==2.9.0.post0",
-    "networkx==3.3",
-];
-const TRAIN_NPM: &[&str] = &[
-    "express@4.19.2",
-    "commander@12.1.0",
-    "axios@1.7.2",
-    "moment@2.30.1",
-    "yargs@17.7.2",
-    "async@3.2.5",
+/// Training packages: well-known pure-Python and JavaScript code with docstrings, pinned, each in
+/// `.cache/train/<folder>/`.
+const TRAINING: &[Package] = &[
+    Package::new("click", Source::PyPi("click==8.1.7")),
+    Package::new("flask", Source::PyPi("flask==3.0.3")),
+    Package::new("attrs", Source::PyPi("attrs==23.2.0")),
+    Package::new("jinja2", Source::PyPi("jinja2==3.1.4")),
+    Package::new("rich", Source::PyPi("rich==13.7.1")),
+    Package::new("werkzeug", Source::PyPi("werkzeug==3.0.3")),
+    Package::new("httpx", Source::PyPi("httpx==0.27.0")),
+    Package::new("more-itertools", Source::PyPi("more-itertools==10.3.0")),
+    Package::new("marshmallow", Source::PyPi("marshmallow==3.21.3")),
+    Package::new("toolz", Source::PyPi("toolz==0.12.1")),
+    Package::new(
+        "python-dateutil",
+        Source::PyPi("python-dateutil==2.9.0.post0"),
+    ),
+    Package::new("networkx", Source::PyPi("networkx==3.3")),
+    Package::new("express", Source::Npm("express@4.19.2")),
+    Package::new("commander", Source::Npm("commander@12.1.0")),
+    Package::new("axios", Source::Npm("axios@1.7.2")),
+    Package::new("moment", Source::Npm("moment@2.30.1")),
+    Package::new("yargs", Source::Npm("yargs@17.7.2")),
+    Package::new("async", Source::Npm("async@3.2.5")),
 ];
 
 /// Returns the path of the best static table in `.cache/embed/`, building it when missing.
 /// Idempotent: an existing table is returned at once. The table is written under a temporary
 /// name and renamed, so an interrupted build never leaves a file a later run would trust.
-#[allow(dead_code)] // the demo and the Chromium bench call it; they are being wired in parallel
 ///
 /// `cli` is a `pilotfish` binary already built with the workspace's test features (what
 /// `cargo xtask test` has at hand); without it the plain table is distilled through `cargo run`,
@@ -71,27 +73,16 @@ pub fn ensure(root: &Path, cli: Option<&Path>) -> Result<PathBuf> {
     let train = ensure_training_corpus(root)?;
     let partial = dir.join(format!("{FITTED}.partial"));
     eprintln!("fitting the static table to MiniLM (long: the teacher embeds every training text)");
-    let mut command = cmd::cargo();
+    let mut command = cmd::pilotfish(cmd::Build::Release);
     command
-        .args([
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "pilotfish-cli",
-            "--",
-            "fit-table",
-            "--reweight",
-            "1e-3",
-            "--model",
-        ])
+        .args(["fit-table", "--reweight", "1e-3", "--model"])
         .arg(&model)
         .arg("--out")
         .arg(&partial)
         .arg("--raw-cache")
         .arg(dir.join("minilm-static.raw"));
     // Sorted by name: the teacher cache is keyed by the ordered text list.
-    let mut names: Vec<&str> = training_packages().map(|(name, _)| name).collect();
+    let mut names: Vec<&str> = TRAINING.iter().map(|p| p.folder).collect();
     names.sort_unstable();
     for name in names {
         command.arg("--corpus").arg(train.join(name));
@@ -116,11 +107,7 @@ fn ensure_plain(root: &Path, dir: &Path, cli: Option<&Path>) -> Result<PathBuf> 
     // build with LTO would add ~10 minutes to a fresh `cargo xtask test` or `demo`.
     let mut command = match cli {
         Some(binary) => Command::new(binary),
-        None => {
-            let mut cargo = cmd::cargo();
-            cargo.args(["run", "-q", "-p", "pilotfish-cli", "--"]);
-            cargo
-        }
+        None => cmd::pilotfish(cmd::Build::Dev),
     };
     command
         .args(["distill", "--model"])
@@ -135,59 +122,54 @@ fn ensure_plain(root: &Path, dir: &Path, cli: Option<&Path>) -> Result<PathBuf> 
     Ok(table)
 }
 
-/// `(folder name, registry spec)` of every training package, in a fixed order.
-fn training_packages() -> impl Iterator<Item = (&'static str, &'static str)> {
-    let pypi = TRAIN_PYPI
-        .iter()
-        .map(|s| (s.split("==").next().unwrap_or(s), *s));
-    let npm = TRAIN_NPM
-        .iter()
-        .map(|s| (s.split('@').next().unwrap_or(s), *s));
-    pypi.chain(npm)
-}
-
-/// Fetches (once) every training package into `.cache/train/<name>/`; a marker file says a
-/// package is complete, so an interrupted fetch is redone rather than trusted.
+/// Fetches (once) every training package into `.cache/train/<folder>/`.
 fn ensure_training_corpus(root: &Path) -> Result<PathBuf> {
     let train = root.join(".cache/train");
-    for (name, spec) in training_packages() {
-        let dir = train.join(name);
-        if dir.join(".pilotfish-fetched").exists() {
-            continue;
-        }
-        let download = train.join(format!(".download-{name}"));
-        let _ = std::fs::remove_dir_all(&download);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&download)?;
-        std::fs::create_dir_all(&dir)?;
-        if TRAIN_PYPI.contains(&spec) {
-            cmd::run(
-                Command::new("python3")
-                    .args(["-m", "pip", "download", "-q", "--no-deps"])
-                    .args(["--no-binary", ":all:", spec, "-d"])
-                    .arg(&download),
-            )?;
-        } else {
-            cmd::run(
-                Command::new("npm")
-                    .args(["pack", "-q", spec])
-                    .current_dir(&download),
-            )?;
-        }
-        for entry in std::fs::read_dir(&download)? {
-            let tarball = entry?.path();
-            if tarball.to_string_lossy().ends_with("gz") {
-                cmd::run(
-                    Command::new("tar")
-                        .arg("xzf")
-                        .arg(&tarball)
-                        .arg("-C")
-                        .arg(&dir),
-                )?;
-            }
-        }
-        std::fs::remove_dir_all(&download)?;
-        std::fs::write(dir.join(".pilotfish-fetched"), "")?;
-    }
+    packages::ensure(&train, TRAINING)?;
     Ok(train)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::TRAINING;
+    use crate::corpus;
+    use crate::packages::Package;
+
+    /// Names that could denote the same project: folders and registry names, lower-cased, with
+    /// `_` and `.` read as `-` (PyPI treats them alike).
+    fn names(packages: &[Package]) -> BTreeSet<String> {
+        let normal = |name: &str| name.to_lowercase().replace(['_', '.'], "-");
+        packages
+            .iter()
+            .flat_map(|p| [normal(p.folder), normal(p.source.registry_name())])
+            .collect()
+    }
+
+    /// The invariant ARCHITECTURE.md states: no evaluation data trains the static table. The
+    /// docstring-query sets are extracted from the corpus packages, so the table is fitted on none
+    /// of them.
+    #[test]
+    fn training_packages_are_not_evaluation_packages() {
+        let training = names(TRAINING);
+        let evaluation = names(corpus::PACKAGES);
+        assert!(!training.is_empty() && !evaluation.is_empty());
+        let shared: Vec<&String> = training.intersection(&evaluation).collect();
+        assert!(
+            shared.is_empty(),
+            "packages both trained on and evaluated on: {shared:?}"
+        );
+    }
+
+    /// Each package has its own folder, so no fetch overwrites another.
+    #[test]
+    fn folders_are_distinct() {
+        let folders: BTreeSet<&str> = TRAINING
+            .iter()
+            .chain(corpus::PACKAGES)
+            .map(|p| p.folder)
+            .collect();
+        assert_eq!(folders.len(), TRAINING.len() + corpus::PACKAGES.len());
+    }
 }
