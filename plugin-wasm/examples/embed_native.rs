@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use plugin_wasm::Engine;
-use plugin_wasm::wire::EngineOptions;
+use plugin_wasm::options::EngineOptions;
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +23,9 @@ fn main() -> Result<(), String> {
 
     time("hashed", &engine()?, &refs)?;
     let mut table = engine()?;
-    table.load_static_table_bytes(&read(table_path)?)?;
+    table
+        .load_static_table_bytes(&read(table_path)?)
+        .map_err(|e| e.to_string())?;
     time("static", &table, &refs)?;
     if let [model_dir, count] = rest {
         let count: usize = count.parse().map_err(|e| format!("MINILM_COUNT: {e}"))?;
@@ -36,7 +38,7 @@ fn time(name: &str, engine: &Engine, texts: &[&str]) -> Result<(), String> {
     let start = Instant::now();
     // Batches of 256 like the browser run, so per-call overheads match.
     for batch in texts.chunks(256) {
-        engine.embed_flat(batch)?;
+        engine.embed_flat(batch).map_err(|e| e.to_string())?;
     }
     let seconds = start.elapsed().as_secs_f64();
     println!(
@@ -50,11 +52,13 @@ fn time(name: &str, engine: &Engine, texts: &[&str]) -> Result<(), String> {
 fn minilm(dir: &str, texts: &[&str]) -> Result<(), String> {
     let read = |f: &str| std::fs::read(format!("{dir}/{f}")).map_err(|e| format!("{dir}/{f}: {e}"));
     let mut engine = Engine::with_options(&EngineOptions::default()).map_err(|e| e.to_string())?;
-    engine.load_minilm_bytes(
-        &read("model.safetensors")?,
-        &read("config.json")?,
-        &read("tokenizer.json")?,
-    )?;
+    engine
+        .load_minilm_bytes(
+            &read("model.safetensors")?,
+            &read("config.json")?,
+            &read("tokenizer.json")?,
+        )
+        .map_err(|e| e.to_string())?;
     time("minilm", &engine, texts)
 }
 

@@ -9,7 +9,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::search::{WireRankScore, WireSearchHit};
+use crate::wire::{WireRankScore, WireSearchHit};
 
 /// Numbers per hit; `hits.js` reads the same layout.
 pub const FIELDS: usize = 13;

@@ -1,23 +1,21 @@
 //! `VectorIndex`: nearest-neighbour search for hosts that bring their own vectors (a remote
-//! embedding API, a model in a worker), plus the Engine's vector-graph upkeep and the timing hook
-//! that measures the JS↔wasm boundary.
+//! embedding API, a model in a worker).
 //!
-//! Ids are the host's `u32`s; they are mapped to dense slots so the exact index stays one flat
-//! array whatever the ids look like. Modes: `exact` (f32 scan), `quantized` (int8 scan + f32
-//! re-rank), `binary` (Hamming scan of centred sign codes, then int8 and f32 re-rank; no build),
-//! `hnsw` (instant-distance graph, exact delta, tombstones) and `auto` (the graph when one is
-//! built and the index is past the crossover, else the quantised scan).
-
-use std::collections::HashMap;
+//! Ids are the host's `u32`s; the engine's `IdSlots` maps them to dense slots so the exact index
+//! stays one flat array whatever the ids look like. Modes: `exact` (f32 scan), `quantized` (int8
+//! scan + f32 re-rank), `binary` (Hamming scan of centred sign codes, then int8 and f32 re-rank;
+//! no build), `hnsw` (instant-distance graph, exact delta, tombstones) and `auto` (the graph when
+//! one is built and the index is past the crossover, else the quantised scan).
 
 use engine::search::binary::default_candidates;
 use engine::search::hnsw::{HnswConfig, HnswIndex};
 use engine::search::vector::check_finite;
-use engine::search::{ExactIndex, Scored};
+use engine::search::{ExactIndex, IdSlots, Scored, VectorError};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Engine, arg, into_error, reject_unknown_fields};
+use crate::error::{Error, OptionsError, js_call};
+use crate::js::{arg, reject_unknown_fields};
 
 #[wasm_bindgen(typescript_custom_section)]
 const VECTORS_TS: &str = r#"
@@ -47,13 +45,6 @@ export interface VectorHits {
 }
 "#;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `performance.now()`, available in windows and workers. Only the facade reads a clock.
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-}
-
 /// Re-rank depth of the int8 scan: recall@10 ≥ 0.99 against the f32 scan on CoSQA MiniLM
 /// vectors and their synthetic 100k extension (`pilotfish bench-vector`).
 pub const DEFAULT_RERANK: usize = 40;
@@ -69,16 +60,18 @@ pub enum VectorMode {
 }
 
 impl VectorMode {
-    fn parse(name: &str) -> Result<Self, String> {
+    fn parse(name: &str) -> Result<Self, OptionsError> {
         match name {
             "exact" => Ok(VectorMode::Exact),
             "quantized" => Ok(VectorMode::Quantized),
             "binary" => Ok(VectorMode::Binary),
             "hnsw" => Ok(VectorMode::Hnsw),
             "auto" => Ok(VectorMode::Auto),
-            other => Err(format!(
-                "unknown mode {other:?}, expected exact, quantized, binary, hnsw or auto"
-            )),
+            other => Err(OptionsError::Unknown {
+                field: "mode",
+                got: other.to_string(),
+                expected: "exact, quantized, binary, hnsw or auto",
+            }),
         }
     }
 
@@ -122,9 +115,7 @@ impl WireVectorOptions {
 #[wasm_bindgen]
 pub struct VectorIndex {
     exact: ExactIndex,
-    slot_of: HashMap<u32, u32>,
-    id_of: Vec<Option<u32>>,
-    free: Vec<u32>,
+    slots: IdSlots,
     mode: VectorMode,
     config: HnswConfig,
     rerank: usize,
@@ -135,9 +126,12 @@ pub struct VectorIndex {
 
 /// Native (and test) entry points: the same work as the exported methods, minus `JsValue`.
 impl VectorIndex {
-    pub fn with_options(dims: usize, options: &WireVectorOptions) -> Result<Self, String> {
+    pub fn with_options(dims: usize, options: &WireVectorOptions) -> Result<Self, Error> {
         if dims == 0 {
-            return Err("dims must be at least 1".into());
+            return Err(Error::Argument {
+                argument: "dims",
+                message: "must be at least 1".into(),
+            });
         }
         let defaults = HnswConfig::default();
         let config = HnswConfig {
@@ -147,14 +141,15 @@ impl VectorIndex {
             crossover: options.crossover.unwrap_or(defaults.crossover),
             ..defaults
         };
-        if config.ef_construction == 0 || config.ef_search == 0 {
-            return Err("efConstruction and efSearch must be at least 1".into());
+        if config.ef_construction == 0 {
+            return Err(OptionsError::Zero("efConstruction").into());
+        }
+        if config.ef_search == 0 {
+            return Err(OptionsError::Zero("efSearch").into());
         }
         Ok(VectorIndex {
             exact: ExactIndex::new(dims),
-            slot_of: HashMap::new(),
-            id_of: Vec::new(),
-            free: Vec::new(),
+            slots: IdSlots::default(),
             mode: VectorMode::parse(options.mode.as_deref().unwrap_or("auto"))?,
             config,
             rerank: options.rerank.unwrap_or(DEFAULT_RERANK),
@@ -163,41 +158,41 @@ impl VectorIndex {
         })
     }
 
-    /// Adds or replaces the vector of `id`.
-    pub fn insert(&mut self, id: u32, vector: &[f32]) -> Result<(), String> {
-        let (slot, fresh) = match self.slot_of.get(&id) {
-            Some(&slot) => (slot, false),
-            None => match self.free.pop() {
-                Some(slot) => (slot, true),
-                None => (self.id_of.len() as u32, true),
-            },
-        };
-        if let Err(e) = self.exact.insert(slot, vector) {
-            if fresh && slot as usize != self.id_of.len() {
-                self.free.push(slot);
-            }
-            return Err(format!("id {id}: {e}"));
-        }
-        if fresh {
-            if slot as usize == self.id_of.len() {
-                self.id_of.push(None);
-            }
-            self.id_of[slot as usize] = Some(id);
-            self.slot_of.insert(id, slot);
-        }
+    /// Adds or replaces the vector of `id`. A rejected vector changes nothing.
+    pub fn insert(&mut self, id: u32, vector: &[f32]) -> Result<(), Error> {
+        let slot = self.slots.slot_for(id);
+        self.exact
+            .insert(slot, vector)
+            .map_err(|source| Error::Vector { id, source })?;
+        self.slots.assign(id);
         if let Some(graph) = &mut self.graph {
             graph.upsert(slot);
         }
         Ok(())
     }
 
+    /// Adds `ids.len()` vectors laid out back to back in `vectors`; stops at the first rejected
+    /// one (the vectors before it stay added).
+    pub fn insert_batch(&mut self, ids: &[u32], vectors: &[f32]) -> Result<(), Error> {
+        let dims = self.exact.dims();
+        if vectors.len() != ids.len() * dims {
+            return Err(Error::BatchShape {
+                floats: vectors.len(),
+                ids: ids.len(),
+                dims,
+            });
+        }
+        for (&id, vector) in ids.iter().zip(vectors.chunks_exact(dims)) {
+            self.insert(id, vector)?;
+        }
+        Ok(())
+    }
+
     pub fn delete(&mut self, id: u32) -> bool {
-        let Some(slot) = self.slot_of.remove(&id) else {
+        let Some(slot) = self.slots.release(id) else {
             return false;
         };
         self.exact.remove(slot);
-        self.id_of[slot as usize] = None;
-        self.free.push(slot);
         if let Some(graph) = &mut self.graph {
             graph.remove(slot);
         }
@@ -229,7 +224,7 @@ impl VectorIndex {
     }
 
     /// The `k` nearest ids with their cosine similarity, best first.
-    pub fn nearest(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>, String> {
+    pub fn nearest(&self, query: &[f32], k: usize) -> Result<Vec<(u32, f32)>, Error> {
         let hits: Vec<Scored> = match self.effective_mode() {
             VectorMode::Exact => self.exact.search(query, k, |_| true),
             VectorMode::Quantized | VectorMode::Auto => {
@@ -244,26 +239,22 @@ impl VectorIndex {
                     .search_binary(query, k, shortlist, self.rerank.max(k), |_| true)
             }
             VectorMode::Hnsw => {
-                let graph = self
-                    .graph
-                    .as_ref()
-                    .ok_or("mode \"hnsw\" needs a graph: call buildGraph() first")?;
+                let graph = self.graph.as_ref().ok_or(Error::NoGraph)?;
                 // The graph checks nothing itself: validate like the scans do.
                 if query.len() != self.exact.dims() {
-                    return Err(format!(
-                        "vector has {} dimensions, the index holds {}",
-                        query.len(),
-                        self.exact.dims()
-                    ));
+                    return Err(VectorError::Dimensions {
+                        expected: self.exact.dims(),
+                        got: query.len(),
+                    }
+                    .into());
                 }
-                check_finite(query).map_err(|e| e.to_string())?;
+                check_finite(query)?;
                 Ok(graph.search(&self.exact, query, k, |_| true))
             }
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         Ok(hits
             .into_iter()
-            .filter_map(|h| Some((self.id_of.get(h.doc as usize).copied().flatten()?, h.score)))
+            .filter_map(|h| Some((self.slots.id(h.doc)?, h.score)))
             .collect())
     }
 }
@@ -276,39 +267,22 @@ impl VectorIndex {
         dims: usize,
         #[wasm_bindgen(unchecked_param_type = "VectorIndexOptions | undefined")] options: JsValue,
     ) -> Result<VectorIndex, JsError> {
-        reject_unknown_fields(
-            "new VectorIndex",
-            "options",
-            &options,
-            WireVectorOptions::FIELDS,
-        )?;
-        let options: Option<WireVectorOptions> = arg("new VectorIndex", "options", options)?;
-        VectorIndex::with_options(dims, &options.unwrap_or_default())
-            .map_err(|e| into_error(format!("new VectorIndex: {e}")))
+        js_call("new VectorIndex", || {
+            reject_unknown_fields("options", &options, WireVectorOptions::FIELDS)?;
+            let options: Option<WireVectorOptions> = arg("options", options)?;
+            VectorIndex::with_options(dims, &options.unwrap_or_default())
+        })
     }
 
     /// Adds or replaces the vector of `id`; throws on a wrong length or a non-finite component.
     pub fn add(&mut self, id: u32, vector: &[f32]) -> Result<(), JsError> {
-        self.insert(id, vector)
-            .map_err(|e| into_error(format!("add: {e}")))
+        js_call("add", || self.insert(id, vector))
     }
 
     /// Adds `ids.length` vectors laid out back to back in `vectors` (one boundary crossing).
     #[wasm_bindgen(js_name = addBatch)]
     pub fn add_batch(&mut self, ids: &[u32], vectors: &[f32]) -> Result<(), JsError> {
-        let dims = self.exact.dims();
-        if vectors.len() != ids.len() * dims {
-            return Err(into_error(format!(
-                "addBatch: {} floats for {} ids of {dims} dimensions",
-                vectors.len(),
-                ids.len()
-            )));
-        }
-        for (&id, v) in ids.iter().zip(vectors.chunks_exact(dims)) {
-            self.insert(id, v)
-                .map_err(|e| into_error(format!("addBatch: {e}")))?;
-        }
-        Ok(())
+        js_call("addBatch", || self.insert_batch(ids, vectors))
     }
 
     /// Removes `id`; returns whether it was present.
@@ -319,21 +293,20 @@ impl VectorIndex {
     /// The `k` nearest ids, best first.
     #[wasm_bindgen(unchecked_return_type = "VectorHits")]
     pub fn search(&self, query: &[f32], k: usize) -> Result<JsValue, JsError> {
-        let hits = self
-            .nearest(query, k)
-            .map_err(|e| into_error(format!("search: {e}")))?;
-        let ids: Vec<u32> = hits.iter().map(|h| h.0).collect();
-        let scores: Vec<f32> = hits.iter().map(|h| h.1).collect();
-        let out = js_sys::Object::new();
-        js_sys::Reflect::set(&out, &"ids".into(), &js_sys::Uint32Array::from(&ids[..]))
-            .map_err(|_| into_error("search: cannot build the result"))?;
-        js_sys::Reflect::set(
-            &out,
-            &"scores".into(),
-            &js_sys::Float32Array::from(&scores[..]),
-        )
-        .map_err(|_| into_error("search: cannot build the result"))?;
-        Ok(out.into())
+        js_call("search", || {
+            let hits = self.nearest(query, k)?;
+            let ids: Vec<u32> = hits.iter().map(|h| h.0).collect();
+            let scores: Vec<f32> = hits.iter().map(|h| h.1).collect();
+            let out = js_sys::Object::new();
+            for (key, value) in [
+                ("ids", JsValue::from(js_sys::Uint32Array::from(&ids[..]))),
+                ("scores", js_sys::Float32Array::from(&scores[..]).into()),
+            ] {
+                js_sys::Reflect::set(&out, &key.into(), &value)
+                    .map_err(|_| Error::Output(format!("cannot set `{key}`")))?;
+            }
+            Ok(out.into())
+        })
     }
 
     /// Builds the HNSW graph now (seconds for tens of thousands of vectors: call it in a worker
@@ -364,53 +337,16 @@ impl VectorIndex {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "VectorMode")] mode: String,
     ) -> Result<(), JsError> {
-        self.mode = VectorMode::parse(&mode).map_err(into_error)?;
-        Ok(())
+        js_call("mode", || {
+            self.mode = VectorMode::parse(&mode)?;
+            Ok(())
+        })
     }
 
     /// The mode searches run in right now (`auto` resolved).
     #[wasm_bindgen(js_name = effectiveMode, getter, unchecked_return_type = "VectorMode")]
     pub fn effective_mode_name(&self) -> String {
         self.effective_mode().name().to_string()
-    }
-}
-
-/// The Engine's side: graph upkeep for its own vectors, and the boundary measurement.
-#[wasm_bindgen]
-impl Engine {
-    /// Builds or rebuilds the Engine's HNSW graph when the index holds at least the measured
-    /// crossover of chunks (or `crossover` when given) and no graph is current; drops it below.
-    /// Returns whether vector search now uses the graph. Call it in idle time.
-    #[wasm_bindgen(js_name = maintainVectorGraph)]
-    pub fn maintain_vector_graph(&mut self, crossover: Option<usize>) -> bool {
-        let config = HnswConfig {
-            crossover: crossover.unwrap_or(HnswConfig::default().crossover),
-            ..HnswConfig::default()
-        };
-        self.search.project.maintain_ann(config)
-    }
-
-    /// Runs `search` for every query inside wasm, without crossing the boundary per query, and
-    /// returns the milliseconds that took (`performance.now()` read in wasm). Comparing it with
-    /// the JS-timed `search` calls over the same queries gives the boundary's share of latency.
-    #[wasm_bindgen(js_name = searchCoreMs)]
-    pub fn search_core_ms(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] queries: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SearchOptions | undefined")] options: JsValue,
-    ) -> Result<f64, JsError> {
-        let queries: Vec<String> = arg("searchCoreMs", "queries", queries)?;
-        let options: Option<crate::search::WireSearchOptions> =
-            crate::json_arg("searchCoreMs", "options", &options)?;
-        let options = options.unwrap_or_default();
-        let start = performance_now();
-        for query in &queries {
-            let hits = self
-                .search_native(query, &options)
-                .map_err(|e| into_error(format!("searchCoreMs: {e}")))?;
-            std::hint::black_box(hits);
-        }
-        Ok(performance_now() - start)
     }
 }
 
@@ -446,11 +382,18 @@ mod tests {
             .collect();
         assert_eq!(all.len(), 3);
         assert!(!all.contains(&7));
-        assert!(index.insert(5, &[1.0]).unwrap_err().contains("dimensions"));
+        assert!(
+            index
+                .insert(5, &[1.0])
+                .unwrap_err()
+                .to_string()
+                .contains("dimensions")
+        );
         assert!(
             index
                 .insert(5, &[f32::NAN; 8])
                 .unwrap_err()
+                .to_string()
                 .contains("finite")
         );
         assert_eq!(index.len(), 3, "rejected vectors are not stored");
@@ -471,6 +414,7 @@ mod tests {
             index
                 .nearest(&unit(3, 16), 5)
                 .unwrap_err()
+                .to_string()
                 .contains("buildGraph")
         );
         index.build();

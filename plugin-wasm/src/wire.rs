@@ -1,84 +1,17 @@
-//! The boundary's data types: what JavaScript passes in and gets back. The engine's types are not
-//! serde types (the core never knows how it is hosted), so this module mirrors them in camelCase
-//! and converts positions to the encoding the host asked for. Everything here is plain Rust and
-//! runs natively, so the native tests and the browser tests check the very same conversion.
+//! What JavaScript gets back: the engine's results mirrored as serde types in camelCase, with
+//! positions converted to the encoding the host asked for. The engine's types are not serde types
+//! (the core never knows how it is hosted), and the engine keeps no text, so offsets are
+//! converted here from each file's `LineIndex`, which the engine's `Project` owns with the chunks.
+//! Everything here is plain Rust and runs natively, so the native tests and the browser tests
+//! check the very same conversion.
 
-use engine::{Chunk, ChunkConfig, ChunkedFile, Diagnostic, DiagnosticKind, IndexStats};
+use engine::embed::Embedder;
+use engine::project::{BulkReport, SearchHit};
+use engine::search::RankScore;
+use engine::{Chunk, Diagnostic, DiagnosticKind, IndexStats, IndexedFile, LineIndex};
 use serde::{Deserialize, Serialize};
 
-/// How offsets are counted on the wire. Monaco and VS Code count UTF-16 code units (JavaScript
-/// string indices); other hosts may want UTF-8 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PositionEncoding {
-    #[default]
-    Utf16,
-    Utf8,
-}
-
-/// The JavaScript name of an encoding (also recorded in snapshots).
-pub fn encoding_name(encoding: PositionEncoding) -> &'static str {
-    match encoding {
-        PositionEncoding::Utf16 => "utf16",
-        PositionEncoding::Utf8 => "utf8",
-    }
-}
-
-/// `new Engine(options)`. Every field is optional; unknown fields are rejected so a typo such as
-/// `maxChunkByte` is reported instead of silently ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EngineOptions {
-    #[serde(default)]
-    pub position_encoding: PositionEncoding,
-    pub max_chunk_bytes: Option<usize>,
-    pub max_parse_bytes: Option<usize>,
-    pub fallback_window_lines: Option<usize>,
-}
-
-/// Options that deserialized but make no sense.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum OptionsError {
-    #[error("options.{0} must be a positive integer, got 0")]
-    Zero(&'static str),
-}
-
-impl EngineOptions {
-    /// The JavaScript names of the fields above.
-    pub const FIELDS: &'static [&'static str] = &[
-        "positionEncoding",
-        "maxChunkBytes",
-        "maxParseBytes",
-        "fallbackWindowLines",
-    ];
-
-    /// The chunker configuration these options describe, defaults filled in.
-    pub fn chunk_config(&self) -> Result<ChunkConfig, OptionsError> {
-        let defaults = ChunkConfig::default();
-        let positive = |value: Option<usize>, name: &'static str, default: usize| match value {
-            Some(0) => Err(OptionsError::Zero(name)),
-            Some(v) => Ok(v),
-            None => Ok(default),
-        };
-        Ok(ChunkConfig {
-            max_chunk_bytes: positive(
-                self.max_chunk_bytes,
-                "maxChunkBytes",
-                defaults.max_chunk_bytes,
-            )?,
-            max_parse_bytes: positive(
-                self.max_parse_bytes,
-                "maxParseBytes",
-                defaults.max_parse_bytes,
-            )?,
-            fallback_window_lines: positive(
-                self.fallback_window_lines,
-                "fallbackWindowLines",
-                defaults.fallback_window_lines,
-            )?,
-        })
-    }
-}
+use crate::options::PositionEncoding;
 
 /// A chunk as JavaScript sees it. `start`/`end` are offsets into the indexed text in the engine's
 /// [`PositionEncoding`]; lines are 1-based and inclusive.
@@ -138,51 +71,69 @@ impl From<IndexStats> for WireStats {
     }
 }
 
-/// `[start, end)` of each chunk in `encoding`, computed from the file's text. The facade keeps
-/// these per file because the engine stores chunks, not the source they were cut from.
-pub fn chunk_spans(
-    text: &str,
-    chunks: &[Chunk],
-    encoding: PositionEncoding,
-) -> Vec<(usize, usize)> {
+/// Where a hit stood in one retriever's list (rank is 1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WireRankScore {
+    pub rank: u32,
+    pub score: f32,
+}
+
+/// One search hit as JS sees it (it crosses flat, see `hits.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireSearchHit {
+    pub path: String,
+    pub name: Option<String>,
+    pub qualified_name: Option<String>,
+    pub kind: &'static str,
+    pub language: Option<&'static str>,
+    pub start_line: usize,
+    pub end_line: usize,
+    pub score: f32,
+    pub keyword: Option<WireRankScore>,
+    pub vector: Option<WireRankScore>,
+    pub fused: f32,
+}
+
+/// What `embedder` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireEmbedderInfo {
+    pub kind: &'static str,
+    pub id: String,
+    pub dimensions: usize,
+}
+
+/// What `indexFiles` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WireBulkReport {
+    pub files: usize,
+    pub unchanged: usize,
+    pub chunks: usize,
+    pub embedded: usize,
+    pub cancelled: bool,
+}
+
+impl From<BulkReport> for WireBulkReport {
+    fn from(r: BulkReport) -> Self {
+        WireBulkReport {
+            files: r.files,
+            unchanged: r.unchanged,
+            chunks: r.chunks,
+            embedded: r.embedded,
+            cancelled: r.cancelled,
+        }
+    }
+}
+
+/// A UTF-8 offset of the file in the host's encoding.
+fn offset(lines: &LineIndex, utf8: usize, encoding: PositionEncoding) -> usize {
     match encoding {
-        PositionEncoding::Utf8 => chunks.iter().map(|c| (c.start_byte, c.end_byte)).collect(),
-        PositionEncoding::Utf16 => {
-            let bytes: Vec<usize> = chunks
-                .iter()
-                .flat_map(|c| [c.start_byte, c.end_byte])
-                .collect();
-            let units = utf16_offsets(text, &bytes);
-            units.chunks_exact(2).map(|p| (p[0], p[1])).collect()
-        }
+        PositionEncoding::Utf8 => utf8,
+        PositionEncoding::Utf16 => lines.utf16_offset(utf8),
     }
 }
 
-/// Converts UTF-8 byte offsets into UTF-16 code-unit offsets in one pass over `text`
-/// (O(text + k log k) rather than re-counting the prefix for every offset). Written by hand
-/// because the crates that do this (e.g. `line-index`) answer per line and column, and we need
-/// absolute offsets. An offset inside a character counts that whole character.
-pub fn utf16_offsets(text: &str, byte_offsets: &[usize]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..byte_offsets.len()).collect();
-    order.sort_by_key(|&i| byte_offsets[i]);
-    let mut result = vec![0; byte_offsets.len()];
-    let mut chars = text.char_indices().peekable();
-    let mut units = 0;
-    for i in order {
-        let target = byte_offsets[i];
-        while let Some(&(at, c)) = chars.peek() {
-            if at >= target {
-                break;
-            }
-            units += c.len_utf16();
-            chars.next();
-        }
-        result[i] = units;
-    }
-    result
-}
-
-pub fn wire_chunk(chunk: &Chunk, (start, end): (usize, usize)) -> WireChunk {
+pub fn wire_chunk(chunk: &Chunk, lines: &LineIndex, encoding: PositionEncoding) -> WireChunk {
     WireChunk {
         path: chunk.path.clone(),
         language: chunk.language.map(|l| l.name().to_string()),
@@ -191,18 +142,19 @@ pub fn wire_chunk(chunk: &Chunk, (start, end): (usize, usize)) -> WireChunk {
         qualified_name: chunk.qualified_name.clone(),
         start_line: chunk.start_line,
         end_line: chunk.end_line,
-        start,
-        end,
+        start: offset(lines, chunk.start_byte, encoding),
+        end: offset(lines, chunk.end_byte, encoding),
         docstring: chunk.docstring.clone(),
         text: chunk.text.clone(),
     }
 }
 
-pub fn wire_chunks(chunks: &[Chunk], spans: &[(usize, usize)]) -> Vec<WireChunk> {
-    chunks
+/// An indexed file's chunks, in chunk order.
+pub fn wire_chunks(file: &IndexedFile, encoding: PositionEncoding) -> Vec<WireChunk> {
+    file.chunked
+        .chunks
         .iter()
-        .zip(spans)
-        .map(|(chunk, &span)| wire_chunk(chunk, span))
+        .map(|chunk| wire_chunk(chunk, &file.lines, encoding))
         .collect()
 }
 
@@ -224,14 +176,48 @@ pub fn wire_diagnostic(diagnostic: &Diagnostic) -> WireDiagnostic {
 
 pub fn wire_indexed_file(
     path: &str,
-    file: &ChunkedFile,
-    spans: &[(usize, usize)],
+    file: &IndexedFile,
+    encoding: PositionEncoding,
 ) -> WireIndexedFile {
     WireIndexedFile {
         path: path.to_string(),
-        language: file.language.map(|l| l.name().to_string()),
-        chunks: wire_chunks(&file.chunks, spans),
-        diagnostics: file.diagnostics.iter().map(wire_diagnostic).collect(),
+        language: file.chunked.language.map(|l| l.name().to_string()),
+        chunks: wire_chunks(file, encoding),
+        diagnostics: file
+            .chunked
+            .diagnostics
+            .iter()
+            .map(wire_diagnostic)
+            .collect(),
+    }
+}
+
+pub fn wire_search_hit(hit: &SearchHit<'_>) -> WireSearchHit {
+    let rank = |r: RankScore| WireRankScore {
+        rank: r.rank,
+        score: r.score,
+    };
+    WireSearchHit {
+        path: hit.chunk.path.clone(),
+        name: hit.chunk.name.clone(),
+        qualified_name: hit.chunk.qualified_name.clone(),
+        kind: hit.chunk.kind.name(),
+        language: hit.chunk.language.map(|l| l.name()),
+        start_line: hit.chunk.start_line,
+        end_line: hit.chunk.end_line,
+        score: hit.score,
+        keyword: hit.explanation.keyword.map(rank),
+        vector: hit.explanation.vector.map(rank),
+        fused: hit.explanation.fused,
+    }
+}
+
+/// `kind` is the facade's name for the embedder; the rest comes from the embedder itself.
+pub fn wire_embedder_info(kind: &'static str, embedder: &dyn Embedder) -> WireEmbedderInfo {
+    WireEmbedderInfo {
+        kind,
+        id: embedder.id().to_string(),
+        dimensions: embedder.dimensions(),
     }
 }
 
@@ -240,46 +226,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utf16_offsets_count_code_units() {
+    fn offsets_count_utf16_units_or_bytes() {
         // "a" 1 byte/1 unit, "é" 2/1, "中" 3/1, "😀" 4/2 (a surrogate pair).
-        let text = "aé中😀b";
-        let offsets = utf16_offsets(text, &[11, 0, 1, 3, 6, 10]);
-        assert_eq!(offsets, vec![6, 0, 1, 2, 3, 5]);
+        let lines = LineIndex::new("aé中😀b");
+        let utf16: Vec<usize> = [11, 0, 1, 3, 6, 10]
+            .iter()
+            .map(|&b| offset(&lines, b, PositionEncoding::Utf16))
+            .collect();
+        assert_eq!(utf16, vec![6, 0, 1, 2, 3, 5]);
+        assert_eq!(offset(&lines, 6, PositionEncoding::Utf8), 6);
     }
 
     #[test]
-    fn fields_list_matches_the_serde_names() {
-        for field in EngineOptions::FIELDS {
-            let value = if *field == "positionEncoding" {
-                "\"utf8\""
-            } else {
-                "7"
-            };
-            let json = format!("{{\"{field}\": {value}}}");
-            let options: EngineOptions = serde_json::from_str(&json).unwrap();
-            assert_ne!(options, EngineOptions::default(), "{field} was not read");
+    fn chunks_take_their_offsets_from_the_files_line_index() {
+        let text = "# 😀 café\ndef f():\n    return \"中\"\n";
+        let mut project = engine::Project::default();
+        project.index_file("a.py", text.as_bytes(), None).unwrap();
+        let file = project.file("a.py").unwrap();
+        let units: Vec<u16> = text.encode_utf16().collect();
+        for chunk in wire_chunks(file, PositionEncoding::Utf16) {
+            let slice = String::from_utf16(&units[chunk.start..chunk.end]).unwrap();
+            assert!(chunk.text.ends_with(&slice), "{slice:?} / {:?}", chunk.text);
         }
-    }
-
-    #[test]
-    fn options_reject_zero_and_fill_defaults() {
-        let zero = EngineOptions {
-            max_chunk_bytes: Some(0),
-            ..EngineOptions::default()
-        };
+        let last = wire_chunks(file, PositionEncoding::Utf8).pop().unwrap();
+        assert_eq!(last.end, text.trim_end().len());
         assert_eq!(
-            zero.chunk_config(),
-            Err(OptionsError::Zero("maxChunkBytes"))
-        );
-        let set = EngineOptions {
-            max_chunk_bytes: Some(300),
-            ..EngineOptions::default()
-        };
-        let config = set.chunk_config().unwrap();
-        assert_eq!(config.max_chunk_bytes, 300);
-        assert_eq!(
-            config.max_parse_bytes,
-            ChunkConfig::default().max_parse_bytes
+            wire_chunks(file, PositionEncoding::Utf16)
+                .pop()
+                .unwrap()
+                .end,
+            text.trim_end().encode_utf16().count()
         );
     }
 }

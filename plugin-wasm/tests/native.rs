@@ -7,10 +7,9 @@ mod embed_common;
 
 use engine::project::Control;
 use expect_test::{ExpectFile, expect_file};
-use plugin_wasm::Engine;
-use plugin_wasm::embed::FileInput;
-use plugin_wasm::search::WireSearchOptions;
-use plugin_wasm::wire::{EngineOptions, PositionEncoding, WireStats};
+use plugin_wasm::options::{EngineOptions, FileInput, PositionEncoding, WireSearchOptions};
+use plugin_wasm::wire::WireStats;
+use plugin_wasm::{Engine, Error};
 
 fn snapshots() -> [ExpectFile; 10] {
     [
@@ -166,9 +165,9 @@ fn the_default_embedder_is_hashed_and_tables_load_only_into_empty_engines() {
     let middle = corrupt.len() / 2;
     corrupt[middle] ^= 0x55;
     let error = engine.load_static_table_bytes(&corrupt).unwrap_err();
-    assert!(error.contains("checksum"), "{error}");
+    assert!(error.to_string().contains("checksum"), "{error}");
     let error = engine.load_static_table_bytes(b"not a table").unwrap_err();
-    assert!(error.contains("bad magic"), "{error}");
+    assert!(error.to_string().contains("bad magic"), "{error}");
     assert_eq!(
         engine.embedder_info().kind,
         "hashed",
@@ -180,7 +179,7 @@ fn the_default_embedder_is_hashed_and_tables_load_only_into_empty_engines() {
     let error = engine
         .load_static_table_bytes(&embed_common::table_bytes())
         .unwrap_err();
-    assert!(error.contains("before indexing"), "{error}");
+    assert!(error.to_string().contains("before indexing"), "{error}");
 }
 
 #[test]
@@ -214,7 +213,7 @@ fn bulk_indexing_reports_progress_and_cancels() {
     let mut engine = table_engine();
     let mut seen = Vec::new();
     let report = engine
-        .index_many(&files(4), |done, total| {
+        .index_files_with_progress(&files(4), |done, total| {
             seen.push((done, total));
             Ok(if done == 2 {
                 Control::Stop
@@ -233,14 +232,14 @@ fn bulk_indexing_reports_progress_and_cancels() {
     );
     // Running it again to the end: the first two are unchanged, nothing is re-embedded for them.
     let report = engine
-        .index_many(&files(4), |_, _| Ok(Control::Continue))
+        .index_files_with_progress(&files(4), |_, _| Ok(Control::Continue))
         .unwrap();
     assert!(!report.cancelled);
     assert_eq!((report.files, report.unchanged, report.embedded), (4, 2, 2));
     let error = engine
-        .index_many(&files(1), |_, _| Err("onProgress threw: boom".into()))
+        .index_files_with_progress(&files(1), |_, _| Err(Error::Callback("boom".into())))
         .unwrap_err();
-    assert!(error.contains("boom"), "{error}");
+    assert!(error.to_string().contains("boom"), "{error}");
 }
 
 #[test]
@@ -265,7 +264,8 @@ fn restore_brings_chunks_back() {
         engine.search_native("parse the header", &query).unwrap()
     );
 
-    // Offsets are counted in the engine's encoding: a UTF-8 engine must not take UTF-16 ones.
+    // Offsets are not stored but derived from each file's position map, so a UTF-8 engine
+    // restores a UTF-16 engine's snapshot and reports bytes.
     let mut utf8 = Engine::with_options(&EngineOptions {
         position_encoding: PositionEncoding::Utf8,
         ..EngineOptions::default()
@@ -273,15 +273,82 @@ fn restore_brings_chunks_back() {
     .unwrap();
     utf8.load_static_table_bytes(&embed_common::table_bytes())
         .unwrap();
-    let error = utf8.restore_bytes(&bytes).unwrap_err();
-    assert!(error.contains("utf16"), "{error}");
+    utf8.restore_bytes(&bytes).unwrap();
+    let (path, text) = common::MIXED_WIDTH;
+    let last = utf8.file_chunks(path).unwrap().pop().unwrap();
+    assert_eq!(last.end, text.trim_end().len());
+    // The snapshot was chunked with the default options: an engine asked for other ones says so
+    // rather than mixing two chunkings in one index.
+    let mut small = Engine::with_options(&EngineOptions {
+        max_chunk_bytes: Some(200),
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    small
+        .load_static_table_bytes(&embed_common::table_bytes())
+        .unwrap();
+    let error = small.restore_bytes(&bytes).unwrap_err().to_string();
+    assert!(
+        error.contains("maxChunkBytes: 1500") && error.contains("maxChunkBytes: 200"),
+        "{error}"
+    );
     // Vectors of the table cannot be searched with the hashed embedder.
     let mut hashed = Engine::with_options(&EngineOptions::default()).unwrap();
     let error = hashed.restore_bytes(&bytes).unwrap_err();
-    assert!(error.contains("static:tiny-test"), "{error}");
-    assert_eq!(
-        hashed.index_stats().files,
-        0,
-        "a rejected restore changes nothing"
-    );
+    assert!(error.to_string().contains("static:tiny-test"), "{error}");
+    for rejected in [&small, &hashed] {
+        assert_eq!(
+            rejected.index_stats().files,
+            0,
+            "a rejected restore changes nothing"
+        );
+    }
+}
+
+/// The one-owner test: the engine chunks each file once, with the host's options, and search
+/// returns exactly those chunks. (The facade once kept its own listing chunked with the host's
+/// `maxChunkBytes` while search indexed default-sized chunks, so hits covered lines the page
+/// never showed.)
+#[test]
+fn every_search_hit_is_one_of_the_files_chunks() {
+    let options = EngineOptions {
+        max_chunk_bytes: Some(200),
+        ..EngineOptions::default()
+    };
+    let mut engine = Engine::with_options(&options).unwrap();
+    let mut default = Engine::with_options(&EngineOptions::default()).unwrap();
+    let (long_path, long_text) = common::LONG_FUNCTION;
+    for (path, text) in common::FIXTURES.iter().chain([&common::LONG_FUNCTION]) {
+        engine.index_text(path, text).unwrap();
+    }
+    let split = engine.file_chunks(long_path).unwrap().len();
+    let whole = default
+        .index_text(long_path, long_text)
+        .unwrap()
+        .chunks
+        .len();
+    assert!(split > whole, "{split} chunks at 200 bytes vs {whole}");
+    let mut checked = 0;
+    for (query, mode) in common::ONE_OWNER_QUERIES {
+        let options = WireSearchOptions {
+            mode: Some(mode.to_string()),
+            limit: Some(50),
+            max_per_file: Some(50),
+            ..WireSearchOptions::default()
+        };
+        for hit in engine.search_native(query, &options).unwrap() {
+            let chunks = engine.file_chunks(&hit.path).unwrap();
+            assert!(
+                chunks
+                    .iter()
+                    .any(|c| (c.start_line, c.end_line) == (hit.start_line, hit.end_line)),
+                "{query:?} ({mode}): hit {}:{}-{} is none of its chunks",
+                hit.path,
+                hit.start_line,
+                hit.end_line
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} hits checked");
 }

@@ -132,7 +132,8 @@ fn snapshot_restores_in_a_fresh_engine_and_rejects_corruption() {
     fresh.restore(&bytes).unwrap();
     let restored = hits(&fresh, "http header", "");
     let original = hits(&engine, "http header", "");
-    // The chunk listing comes back too (snapshot format 2), offsets and all.
+    // The chunks come back too (the snapshot stores each file as the project owns it), and
+    // their offsets are derived again from the restored position maps.
     for (path, _) in FILES {
         let before = js_sys::JSON::stringify(&engine.chunks((*path).into()).unwrap()).unwrap();
         let after = js_sys::JSON::stringify(&fresh.chunks((*path).into()).unwrap()).unwrap();

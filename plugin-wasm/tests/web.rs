@@ -182,3 +182,50 @@ fn bad_input_becomes_js_errors() {
     let stats: WireStats = serde_wasm_bindgen::from_value(engine.stats().unwrap()).unwrap();
     assert_eq!(stats.files, 0);
 }
+
+/// The one-owner test in the browser: with a non-default `maxChunkBytes`, every hit `search`
+/// returns is one of the chunks `chunks(path)` shows (the native twin is in `native.rs`).
+#[wasm_bindgen_test]
+fn every_search_hit_is_one_of_the_files_chunks() {
+    let mut engine = Engine::new(options(r#"{"maxChunkBytes": 200}"#)).unwrap();
+    let mut default = Engine::new(JsValue::UNDEFINED).unwrap();
+    for (path, text) in common::FIXTURES.iter().chain([&common::LONG_FUNCTION]) {
+        engine.index_file((*path).into(), (*text).into()).unwrap();
+    }
+    let (long_path, long_text) = common::LONG_FUNCTION;
+    let count = |engine: &Engine| {
+        let chunks: Vec<WireChunk> =
+            serde_wasm_bindgen::from_value(engine.chunks(long_path.into()).unwrap()).unwrap();
+        chunks.len()
+    };
+    default
+        .index_file(long_path.into(), long_text.into())
+        .unwrap();
+    assert!(count(&engine) > count(&default), "200 bytes split nothing");
+    let get = |value: &JsValue, key: &str| Reflect::get(value, &key.into()).unwrap();
+    let mut checked = 0;
+    for (query, mode) in common::ONE_OWNER_QUERIES {
+        let search = options(&format!(
+            r#"{{"mode": "{mode}", "limit": 50, "maxPerFile": 50}}"#
+        ));
+        let hits: Array = engine
+            .search(query.into(), search)
+            .unwrap()
+            .unchecked_into();
+        for hit in hits.iter() {
+            let path = get(&hit, "path");
+            let lines = (
+                get(&hit, "startLine").as_f64().unwrap() as usize,
+                get(&hit, "endLine").as_f64().unwrap() as usize,
+            );
+            let chunks: Vec<WireChunk> =
+                serde_wasm_bindgen::from_value(engine.chunks(path.clone()).unwrap()).unwrap();
+            assert!(
+                chunks.iter().any(|c| (c.start_line, c.end_line) == lines),
+                "{query:?} ({mode}): hit {path:?} {lines:?} is none of its chunks"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} hits checked");
+}

@@ -1,6 +1,7 @@
 //! Retrieval: the code-aware tokenizer, the BM25 keyword index, the vector indexes (exact scan,
 //! its binary prefilter, and HNSW), fusion of the two rankings (weighted RRF or convex) and the
-//! fusion presets per embedder kind. How well they do is measured in the `lab` crate.
+//! fusion presets per embedder kind, and the id-to-slot map for hosts that bring their own vector
+//! ids (`slots.rs`). How well they do is measured in the `lab` crate.
 
 pub mod binary;
 pub mod bm25;
@@ -8,6 +9,7 @@ pub mod fuse;
 #[cfg(feature = "hnsw")]
 pub mod hnsw;
 pub mod presets;
+pub mod slots;
 pub mod tokenize;
 pub mod vector;
 
@@ -16,5 +18,6 @@ pub use fuse::{
     Explanation, FusedHit, FusionConfig, FusionKind, FusionMethod, FusionOverrides, RankScore,
     cap_per_group, fuse,
 };
+pub use slots::IdSlots;
 pub use tokenize::{TokenizerConfig, for_each_token, tokenize};
 pub use vector::{ExactIndex, VectorError};

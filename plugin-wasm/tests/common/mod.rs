@@ -47,3 +47,19 @@ pub fn utf16_slice(text: &str, start: usize, end: usize) -> String {
     let units: Vec<u16> = text.encode_utf16().collect();
     String::from_utf16(&units[start..end]).expect("offsets fall on character boundaries")
 }
+
+/// One Python function of ~1 KB: one chunk at the default `maxChunkBytes`, several at 200.
+pub const LONG_FUNCTION: (&str, &str) = (
+    "src/accumulate.py",
+    "def accumulate(factor):\n    \"\"\"Sums the first forty multiples of factor.\"\"\"\n    total = 0\n    total += 0 * factor\n    total += 1 * factor\n    total += 2 * factor\n    total += 3 * factor\n    total += 4 * factor\n    total += 5 * factor\n    total += 6 * factor\n    total += 7 * factor\n    total += 8 * factor\n    total += 9 * factor\n    total += 10 * factor\n    total += 11 * factor\n    total += 12 * factor\n    total += 13 * factor\n    total += 14 * factor\n    total += 15 * factor\n    total += 16 * factor\n    total += 17 * factor\n    total += 18 * factor\n    total += 19 * factor\n    total += 20 * factor\n    total += 21 * factor\n    total += 22 * factor\n    total += 23 * factor\n    total += 24 * factor\n    total += 25 * factor\n    total += 26 * factor\n    total += 27 * factor\n    total += 28 * factor\n    total += 29 * factor\n    total += 30 * factor\n    total += 31 * factor\n    total += 32 * factor\n    total += 33 * factor\n    total += 34 * factor\n    total += 35 * factor\n    total += 36 * factor\n    total += 37 * factor\n    total += 38 * factor\n    total += 39 * factor\n    return total\n",
+);
+
+/// Queries and search modes for the one-owner test: every retriever, hits in every fixture.
+pub const ONE_OWNER_QUERIES: [(&str, &str); 6] = [
+    ("accumulate total factor", "hybrid"),
+    ("total", "keyword"),
+    ("sum the multiples of a factor", "vector"),
+    ("cart total price of items", "hybrid"),
+    ("push pop stack queue", "keyword"),
+    ("account balance deposit withdraw", "vector"),
+];

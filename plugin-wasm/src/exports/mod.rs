@@ -1,0 +1,8 @@
+//! The exported `#[wasm_bindgen]` methods of `Engine`, grouped by what a host does with them, each
+//! beside the TypeScript declarations of its types. Every method has the same shape: arguments
+//! from `JsValue` (`js.rs`) → one native entry point (`project.rs`) → wire type → `js_call`,
+//! which turns any failure into a JS `Error` naming the method.
+
+mod embed;
+mod files;
+mod search;

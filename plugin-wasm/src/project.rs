@@ -1,0 +1,195 @@
+//! The `Engine` class's state and its native entry points: the page's handle on one
+//! `engine::Project` and the embedder its vectors come from. The project is the one owner of
+//! every indexed file (chunks cut once with the host's chunk settings, diagnostics, position map),
+//! so the facade keeps no listing of its own: each method makes one engine call and converts the
+//! result to wire types. The exported `#[wasm_bindgen]` methods (`exports/`) are these plus the
+//! `JsValue` crossing, and the native tests call these directly.
+
+use engine::embed::Embedder;
+use engine::project::Control;
+use engine::search::hnsw::HnswConfig;
+use engine::{Project, ProjectConfig};
+use wasm_bindgen::prelude::*;
+
+use crate::embedder::ActiveEmbedder;
+use crate::error::Error;
+use crate::options::{
+    EngineOptions, FileInput, PositionEncoding, WireSearchOptions, describe_chunk_config,
+};
+use crate::wire::{
+    self, WireBulkReport, WireChunk, WireEmbedderInfo, WireIndexedFile, WireSearchHit, WireStats,
+};
+
+/// An in-memory project index living in the page. Construct it with `new Engine(options)`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) encoding: PositionEncoding,
+    pub(crate) project: Project,
+    /// Hashed by default; `loadStaticTable` switches it while the project is empty.
+    pub(crate) embedder: ActiveEmbedder,
+}
+
+impl Engine {
+    pub fn with_options(options: &EngineOptions) -> Result<Engine, Error> {
+        Ok(Engine {
+            encoding: options.position_encoding,
+            project: Project::new(ProjectConfig {
+                chunk: options.chunk_config()?,
+                ..ProjectConfig::default()
+            }),
+            embedder: ActiveEmbedder::default(),
+        })
+    }
+
+    /// Chunks and embeds one file. An embedding failure leaves the file's previous entry in place.
+    pub fn index_text(&mut self, path: &str, text: &str) -> Result<WireIndexedFile, Error> {
+        self.project
+            .index_file(path, text.as_bytes(), Some(&self.embedder))?;
+        let file = self
+            .project
+            .file(path)
+            .expect("a file indexed without error is in the project");
+        Ok(wire::wire_indexed_file(path, file, self.encoding))
+    }
+
+    /// Indexes many files, calling `progress(done, total)` after each; [`Control::Stop`] ends the
+    /// job early and what was indexed stays indexed. A failing `progress` (a JS callback that
+    /// threw) stops the job too, and its error is returned.
+    pub fn index_files_with_progress(
+        &mut self,
+        files: &[FileInput],
+        mut progress: impl FnMut(usize, usize) -> Result<Control, Error>,
+    ) -> Result<WireBulkReport, Error> {
+        let inputs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.text.as_bytes()))
+            .collect();
+        let mut failure = None;
+        let report = self
+            .project
+            .index_files(&inputs, Some(&self.embedder), |done, total| {
+                progress(done, total).unwrap_or_else(|error| {
+                    failure = Some(error);
+                    Control::Stop
+                })
+            })?;
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(report.into()),
+        }
+    }
+
+    pub fn file_chunks(&self, path: &str) -> Option<Vec<WireChunk>> {
+        let file = self.project.file(path)?;
+        Some(wire::wire_chunks(file, self.encoding))
+    }
+
+    pub fn forget_file(&mut self, path: &str) -> bool {
+        self.project.remove_file(path)
+    }
+
+    pub fn indexed_paths(&self) -> Vec<&str> {
+        self.project.paths().collect()
+    }
+
+    pub fn index_stats(&self) -> WireStats {
+        self.project.stats().into()
+    }
+
+    pub fn search_native(
+        &self,
+        query: &str,
+        options: &WireSearchOptions,
+    ) -> Result<Vec<WireSearchHit>, Error> {
+        let hits = self
+            .project
+            .search(query, Some(&self.embedder), &options.to_options()?)?;
+        Ok(hits.iter().map(wire::wire_search_hit).collect())
+    }
+
+    /// Builds, rebuilds or drops the project's HNSW graph for its size (see
+    /// `Project::maintain_ann`); returns whether vector search uses a graph.
+    pub fn maintain_graph(&mut self, crossover: Option<usize>) -> bool {
+        let defaults = HnswConfig::default();
+        self.project.maintain_ann(HnswConfig {
+            crossover: crossover.unwrap_or(defaults.crossover),
+            ..defaults
+        })
+    }
+
+    /// The project as one snapshot (see `engine::snapshot`): files with their chunks and
+    /// positions, keyword index, vectors and settings.
+    pub fn snapshot_bytes(&self) -> Vec<u8> {
+        engine::snapshot::write(&self.project)
+    }
+
+    /// Replaces the project with a snapshot's, or changes nothing and says why not. The
+    /// snapshot's vectors must come from the active embedder (load the same table first), and it
+    /// must have been chunked with this engine's chunk options: adopting other settings would
+    /// make later `indexFile` calls chunk differently from what the host asked for, and mixing
+    /// two settings in one index is what one owner per file exists to prevent. Offsets are not
+    /// stored, so any `positionEncoding` restores any snapshot.
+    pub fn restore_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let project = engine::snapshot::read(bytes)?;
+        if let Some(id) = project.embedder_id()
+            && id != self.embedder.id()
+        {
+            return Err(Error::ForeignEmbedder {
+                snapshot: id.to_string(),
+                engine: self.embedder.id().to_string(),
+            });
+        }
+        let (theirs, ours) = (&project.config().chunk, &self.project.config().chunk);
+        if theirs != ours {
+            return Err(Error::ChunkConfig {
+                snapshot: describe_chunk_config(theirs),
+                engine: describe_chunk_config(ours),
+            });
+        }
+        self.project = project;
+        Ok(())
+    }
+
+    /// Switches to another embedder. Only an empty engine may switch: vectors of different
+    /// embedders cannot share an index, and the engine does not keep file texts to re-embed.
+    pub fn set_embedder(&mut self, embedder: ActiveEmbedder) -> Result<(), Error> {
+        match self.project.files() {
+            0 => {
+                self.embedder = embedder;
+                Ok(())
+            }
+            indexed => Err(Error::NotEmpty { indexed }),
+        }
+    }
+
+    /// Loads a static table file (`.pfst`, as `pilotfish distill` writes it).
+    pub fn load_static_table_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.set_embedder(ActiveEmbedder::static_table(bytes)?)
+    }
+
+    /// Loads the MiniLM transformer from the bytes of `model.safetensors`, `config.json` and
+    /// `tokenizer.json`.
+    #[cfg(feature = "local-model")]
+    pub fn load_minilm_bytes(
+        &mut self,
+        safetensors: &[u8],
+        config_json: &[u8],
+        tokenizer_json: &[u8],
+    ) -> Result<(), Error> {
+        self.set_embedder(ActiveEmbedder::minilm(
+            safetensors,
+            config_json,
+            tokenizer_json,
+        )?)
+    }
+
+    pub fn embedder_info(&self) -> WireEmbedderInfo {
+        wire::wire_embedder_info(self.embedder.kind(), &self.embedder)
+    }
+
+    /// Embeds texts with the active embedder, row after row in one flat vector.
+    pub fn embed_flat(&self, texts: &[&str]) -> Result<Vec<f32>, Error> {
+        Ok(self.embedder.embed(texts)?.into_iter().flatten().collect())
+    }
+}
