@@ -164,29 +164,15 @@ impl HnswIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::synthetic::{Clusters, clustered_vectors};
 
-    /// Deterministic clustered unit vectors (a SplitMix64 stream), like embeddings of code:
-    /// topics plus noise.
+    /// Clustered test vectors like embeddings of code: 32 topics, noise 0.6.
     fn vectors(n: usize, dims: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut state = seed;
-        let mut next = move || {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        let shape = Clusters {
+            topics: 32,
+            noise: 0.6,
         };
-        let centres: Vec<Vec<f32>> = (0..32)
-            .map(|_| (0..dims).map(|_| next()).collect())
-            .collect();
-        (0..n)
-            .map(|i| {
-                centres[i % centres.len()]
-                    .iter()
-                    .map(|c| c + 0.6 * next())
-                    .collect()
-            })
-            .collect()
+        clustered_vectors(n, dims, shape, seed)
     }
 
     fn recall_at_10(seed: u64) -> f32 {

@@ -10,6 +10,7 @@ pub mod fuse;
 pub mod hnsw;
 pub mod presets;
 pub mod slots;
+pub mod synthetic;
 pub mod tokenize;
 pub mod vector;
 
