@@ -5,12 +5,13 @@
 //! Usage: `embed_native TEXTS.json TABLE.pfst [MODEL_DIR MINILM_COUNT]` (the MiniLM row needs the
 //! `local-model` feature). Prints one JSON object per embedder: `{"embedder","chunks","seconds"}`.
 
+use std::error::Error;
 use std::time::Instant;
 
 use plugin_wasm::Engine;
 use plugin_wasm::options::EngineOptions;
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [texts_path, table_path, rest @ ..] = args.as_slice() else {
         return Err("usage: embed_native TEXTS.json TABLE.pfst [MODEL_DIR MINILM_COUNT]".into());
@@ -19,13 +20,11 @@ fn main() -> Result<(), String> {
     let texts: Vec<String> =
         serde_json::from_slice(&read(texts_path)?).map_err(|e| format!("{texts_path}: {e}"))?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let engine = || Engine::with_options(&EngineOptions::default()).map_err(|e| e.to_string());
+    let engine = || Engine::with_options(&EngineOptions::default());
 
     time("hashed", &engine()?, &refs)?;
     let mut table = engine()?;
-    table
-        .load_static_table_bytes(&read(table_path)?)
-        .map_err(|e| e.to_string())?;
+    table.load_static_table_bytes(&read(table_path)?)?;
     time("static", &table, &refs)?;
     if let [model_dir, count] = rest {
         let count: usize = count.parse().map_err(|e| format!("MINILM_COUNT: {e}"))?;
@@ -34,11 +33,11 @@ fn main() -> Result<(), String> {
     Ok(())
 }
 
-fn time(name: &str, engine: &Engine, texts: &[&str]) -> Result<(), String> {
+fn time(name: &str, engine: &Engine, texts: &[&str]) -> Result<(), Box<dyn Error>> {
     let start = Instant::now();
     // Batches of 256 like the browser run, so per-call overheads match.
     for batch in texts.chunks(256) {
-        engine.embed_flat(batch).map_err(|e| e.to_string())?;
+        engine.embed_flat(batch)?;
     }
     let seconds = start.elapsed().as_secs_f64();
     println!(
@@ -49,20 +48,18 @@ fn time(name: &str, engine: &Engine, texts: &[&str]) -> Result<(), String> {
 }
 
 #[cfg(feature = "local-model")]
-fn minilm(dir: &str, texts: &[&str]) -> Result<(), String> {
+fn minilm(dir: &str, texts: &[&str]) -> Result<(), Box<dyn Error>> {
     let read = |f: &str| std::fs::read(format!("{dir}/{f}")).map_err(|e| format!("{dir}/{f}: {e}"));
-    let mut engine = Engine::with_options(&EngineOptions::default()).map_err(|e| e.to_string())?;
-    engine
-        .load_minilm_bytes(
-            &read("model.safetensors")?,
-            &read("config.json")?,
-            &read("tokenizer.json")?,
-        )
-        .map_err(|e| e.to_string())?;
+    let mut engine = Engine::with_options(&EngineOptions::default())?;
+    engine.load_minilm_bytes(
+        &read("model.safetensors")?,
+        &read("config.json")?,
+        &read("tokenizer.json")?,
+    )?;
     time("minilm", &engine, texts)
 }
 
 #[cfg(not(feature = "local-model"))]
-fn minilm(_: &str, _: &[&str]) -> Result<(), String> {
+fn minilm(_: &str, _: &[&str]) -> Result<(), Box<dyn Error>> {
     Err("the MiniLM row needs `--features local-model`".into())
 }
