@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 mod bench_chunk_cmd;
 mod bench_vector;
 mod chunk_cmd;
-mod embed_cmd;
-mod eval_cmd;
+mod embed;
+mod eval;
 mod index_cmd;
 mod model;
 mod remote;
@@ -33,13 +33,13 @@ enum Command {
     /// Search an index snapshot.
     Search(search_cmd::SearchArgs),
     /// Measure retrieval quality and speed on CoSQA dev.
-    Eval(eval_cmd::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Distil the static token-embedding table from the MiniLM model.
-    Distill(embed_cmd::DistillArgs),
+    Distill(embed::distill::DistillArgs),
     /// Measure the local embedders (transformer, static table) on CoSQA: MRR@10 and chunks/s.
-    EmbedEval(embed_cmd::EmbedEvalArgs),
+    EmbedEval(embed::embed_eval::EmbedEvalArgs),
     /// Fit the static table to the transformer on a training corpus (tokenlearn-style).
-    FitTable(embed_cmd::FitTableArgs),
+    FitTable(embed::fit_table::FitTableArgs),
     /// Measure native chunking throughput against a bare tree-sitter parse.
     BenchChunk(bench_chunk_cmd::BenchChunkArgs),
     /// Measure the vector indexes (f32 scan, int8 scan, HNSW) natively: q/s, recall@10, build.
@@ -57,10 +57,10 @@ fn main() -> Result<()> {
         }
         Command::Index(args) => index_cmd::run(args),
         Command::Search(args) => search_cmd::run(args),
-        Command::Eval(args) => eval_cmd::run(args),
-        Command::Distill(args) => embed_cmd::distill(&args),
-        Command::EmbedEval(args) => embed_cmd::embed_eval(&args),
-        Command::FitTable(args) => embed_cmd::fit_table(&args),
+        Command::Eval(args) => eval::run(args),
+        Command::Distill(args) => embed::distill::run(&args),
+        Command::EmbedEval(args) => embed::embed_eval::run(&args),
+        Command::FitTable(args) => embed::fit_table::run(&args),
         Command::BenchChunk(args) => bench_chunk_cmd::run(&args),
         Command::BenchVector(args) => bench_vector::run(&args),
     }
