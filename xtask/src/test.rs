@@ -1,12 +1,23 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+//!
+//! Clippy lints inside the builds the tests need instead of in `cargo check` runs of its own: the
+//! builds go through `clippy-driver` as cargo's workspace wrapper (exactly how `cargo clippy`
+//! drives `cargo check`), so every workspace crate is linted with `-D warnings` and compiled in
+//! the same rustc run, and every dependency is compiled once, for the tests. A separate
+//! `cargo clippy` would first type-check all ~350 dependencies for nothing but the lints.
+//! The lint covers what `cargo clippy --workspace --all-targets --all-features` covers natively
+//! (lib, bins, tests, benches and examples, each in test mode too), and on wasm32 the facade's
+//! every target and the engine's library.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::{cmd, serve, setup, wasm};
+
+const WASM32: &str = "wasm32-unknown-unknown";
 
 pub fn all(root: &Path) -> Result<()> {
     let started = Instant::now();
@@ -25,67 +36,69 @@ pub fn all(root: &Path) -> Result<()> {
         Ok(())
     })?;
     let tools = tools.expect("setup ran");
+    let clippy = Clippy::find()?;
 
     step("rustfmt", &mut || {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))
     })?;
-    step("clippy (native)", &mut || {
+    let mut cli = None;
+    step("clippy + build (native)", &mut || {
+        // `cargo build --all-targets` builds what `cargo clippy --all-targets` checks: every
+        // target, and the lib and bins once more as unit tests. The `pilotfish` binary it builds
+        // distills the static table for the end-to-end step (no second CLI build).
+        cli = Some(cmd::built_executable(
+            clippy.lint(cmd::cargo().args([
+                "build",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+            ])),
+            "pilotfish",
+        )?);
+        Ok(())
+    })?;
+    step("clippy + build (wasm32)", &mut || {
+        // The engine's tests run natively; on wasm32 its library must build and lint clean with
+        // its default features, and the facade (with the engine features it enables) in every
+        // target, browser tests included. The facade's build is the one the wasm tests run.
         cmd::run(cmd::cargo().args([
             "clippy",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
+            "-p",
+            "pilotfish-engine",
+            "--lib",
+            "--target",
+            WASM32,
             "--",
             "-D",
             "warnings",
-        ]))
+        ]))?;
+        cmd::run(clippy.lint(cmd::cargo().args([
+            "build",
+            "-p",
+            "pilotfish-plugin-wasm",
+            "--all-targets",
+            "--target",
+            WASM32,
+        ])))
     })?;
-    step("clippy (wasm32)", &mut || {
-        // The engine's tests run natively; on wasm32 its library must build and lint clean, and
-        // the facade's browser tests must compile.
-        for (package, targets) in [
-            ("pilotfish-engine", "--lib"),
-            ("pilotfish-plugin-wasm", "--all-targets"),
-        ] {
-            cmd::run(cmd::cargo().args([
-                "clippy",
-                "-p",
-                package,
-                targets,
-                "--target",
-                "wasm32-unknown-unknown",
-                "--",
-                "-D",
-                "warnings",
-            ]))?;
-        }
-        Ok(())
-    })?;
-    let mut cli = None;
     step("native tests", &mut || {
-        // Built first on its own to learn where the `pilotfish` binary is: the end-to-end step
-        // distills the static table with it instead of building the CLI again.
-        cli = Some(cmd::built_executable(
-            cmd::cargo().args(["test", "--workspace", "--all-features", "--no-run"]),
-            "pilotfish",
-        )?);
         cmd::run(
-            cmd::cargo()
-                .args(["test", "--workspace", "--all-features"])
+            clippy
+                .lint(cmd::cargo().args(["test", "--workspace", "--all-features"]))
                 .env("PILOTFISH_PYTHON", &tools.python)
                 .env("PILOTFISH_MODEL_DIR", &tools.model_dir),
         )
     })?;
     step("wasm tests in headless Chromium", &mut || {
         cmd::run(
-            cmd::cargo()
-                .args([
+            clippy
+                .lint(cmd::cargo().args([
                     "test",
                     "-p",
                     "pilotfish-plugin-wasm",
                     "--target",
-                    "wasm32-unknown-unknown",
-                ])
+                    WASM32,
+                ]))
                 .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
         )
     })?;
@@ -99,7 +112,7 @@ pub fn all(root: &Path) -> Result<()> {
         let server = serve::start_static(root, 0)?;
         let tests = node_tests(root, "tests/e2e")?;
         if tests.is_empty() {
-            anyhow::bail!("no end-to-end tests found in tests/e2e");
+            bail!("no end-to-end tests found in tests/e2e");
         }
         cmd::run(
             Command::new("node")
@@ -117,6 +130,37 @@ pub fn all(root: &Path) -> Result<()> {
         eprintln!("  {secs:>7.1} s  {name}");
     }
     Ok(())
+}
+
+/// The toolchain's `clippy-driver`, for linting inside cargo builds.
+struct Clippy {
+    driver: PathBuf,
+}
+
+impl Clippy {
+    fn find() -> Result<Self> {
+        let sysroot = cmd::output("rustc", &["--print", "sysroot"]).unwrap_or_default();
+        let driver = Path::new(&sysroot).join("bin/clippy-driver");
+        if !driver.is_file() {
+            bail!(
+                "no clippy-driver in the toolchain ({}): `rustup component add clippy`",
+                driver.display()
+            );
+        }
+        Ok(Clippy { driver })
+    }
+
+    /// Makes a cargo build or test command lint like `cargo clippy -- -D warnings`: cargo hands
+    /// every workspace crate to `clippy-driver` (dependencies still go to plain rustc), and the
+    /// driver reads its own arguments from `CLIPPY_ARGS`, each followed by the separator
+    /// `cargo clippy` uses. Every command of one run sets the same two variables, so cargo sees
+    /// the same compiler for the workspace crates and a later step rebuilds nothing.
+    fn lint<'a>(&self, command: &'a mut Command) -> &'a mut Command {
+        command.env("RUSTC_WORKSPACE_WRAPPER", &self.driver).env(
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+        )
+    }
 }
 
 /// The `*.test.mjs` files of a folder, sorted.
