@@ -4,7 +4,9 @@
 //! builds go through `clippy-driver` as cargo's workspace wrapper (exactly how `cargo clippy`
 //! drives `cargo check`), so every workspace crate is linted with `-D warnings` and compiled in
 //! the same rustc run, and every dependency is compiled once, for the tests. A separate
-//! `cargo clippy` would first type-check all ~350 dependencies for nothing but the lints.
+//! `cargo clippy` would first type-check all ~360 dependencies for nothing but the lints
+//! (BENCHMARKS.md, "CI time"). The wrapper is part of what cargo fingerprints, so a plain
+//! `cargo test` afterwards recompiles the workspace crates (not the dependencies) once.
 //! The lint covers what `cargo clippy --workspace --all-targets --all-features` covers natively
 //! (lib, bins, tests, benches and examples, each in test mode too), and on wasm32 the facade's
 //! every target and the engine's library.
