@@ -35,7 +35,3 @@ pub use state::AppState;
 
 // part B: the edge (clients, CORS, SSRF guard, shared store, limits, cost, cache).
 pub mod edge;
-
-/// Kept at the root for callers that hash client tokens for a config (the CLI's tests use
-/// `proxy::auth::token_sha256_hex`); its home is `edge::auth`.
-pub use edge::auth;

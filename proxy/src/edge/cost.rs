@@ -61,26 +61,6 @@ pub fn micro_to_usd(micro: u64) -> f64 {
     micro as f64 / 1e6
 }
 
-/// The tokenizer-free estimate described in the module docs.
-pub fn estimate_tokens(text: &str) -> u64 {
-    (text.len() as u64).div_ceil(4)
-}
-
-/// The OpenAI `usage` object of a response (or final stream chunk), if present.
-pub fn usage_from_response(body: &Value) -> Option<Usage> {
-    let usage = body.get("usage")?;
-    let prompt = usage.get("prompt_tokens").and_then(Value::as_u64)?;
-    let completion = usage
-        .get("completion_tokens")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    Some(Usage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
-        estimated: false,
-    })
-}
-
 /// Estimated prompt tokens of an OpenAI request body: every string under `messages`
 /// (content, including text parts), `prompt`, `suffix` and `input`.
 pub fn estimate_prompt_tokens(request: &Value) -> u64 {
@@ -90,39 +70,7 @@ pub fn estimate_prompt_tokens(request: &Value) -> u64 {
             bytes += string_bytes(v);
         }
     }
-    (bytes as u64).div_ceil(4)
-}
-
-/// Estimated completion tokens of a non-streaming response: the text of every choice.
-pub fn estimate_completion_tokens(response: &Value) -> u64 {
-    let mut bytes = 0usize;
-    if let Some(choices) = response.get("choices").and_then(Value::as_array) {
-        for c in choices {
-            for path in [
-                &["message", "content"][..],
-                &["delta", "content"],
-                &["text"],
-            ] {
-                if let Some(s) = dig(c, path).and_then(Value::as_str) {
-                    bytes += s.len();
-                }
-            }
-        }
-    }
-    (bytes as u64).div_ceil(4)
-}
-
-/// Usage for a finished response: reported if the upstream said, estimated otherwise.
-pub fn usage_or_estimate(request: &Value, response: &Value) -> Usage {
-    usage_from_response(response).unwrap_or_else(|| Usage {
-        prompt_tokens: estimate_prompt_tokens(request),
-        completion_tokens: estimate_completion_tokens(response),
-        estimated: true,
-    })
-}
-
-fn dig<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, k| v.get(k))
+    crate::usage::estimate_tokens(bytes)
 }
 
 fn string_bytes(v: &Value) -> usize {
@@ -175,28 +123,10 @@ mod tests {
     }
 
     #[test]
-    fn reported_usage_wins_over_the_estimate() {
+    fn the_admission_estimate_counts_prompt_bytes_over_four() {
+        // "user" (4) + "hello there" (11) = 15 bytes -> 4 tokens.
         let req = json!({"messages": [{"role": "user", "content": "hello there"}]});
-        let resp = json!({"choices": [{"message": {"content": "hi"}}],
-                          "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}});
-        let u = usage_or_estimate(&req, &resp);
-        assert_eq!(
-            (u.prompt_tokens, u.completion_tokens, u.estimated),
-            (9, 1, false)
-        );
-    }
-
-    #[test]
-    fn estimate_counts_bytes_over_four() {
-        // "user" (4) + "hello there" (11) = 15 bytes -> 4 tokens; "hi!!!" 5 bytes -> 2 tokens.
-        let req = json!({"messages": [{"role": "user", "content": "hello there"}]});
-        let resp = json!({"choices": [{"message": {"content": "hi!!!"}}]});
-        let u = usage_or_estimate(&req, &resp);
-        assert_eq!(
-            (u.prompt_tokens, u.completion_tokens, u.estimated),
-            (4, 2, true)
-        );
-        assert_eq!(estimate_tokens(""), 0);
+        assert_eq!(estimate_prompt_tokens(&req), 4);
         assert_eq!(
             estimate_prompt_tokens(&json!({"prompt": "abcd", "suffix": "e"})),
             2
