@@ -1,0 +1,1 @@
+//! Context for a cursor: gathering the snippets a prompt can use.

@@ -1,0 +1,1 @@
+//! (filled by the assistant-pipeline work, issue 12)

@@ -1,0 +1,1 @@
+//! Prompt building under a token budget.
