@@ -4,6 +4,7 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p pilotfish-plugin-wasm --target wasm32-unknown-unknown --test vectors_web`.
 #![cfg(target_arch = "wasm32")]
 
+use engine::search::synthetic::{Clusters, clustered_vectors};
 use js_sys::{Float32Array, Reflect, Uint32Array};
 use plugin_wasm::vectors::VectorIndex;
 use wasm_bindgen::{JsCast, JsValue};
@@ -14,22 +15,14 @@ wasm_bindgen_test_configure!(run_in_browser);
 const DIMS: usize = 64;
 const SEED: u64 = 5;
 
-/// Clustered deterministic vectors (SplitMix64): 16 topics plus noise, like code embeddings.
+/// Clustered deterministic vectors: 16 topics plus noise, like code embeddings (the engine's one
+/// seeded generator, shared with its native vector and HNSW tests).
 fn vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    let shape = Clusters {
+        topics: 16,
+        noise: 0.6,
     };
-    let centres: Vec<Vec<f32>> = (0..16)
-        .map(|_| (0..DIMS).map(|_| next()).collect())
-        .collect();
-    (0..n)
-        .map(|i| centres[i % 16].iter().map(|c| c + 0.6 * next()).collect())
-        .collect()
+    clustered_vectors(n, DIMS, shape, seed)
 }
 
 fn options(mode: &str) -> JsValue {
