@@ -32,6 +32,11 @@ use std::ops::ControlFlow;
 
 use crate::language::Language;
 
+/// Nesting deeper than this is chunked as one unit instead of recursing (and not searched for
+/// nested definitions), so hostile input cannot exhaust the stack. Shared by the tree walk and the
+/// definitions scan, which must agree on it.
+const MAX_SCOPE_DEPTH: usize = 48;
+
 pub use definitions::Definition;
 
 /// What a chunk is, in the user's terms.

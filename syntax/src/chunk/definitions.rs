@@ -7,11 +7,10 @@
 
 use tree_sitter::Node;
 
-use super::ChunkKind;
 use super::names::{Target, value_role};
 use super::rules::{Role, role};
 use super::source::Source;
-use super::tree::MAX_SCOPE_DEPTH;
+use super::{ChunkKind, MAX_SCOPE_DEPTH};
 
 /// A named function, method, class or type, wherever it is declared. Byte offsets are UTF-8
 /// offsets into the (lossily decoded) text; lines are 1-based and inclusive. The range is the

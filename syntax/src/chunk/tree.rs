@@ -13,12 +13,8 @@ use super::names::{Target, Unit, first_line_of, qualify};
 use super::rules::{Role, role};
 use super::source::{Source, end_line, start_line};
 use super::spans::{Meta, Span, gaps, into_chunks, split_into, statement_lines};
-use super::{Chunk, ChunkKind};
+use super::{Chunk, ChunkKind, MAX_SCOPE_DEPTH};
 use crate::language::Language;
-
-/// Nesting deeper than this is chunked as one unit instead of recursing (and not searched for
-/// nested definitions), so hostile input cannot exhaust the stack.
-pub(super) const MAX_SCOPE_DEPTH: usize = 48;
 
 /// The enclosing scope of the nodes being visited.
 #[derive(Clone)]
