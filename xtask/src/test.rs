@@ -60,13 +60,16 @@ pub fn all(root: &Path) -> Result<()> {
         Ok(())
     })?;
     step("clippy + build (wasm32)", &mut || {
-        // The engine's tests run natively; on wasm32 its library must build and lint clean with
-        // its default features, and the facade (with the engine features it enables) in every
-        // target, browser tests included. The facade's build is the one the wasm tests run.
+        // The pure crates' tests run natively; on wasm32 their libraries must build and lint
+        // clean with their default features, and the facade (with the engine features it
+        // enables) in every target, browser tests included. The facade's build is the one the
+        // wasm tests run.
         cmd::run(cmd::cargo().args([
             "clippy",
             "-p",
             "pilotfish-engine",
+            "-p",
+            "pilotfish-assist",
             "--lib",
             "--target",
             WASM32,
