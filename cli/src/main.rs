@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod bench_chunk_cmd;
 mod bench_vector;
 mod chunk_cmd;
+mod cursor;
 mod embed;
 mod eval;
 mod index_cmd;
