@@ -9,6 +9,7 @@ pub mod chunk;
 pub mod grammar;
 pub mod language;
 pub mod line_index;
+pub mod tags;
 
 pub use chunk::{
     Chunk, ChunkConfig, ChunkKind, ChunkedFile, Chunker, Diagnostic, DiagnosticKind, chunk_file,
