@@ -1,1 +1,0 @@
-//! (filled by the assistant-pipeline work, issue 12)
