@@ -7,6 +7,7 @@ mod bench_embed;
 mod bench_vector;
 mod cmd;
 mod corpus;
+mod local_model;
 mod model;
 mod packages;
 mod serve;

