@@ -1,7 +1,7 @@
 //! How long autocomplete waits after a keystroke before it asks the model, learned from the
 //! person's own typing rhythm.
 //!
-//! The delay is a high quantile (by default the 85th percentile) of the person's recent
+//! The delay is a high quantile (by default the 90th percentile) of the person's recent
 //! inter-keystroke gaps, clamped to `[min_ms, max_ms]`: while a fast typist is mid-word the next
 //! key usually comes sooner than that, so no request is wasted; once no key has come for longer
 //! than their usual gap they have most likely paused, and the request starts at once rather than
@@ -10,9 +10,14 @@
 //!
 //! The quantile is computed exactly over a sliding window of the last `window` gaps (bounded
 //! memory; a window rather than an exponentially weighted estimate because it is exact, easy to
-//! reason about in tests and forgets an old rhythm in a known number of keystrokes). Gaps longer
-//! than `pause_ms` are pauses, not rhythm, and are not learned. Time is an argument (milliseconds
-//! from any fixed origin); nothing here reads a clock.
+//! reason about in tests and forgets an old rhythm in a known number of keystrokes).
+//!
+//! Pauses are not rhythm and are not learned: a gap is a pause when it is longer than
+//! `pause_factor` times the person's median gap (and longer than `max_ms`, so a slow typist's
+//! gaps up to the bound are always learned), or longer than `pause_ms` in any case. Without
+//! that, someone who stops for most of a second after every few keys would push the quantile,
+//! and so the delay, up to the bound. Time is an argument (milliseconds from any fixed origin);
+//! nothing here reads a clock.
 
 use std::collections::VecDeque;
 
@@ -34,8 +39,10 @@ pub struct DebounceConfig {
     pub window: usize,
     /// How many gaps must be learned before the quantile replaces `initial_ms`.
     pub min_samples: usize,
-    /// Gaps longer than this are pauses (the person stopped to think), not typing rhythm.
+    /// Gaps longer than this are always pauses (the person stopped to think), not rhythm.
     pub pause_ms: u64,
+    /// Gaps longer than this many times the median learned gap (and than `max_ms`) are pauses.
+    pub pause_factor: f64,
 }
 
 impl Default for DebounceConfig {
@@ -44,10 +51,11 @@ impl Default for DebounceConfig {
             min_ms: 50,
             max_ms: 400,
             initial_ms: 150,
-            quantile: 0.85,
+            quantile: 0.9,
             window: 32,
             min_samples: 4,
             pause_ms: 1_500,
+            pause_factor: 4.0,
         }
     }
 }
@@ -70,7 +78,8 @@ impl Default for Debouncer {
 
 impl Debouncer {
     /// A debouncer with `config`, made consistent: `max_ms` is raised to `min_ms` if below it,
-    /// the quantile is clamped to `[0, 1]`, and the window holds at least one gap.
+    /// the quantile is clamped to `[0, 1]`, the window holds at least one gap, and a pause factor
+    /// below 1 (which would call ordinary gaps pauses) falls back to the default.
     pub fn new(mut config: DebounceConfig) -> Debouncer {
         config.max_ms = config.max_ms.max(config.min_ms);
         config.quantile = if config.quantile.is_nan() {
@@ -80,6 +89,9 @@ impl Debouncer {
         };
         config.window = config.window.max(1);
         config.min_samples = config.min_samples.clamp(1, config.window);
+        if config.pause_factor.is_nan() || config.pause_factor < 1.0 {
+            config.pause_factor = DebounceConfig::default().pause_factor;
+        }
         Debouncer {
             gaps: VecDeque::with_capacity(config.window),
             config,
@@ -99,7 +111,7 @@ impl Debouncer {
         if let Some(last) = self.last_keystroke {
             // A clock that went backwards gives no usable gap.
             if let Some(gap) = now_ms.checked_sub(last)
-                && gap <= self.config.pause_ms
+                && gap <= self.pause_cutoff()
             {
                 if self.gaps.len() == self.config.window {
                     self.gaps.pop_front();
@@ -149,6 +161,19 @@ impl Debouncer {
             sorted[rank.clamp(1, sorted.len()) - 1]
         };
         raw.clamp(c.min_ms, c.max_ms)
+    }
+
+    /// The longest gap that still counts as typing rhythm.
+    fn pause_cutoff(&self) -> u64 {
+        let c = &self.config;
+        if self.gaps.len() < c.min_samples {
+            return c.pause_ms;
+        }
+        let mut sorted: Vec<u64> = self.gaps.iter().copied().collect();
+        sorted.sort_unstable();
+        let median = sorted[(sorted.len() - 1) / 2] as f64;
+        let relative = (median * c.pause_factor).min(u64::MAX as f64) as u64;
+        relative.max(c.max_ms).min(c.pause_ms)
     }
 
     /// How many gaps are learned (at most `window`).
