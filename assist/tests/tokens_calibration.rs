@@ -95,10 +95,13 @@ fn estimate_error_is_within_the_stated_bound() {
             "{language:?}: only {} files in the corpus",
             texts.len()
         );
-        let (fit, held): (Vec<(usize, &String)>, Vec<(usize, &String)>) =
-            texts.iter().enumerate().partition(|(i, _)| i % 2 == 0);
-        let fit: Vec<&str> = fit.iter().flat_map(|(_, t)| windows(t)).collect();
-        let held: Vec<&str> = held.iter().flat_map(|(_, t)| windows(t)).collect();
+        let fit: Vec<&str> = texts.iter().step_by(2).flat_map(|t| windows(t)).collect();
+        let held: Vec<&str> = texts
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .flat_map(|t| windows(t))
+            .collect();
         let fitted = calibrate(&fit, &exact);
         let estimate = EstimatedTokens {
             weights: committed.weights,

@@ -202,10 +202,11 @@ fn solve(mut a: [[f64; FEATURES]; FEATURES], mut b: [f64; FEATURES]) -> [f64; FE
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = a[col];
         for row in col + 1..FEATURES {
-            let factor = a[row][col] / a[col][col];
-            for k in col..FEATURES {
-                a[row][k] -= factor * a[col][k];
+            let factor = a[row][col] / pivot_row[col];
+            for (cell, pivot_cell) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *cell -= factor * pivot_cell;
             }
             b[row] -= factor * b[col];
         }
