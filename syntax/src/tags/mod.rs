@@ -64,7 +64,7 @@ impl DefinitionKind {
     }
 
     /// Whether functions directly inside this definition are its methods.
-    fn holds_methods(self) -> bool {
+    pub fn holds_methods(self) -> bool {
         matches!(
             self,
             DefinitionKind::Class | DefinitionKind::Interface | DefinitionKind::Type

@@ -1,0 +1,157 @@
+//! [`Workspace`]: the one owner of what indexing produced for the assistant. The host indexes a
+//! file with one call and both the engine's [`Project`] (chunks, BM25, vectors, line maps) and
+//! the [`TagIndex`] (definitions, references, imports, repo-map ranks) follow. Text is kept once,
+//! in the project's chunks: the tag index holds positions and names, and snippets are cut from the
+//! chunks ([`lines`]).
+
+use engine::embed::Embedder;
+use engine::project::{FileReport, ProjectError};
+use engine::{IndexedFile, Project, ProjectConfig};
+use syntax::Language;
+
+use super::index::{TagIndex, TaggedFile};
+
+/// The project index and the tag index, updated together.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    project: Project,
+    tags: TagIndex,
+}
+
+impl Workspace {
+    pub fn new(config: ProjectConfig) -> Self {
+        Workspace {
+            project: Project::new(config),
+            tags: TagIndex::default(),
+        }
+    }
+
+    /// Adopts a project (restored from a snapshot, say) and tags its files from their chunks, so
+    /// a reload needs no source text.
+    pub fn from_project(project: Project) -> Self {
+        let mut tags = TagIndex::default();
+        let paths: Vec<String> = project.paths().map(str::to_string).collect();
+        for path in paths {
+            if let Some(file) = project.file(&path)
+                && let Some(language) = file.chunked.language
+            {
+                let text = file_text(file);
+                tags.update(
+                    &path,
+                    TaggedFile::new(language, syntax::tags::tags(language, &text)),
+                );
+            }
+        }
+        Workspace { project, tags }
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    pub fn tags(&self) -> &TagIndex {
+        &self.tags
+    }
+
+    /// (Re)indexes one file in both indexes. Unchanged bytes cost one hash; an edit re-chunks and
+    /// re-tags that file only. On an embedding error neither index changes.
+    pub fn index_file(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        embedder: Option<&dyn Embedder>,
+    ) -> Result<FileReport, ProjectError> {
+        let report = self.project.index_file(path, bytes, embedder)?;
+        if report.unchanged && self.tags.file(path).is_some() {
+            return Ok(report);
+        }
+        let language = self
+            .project
+            .file(path)
+            .and_then(|f| f.chunked.language)
+            .or_else(|| Language::detect(path, ""));
+        match language {
+            Some(language) if !syntax::chunk::looks_binary(bytes) => {
+                let text = String::from_utf8_lossy(bytes);
+                let tags = syntax::tags::tags(language, &text);
+                self.tags.update(path, TaggedFile::new(language, tags));
+            }
+            _ => {
+                self.tags.remove(path);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Removes a file from both indexes; returns whether it was indexed.
+    pub fn remove_file(&mut self, path: &str) -> bool {
+        let in_tags = self.tags.remove(path);
+        self.project.remove_file(path) || in_tags
+    }
+}
+
+/// Lines `start..=end` (1-based) of an indexed file, cut from its chunks. Lines no chunk covers
+/// (blank ones) come back empty; indentation before a chunk that starts mid-line is restored as
+/// spaces.
+pub fn lines(file: &IndexedFile, start: usize, end: usize) -> String {
+    let mut out: Vec<String> = vec![String::new(); end.saturating_sub(start) + 1];
+    if end < start {
+        return String::new();
+    }
+    for chunk in &file.chunked.chunks {
+        if chunk.end_line < start || chunk.start_line > end {
+            continue;
+        }
+        let source = original(chunk);
+        let column = file
+            .lines
+            .line_start(chunk.start_line)
+            .map_or(0, |s| chunk.start_byte.saturating_sub(s));
+        for (i, line) in source.split('\n').enumerate() {
+            let number = chunk.start_line + i;
+            if number < start || number > end || number > chunk.end_line {
+                continue;
+            }
+            let slot = &mut out[number - start];
+            if i == 0 {
+                slot.push_str(&" ".repeat(column));
+            }
+            slot.push_str(line.strip_suffix('\r').unwrap_or(line));
+        }
+    }
+    while out.last().is_some_and(String::is_empty) && out.len() > 1 {
+        out.pop();
+    }
+    out.join("\n")
+}
+
+/// A file's text rebuilt from its chunks at their byte offsets (blank lines and the spaces
+/// between chunks come back as blanks, so every offset and line agrees with the original).
+pub fn file_text(file: &IndexedFile) -> String {
+    let len = file.lines.len_utf8();
+    let mut bytes = vec![b' '; len];
+    for line in 2..=file.lines.lines() {
+        if let Some(start) = file.lines.line_start(line)
+            && start > 0
+        {
+            bytes[start - 1] = b'\n';
+        }
+    }
+    for chunk in &file.chunked.chunks {
+        let source = original(chunk).as_bytes();
+        if chunk.start_byte + source.len() <= len {
+            bytes[chunk.start_byte..chunk.start_byte + source.len()].copy_from_slice(source);
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The chunk's own source: its text without the enclosing signatures a split piece is prefixed
+/// with (the text always ends with the source of its range).
+fn original(chunk: &syntax::Chunk) -> &str {
+    let len = chunk.end_byte - chunk.start_byte;
+    chunk
+        .text
+        .get(chunk.text.len().saturating_sub(len)..)
+        .unwrap_or(&chunk.text)
+}

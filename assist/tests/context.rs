@@ -1,0 +1,500 @@
+//! Context gathering, data-driven: each fixture is a small project written as
+//! `//- path` sections, one of which holds the cursor marker `┃`. Every file is indexed through
+//! the one [`Workspace`] call, then the context at the cursor is gathered and checked.
+
+use assist::TokenCounter;
+use assist::context::{
+    Cursor, GatherConfig, Gathered, HostState, OpenFile, RecentEdit, Retrieval, TaggedFile,
+    Workspace,
+};
+use assist::{Snippet, SnippetKind};
+use engine::ProjectConfig;
+use expect_test::{Expect, expect};
+
+const CURSOR: &str = "┃";
+
+/// Counts whitespace-separated words: enough to check that every snippet carries its cost.
+struct Words;
+impl TokenCounter for Words {
+    fn count(&self, text: &str) -> usize {
+        text.split_whitespace().count()
+    }
+}
+
+/// A parsed fixture: the files (cursor marker removed) and where the cursor is.
+struct Fixture {
+    files: Vec<(String, String)>,
+    cursor_path: String,
+    cursor_offset: usize,
+}
+
+fn parse(fixture: &str) -> Fixture {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in fixture.lines() {
+        if let Some(path) = line.strip_prefix("//- ") {
+            files.push((path.trim().to_string(), String::new()));
+        } else if let Some((_, text)) = files.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    let mut cursor = None;
+    for (path, text) in &mut files {
+        if let Some(at) = text.find(CURSOR) {
+            text.replace_range(at..at + CURSOR.len(), "");
+            cursor = Some((path.clone(), at));
+        }
+    }
+    let (cursor_path, cursor_offset) = cursor.expect("the fixture has no cursor marker");
+    Fixture {
+        files,
+        cursor_path,
+        cursor_offset,
+    }
+}
+
+fn index(fixture: &Fixture) -> Workspace {
+    let mut workspace = Workspace::new(ProjectConfig::default());
+    for (path, text) in &fixture.files {
+        workspace
+            .index_file(path, text.as_bytes(), None)
+            .expect("keyword indexing cannot fail");
+    }
+    workspace
+}
+
+fn gather_with(fixture: &Fixture, workspace: &Workspace, host: &HostState) -> Gathered {
+    let text = &fixture
+        .files
+        .iter()
+        .find(|(p, _)| *p == fixture.cursor_path)
+        .unwrap()
+        .1;
+    let cursor = Cursor::at_offset(&fixture.cursor_path, text, fixture.cursor_offset).unwrap();
+    let gathered = workspace
+        .gather(
+            &cursor,
+            host,
+            &GatherConfig::default(),
+            Retrieval::Keyword,
+            &Words,
+        )
+        .unwrap();
+    for s in &gathered.snippets {
+        assert_eq!(s.tokens, Words.count(&s.text), "{s:?}");
+        assert!(s.start_line >= 1 && s.start_line <= s.end_line, "{s:?}");
+        assert!(!s.why.is_empty(), "{s:?}");
+    }
+    gathered
+}
+
+fn gather(fixture: &str) -> Gathered {
+    let fixture = parse(fixture);
+    let workspace = index(&fixture);
+    gather_with(&fixture, &workspace, &HostState::default())
+}
+
+fn of_kind(gathered: &Gathered, kind: SnippetKind) -> Vec<&Snippet> {
+    gathered
+        .snippets
+        .iter()
+        .filter(|s| s.kind == kind)
+        .collect()
+}
+
+/// The snippets of one kind, one block each: where, why, then the text.
+fn render(snippets: &[&Snippet]) -> String {
+    let mut out = String::new();
+    for s in snippets {
+        out.push_str(&format!(
+            "{}:{}-{} [{:.2}] {}\n",
+            s.path, s.start_line, s.end_line, s.score, s.why
+        ));
+        for line in s.text.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    out
+}
+
+fn check_definitions(fixture: &str, expect: Expect) {
+    let gathered = gather(fixture);
+    expect.assert_eq(&render(&of_kind(&gathered, SnippetKind::Definition)));
+}
+
+const PYTHON: &str = r#"
+//- app/services/orders.py
+from ..models.order import Order, OrderLine as Line
+from ..util import money
+from . import pricing
+
+
+def total(order: Order) -> float:
+    lines = order.lines
+    ┃
+    return sum(l.price for l in lines)
+
+
+def unrelated():
+    return 1
+//- app/models/order.py
+class Order:
+    """An order of lines."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def add(self, line):
+        self.lines.append(line)
+
+    def remove(self, line):
+        self.lines.remove(line)
+
+
+class OrderLine:
+    price: float
+//- app/util/money.py
+def round_cents(value):
+    return round(value, 2)
+//- app/services/pricing.py
+def discount(order, rate):
+    return order.total * rate
+//- app/legacy/order.py
+class Order:
+    """The old order, which nothing imports."""
+    pass
+"#;
+
+#[test]
+fn python_imports_resolve_across_files() {
+    check_definitions(
+        PYTHON,
+        expect![[r#"
+            app/models/order.py:1-10 [1.01] defines class `Order`: imported from `..models.order` at line 1, used at line 6 (in an imported module)
+                class Order:
+                ⋮
+                    def __init__(self, lines):
+                ⋮
+                    def add(self, line):
+                ⋮
+                    def remove(self, line):
+            app/models/order.py:14-15 [0.70] defines class `OrderLine`: imported from `..models.order` at line 1, not used yet in this file (in an imported module)
+                class OrderLine:
+                    price: float
+            app/services/pricing.py:1-2 [0.35] defines function `discount`: in module `pricing`, imported from `.` at line 3, not used yet in this file
+                def discount(order, rate):
+                    return order.total * rate
+            app/util/money.py:1-2 [0.35] defines function `round_cents`: in module `money`, imported from `..util` at line 2, not used yet in this file
+                def round_cents(value):
+                    return round(value, 2)
+        "#]],
+    );
+}
+
+/// The same name defined in the cursor's folder loses to the definition the file imports.
+#[test]
+fn imports_win_over_same_name_definitions_elsewhere() {
+    let gathered = gather(
+        r#"
+//- src/app/main.ts
+import { parse } from '../lib/parser';
+
+export function run(text: string) {
+  return parse(text)┃;
+}
+//- src/lib/parser.ts
+export function parse(text: string): string[] {
+  return text.split(' ');
+}
+//- src/app/parse.ts
+export function parse(text: string): number {
+  return text.length;
+}
+"#,
+    );
+    let definitions = of_kind(&gathered, SnippetKind::Definition);
+    let parse: Vec<&str> = definitions
+        .iter()
+        .filter(|s| s.why.contains("`parse`"))
+        .map(|s| s.path.as_str())
+        .collect();
+    assert_eq!(parse, ["src/lib/parser.ts"], "{definitions:#?}");
+}
+
+/// Without an import, a name referenced near the cursor resolves in the cursor's folder first,
+/// and an alias (`load as loadConfig`) resolves to the imported name.
+#[test]
+fn typescript_aliases_and_nearby_references() {
+    check_definitions(
+        r#"
+//- src/app/main.ts
+import { Config, load as loadConfig } from './config';
+
+export function start(path: string): Config {
+  const config = loadConfig(path);
+  report(config);
+  ┃
+}
+//- src/app/config.ts
+export interface Config {
+  name: string;
+  port: number;
+}
+
+export function load(path: string): Config {
+  return JSON.parse(path) as Config;
+}
+//- src/app/report.ts
+export function report(config: unknown): void {
+  console.log(config);
+}
+//- src/other/report.ts
+export function report(config: unknown): void {
+  console.error(config);
+}
+"#,
+        expect![[r#"
+            src/app/config.ts:1-4 [1.00] defines interface `Config`: imported from `./config` at line 1, used at line 3 (in an imported module)
+                export interface Config {
+                  name: string;
+                  port: number;
+                }
+            src/app/config.ts:6-8 [0.96] defines function `load`: imported from `./config` at line 1, used at line 4 (in an imported module)
+                export function load(path: string): Config {
+                  return JSON.parse(path) as Config;
+                }
+            src/app/report.ts:1-3 [0.63] defines function `report`: called at line 5 (same folder)
+                export function report(config: unknown): void {
+                  console.log(config);
+                }
+            src/other/report.ts:1-3 [0.47] defines function `report`: called at line 5 (by repo-map rank)
+                export function report(config: unknown): void {
+                  console.error(config);
+                }
+        "#]],
+    );
+}
+
+#[test]
+fn prefix_suffix_and_search_hits() {
+    let gathered = gather(
+        r#"
+//- src/cart.py
+def checkout(cart):
+    subtotal = compute_subtotal(cart)
+    shipping = shipping_cost┃(cart)
+    return subtotal + shipping
+//- src/shipping.py
+def shipping_cost(cart):
+    weight = sum(item.weight for item in cart.items)
+    return 5 + weight * 2
+//- src/unrelated.py
+def greet(name):
+    return "hello " + name
+"#,
+    );
+    assert_eq!(
+        gathered.window.prefix,
+        "def checkout(cart):\n    subtotal = compute_subtotal(cart)\n    shipping = shipping_cost"
+    );
+    assert_eq!(
+        gathered.window.suffix,
+        "(cart)\n    return subtotal + shipping\n"
+    );
+    assert_eq!(gathered.window.cursor_line, 3);
+    let hits = of_kind(&gathered, SnippetKind::SearchHit);
+    assert_eq!(
+        hits.first().map(|s| s.path.as_str()),
+        Some("src/shipping.py"),
+        "{hits:#?}"
+    );
+    assert!(
+        hits.iter().all(|s| s.path != "src/cart.py"),
+        "the cursor's own window is no hit"
+    );
+    assert!(hits[0].why.contains("keyword rank"), "{}", hits[0].why);
+}
+
+#[test]
+fn recent_edits_and_open_files() {
+    let fixture = parse(
+        r#"
+//- src/a.py
+def a():
+    return 1
+┃
+def later():
+    return 2
+//- src/b.py
+def b():
+    x = 1
+    y = 2
+    return x + y
+//- src/c.py
+def c():
+    return 3
+"#,
+    );
+    let workspace = index(&fixture);
+    let host = HostState {
+        recent_edits: vec![
+            RecentEdit {
+                path: "src/b.py".into(),
+                start_line: 2,
+                end_line: 3,
+                at_ms: 100_000,
+            },
+            RecentEdit {
+                path: "src/c.py".into(),
+                start_line: 1,
+                end_line: 2,
+                at_ms: 160_000,
+            },
+            // In the cursor's own window: the prefix already shows it.
+            RecentEdit {
+                path: "src/a.py".into(),
+                start_line: 1,
+                end_line: 2,
+                at_ms: 170_000,
+            },
+        ],
+        open_files: vec![
+            OpenFile {
+                path: "src/a.py".into(),
+                visible: None,
+            },
+            OpenFile {
+                path: "src/b.py".into(),
+                visible: Some((1, 2)),
+            },
+        ],
+        now_ms: 220_000,
+    };
+    let gathered = gather_with(&fixture, &workspace, &host);
+    expect![[r#"
+        src/c.py:1-2 [0.50] edited 1 min ago
+            def c():
+                return 3
+        src/b.py:2-3 [0.33] edited 2 min ago
+                x = 1
+                y = 2
+    "#]]
+    .assert_eq(&render(&of_kind(&gathered, SnippetKind::RecentEdit)));
+    expect![[r#"
+        src/b.py:1-2 [0.50] open in the editor, lines 1-2 on screen
+            def b():
+                x = 1
+    "#]]
+    .assert_eq(&render(&of_kind(&gathered, SnippetKind::OpenFile)));
+}
+
+/// Editing one file replaces only its tags, and the repo map's ranks follow on the next read.
+#[test]
+fn incremental_update_changes_one_file_and_the_ranks() {
+    let fixture = parse(
+        r#"
+//- lib/store.py
+class Store:
+    def get(self, key):
+        return key
+//- lib/cache.py
+class Cache:
+    def lookup(self, key):
+        return key
+//- app/main.py
+from lib.store import Store
+
+def main():
+    return Store().get(1)┃
+"#,
+    );
+    let mut workspace = index(&fixture);
+    let before_store: TaggedFile = workspace.tags().file("lib/store.py").unwrap().clone();
+    let before_cache: TaggedFile = workspace.tags().file("lib/cache.py").unwrap().clone();
+    let ranks = workspace.tags().ranks().clone();
+    assert!(
+        ranks.files["lib/store.py"] > ranks.files["lib/cache.py"],
+        "{ranks:?}"
+    );
+
+    let edited = "from lib.cache import Cache\n\ndef main():\n    c = Cache()\n    return Cache().lookup(c)\n";
+    workspace
+        .index_file("app/main.py", edited.as_bytes(), None)
+        .unwrap();
+    assert!(
+        !workspace.tags().ranks_ready(),
+        "an edit drops the ranks until they are read"
+    );
+    assert_eq!(workspace.tags().file("lib/store.py"), Some(&before_store));
+    assert_eq!(workspace.tags().file("lib/cache.py"), Some(&before_cache));
+    let main = workspace.tags().file("app/main.py").unwrap();
+    assert_eq!(main.tags.imports[0].module, "lib.cache");
+
+    let after = workspace.tags().ranks();
+    assert!(
+        after.files["lib/cache.py"] > after.files["lib/store.py"],
+        "{after:?}"
+    );
+    assert!(after.definition("lib/cache.py", "Cache") > 0.0);
+    assert_eq!(after.definition("lib/store.py", "Store"), 0.0);
+
+    // A new definition is found by name; a removed file's are gone.
+    workspace
+        .index_file(
+            "lib/cache.py",
+            b"class Cache:\n    pass\n\ndef evict(cache):\n    pass\n",
+            None,
+        )
+        .unwrap();
+    assert_eq!(workspace.tags().definitions_named("evict").len(), 1);
+    assert!(workspace.remove_file("lib/store.py"));
+    assert!(workspace.tags().definitions_named("Store").is_empty());
+    assert!(workspace.project().file("lib/store.py").is_none());
+    // Unchanged bytes re-tag nothing.
+    let report = workspace
+        .index_file("app/main.py", edited.as_bytes(), None)
+        .unwrap();
+    assert!(report.unchanged);
+}
+
+/// A restored project (no source text) gets the same tags as one indexed from text.
+#[test]
+fn tags_rebuilt_from_a_project_alone() {
+    let fixture = parse(PYTHON);
+    let workspace = index(&fixture);
+    let mut project = engine::Project::new(ProjectConfig::default());
+    for (path, text) in &fixture.files {
+        project.index_file(path, text.as_bytes(), None).unwrap();
+    }
+    let rebuilt = Workspace::from_project(project);
+    for (path, file) in workspace.tags().files() {
+        assert_eq!(rebuilt.tags().file(path), Some(file), "{path}");
+    }
+}
+
+#[test]
+fn gathering_is_deterministic() {
+    let fixture = parse(PYTHON);
+    let workspace = index(&fixture);
+    let one = gather_with(&fixture, &workspace, &HostState::default());
+    let two = gather_with(&fixture, &index(&fixture), &HostState::default());
+    assert_eq!(one, two);
+    let kinds: Vec<SnippetKind> = one.snippets.iter().map(|s| s.kind).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(kinds, sorted, "snippets come ordered by kind");
+}
+
+#[test]
+fn cursor_positions() {
+    let text = "ab\néx\n";
+    let at = |line, col| Cursor::at_line_col("f.py", text, line, col).map(|c| c.offset);
+    assert_eq!(at(1, 1), Some(0));
+    assert_eq!(at(1, 3), Some(2));
+    assert_eq!(at(2, 2), Some(5));
+    assert_eq!(at(2, 3), Some(6));
+    assert_eq!(at(2, 4), None);
+    assert_eq!(at(9, 1), None);
+    assert_eq!(at(1, 0), None);
+    assert!(Cursor::at_offset("f.py", text, 4).is_none(), "inside `é`");
+}
