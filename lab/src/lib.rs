@@ -5,6 +5,7 @@
 //! retrieval-quality tests stand on it. It may read files (it is tooling), but its computations
 //! take their data as arguments like the engine's.
 
+pub mod context_recall;
 pub mod cosqa;
 pub mod distill;
 pub mod docstring;

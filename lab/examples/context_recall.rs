@@ -1,0 +1,117 @@
+//! `cargo run --release -p pilotfish-lab --example context_recall -- [--budget N]
+//! [--max-samples N] LANGUAGE=DIR...`: the context-recall benchmark (see
+//! `lab::context_recall`) on real packages unpacked in DIR, one table row per package and one
+//! per language, with the token counter the prompt builder uses without a tokenizer (the
+//! calibrated per-language estimate).
+
+use std::path::Path;
+use std::time::Instant;
+
+use assist::tokens::EstimatedTokens;
+use lab::context_recall::{METHODS, Recall, RecallConfig, context_recall};
+use syntax::Language;
+
+fn main() {
+    let mut config = RecallConfig::default();
+    let mut packages: Vec<(Language, String)> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let number = |v: Option<String>| v.and_then(|v| v.parse::<usize>().ok());
+        match arg.as_str() {
+            "--budget" => config.budget = number(args.next()).expect("--budget N"),
+            "--max-samples" => config.max_samples = number(args.next()).expect("--max-samples N"),
+            spec => {
+                let (language, dir) = spec.split_once('=').expect("LANGUAGE=DIR");
+                let language = Language::from_name(language).expect("a known language name");
+                packages.push((language, dir.to_string()));
+            }
+        }
+    }
+    println!(
+        "| language | package | functions | targets | {} | context tokens (mean) | seconds |",
+        METHODS.join(" | ")
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut totals: Vec<(Language, Recall)> = Vec::new();
+    for (language, dir) in &packages {
+        let files = read_files(Path::new(dir));
+        let counter = EstimatedTokens::for_language(Some(*language));
+        let started = Instant::now();
+        let recall = context_recall(&files, *language, &config, &counter);
+        let name = Path::new(dir)
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        row(
+            language.name(),
+            &name,
+            &recall,
+            started.elapsed().as_secs_f64(),
+        );
+        match totals.iter_mut().find(|(l, _)| l == language) {
+            Some((_, total)) => total.add(&recall),
+            None => totals.push((*language, recall)),
+        }
+    }
+    for (language, total) in &totals {
+        row(language.name(), "**all**", total, f64::NAN);
+    }
+}
+
+fn row(language: &str, package: &str, r: &Recall, seconds: f64) {
+    let tokens: Vec<String> = (0..3)
+        .map(|i| format!("{}", r.context_tokens[i] / r.samples.max(1)))
+        .collect();
+    println!(
+        "| {language} | {package} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
+        r.samples,
+        r.targets,
+        r.recall(0),
+        r.recall(1),
+        r.recall(2),
+        tokens.join(" / "),
+        if seconds.is_nan() {
+            "".to_string()
+        } else {
+            format!("{seconds:.1}")
+        }
+    );
+}
+
+/// Every source file under `dir` in a language the grammars know (paths relative to `dir`),
+/// skipping `node_modules`, build output and type declarations.
+fn read_files(dir: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if path.is_dir() {
+                if !matches!(name.as_str(), "node_modules" | "dist" | "build" | ".git") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if name.ends_with(".d.ts") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .to_string();
+            if Language::detect(&relative, &text).is_some() {
+                files.push((relative, text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
