@@ -1,5 +1,5 @@
 //! `cargo run --release -p pilotfish-lab --example context_recall -- [--budget N]
-//! [--max-samples N] LANGUAGE=DIR...`: the context-recall benchmark (see
+//! [--max-samples N] LANGUAGE[:NAME]=DIR...`: the context-recall benchmark (see
 //! `lab::context_recall`) on real packages unpacked in DIR, one table row per package and one
 //! per language, with the token counter the prompt builder uses without a tokenizer (the
 //! calibrated per-language estimate).
@@ -13,7 +13,7 @@ use syntax::Language;
 
 fn main() {
     let mut config = RecallConfig::default();
-    let mut packages: Vec<(Language, String)> = Vec::new();
+    let mut packages: Vec<(Language, String, String)> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let number = |v: Option<String>| v.and_then(|v| v.parse::<usize>().ok());
@@ -21,9 +21,10 @@ fn main() {
             "--budget" => config.budget = number(args.next()).expect("--budget N"),
             "--max-samples" => config.max_samples = number(args.next()).expect("--max-samples N"),
             spec => {
-                let (language, dir) = spec.split_once('=').expect("LANGUAGE=DIR");
+                let (label, dir) = spec.split_once('=').expect("LANGUAGE[:NAME]=DIR");
+                let (language, name) = label.split_once(':').unwrap_or((label, dir));
                 let language = Language::from_name(language).expect("a known language name");
-                packages.push((language, dir.to_string()));
+                packages.push((language, name.to_string(), dir.to_string()));
             }
         }
     }
@@ -33,18 +34,14 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut totals: Vec<(Language, Recall)> = Vec::new();
-    for (language, dir) in &packages {
+    for (language, name, dir) in &packages {
         let files = read_files(Path::new(dir));
         let counter = EstimatedTokens::for_language(Some(*language));
         let started = Instant::now();
         let recall = context_recall(&files, *language, &config, &counter);
-        let name = Path::new(dir)
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy();
         row(
             language.name(),
-            &name,
+            name,
             &recall,
             started.elapsed().as_secs_f64(),
         );

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 
 use crate::{bench_embed, cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed", "vector"];
+const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed", "vector", "context"];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
@@ -99,6 +99,9 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     }
     if selected("embed") {
         bench_embed::run(root)?;
+    }
+    if selected("context") {
+        crate::bench_context::run(root)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! they need first, idempotently. This crate is the only place that installs anything.
 
 mod bench;
+mod bench_context;
 mod bench_embed;
 mod bench_vector;
 mod cmd;
@@ -30,7 +31,7 @@ commands:
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context)
 ";
 
 fn main() -> Result<()> {
