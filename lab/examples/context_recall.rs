@@ -29,49 +29,46 @@ fn main() {
         }
     }
     println!(
-        "| language | package | functions | targets | {} | context tokens (mean) | seconds |",
+        "| language | package | lines | functions | targets | {} | context tokens (mean) | gather + build p50 / p95 ms |",
         METHODS.join(" | ")
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    let mut totals: Vec<(Language, Recall)> = Vec::new();
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut totals: Vec<(Language, usize, Recall)> = Vec::new();
     for (language, name, dir) in &packages {
         let files = read_files(Path::new(dir));
+        let lines: usize = files.iter().map(|(_, t)| t.lines().count()).sum();
         let counter = EstimatedTokens::for_language(Some(*language));
-        let started = Instant::now();
-        let recall = context_recall(&files, *language, &config, &counter);
-        row(
-            language.name(),
-            name,
-            &recall,
-            started.elapsed().as_secs_f64(),
-        );
-        match totals.iter_mut().find(|(l, _)| l == language) {
-            Some((_, total)) => total.add(&recall),
-            None => totals.push((*language, recall)),
+        let origin = Instant::now();
+        let clock = || origin.elapsed().as_secs_f64() * 1e3;
+        let recall = context_recall(&files, *language, &config, &counter, &clock);
+        row(language.name(), name, lines, &recall);
+        match totals.iter_mut().find(|(l, _, _)| l == language) {
+            Some((_, total_lines, total)) => {
+                *total_lines += lines;
+                total.add(&recall);
+            }
+            None => totals.push((*language, lines, recall)),
         }
     }
-    for (language, total) in &totals {
-        row(language.name(), "**all**", total, f64::NAN);
+    for (language, lines, total) in &totals {
+        row(language.name(), "**all**", *lines, total);
     }
 }
 
-fn row(language: &str, package: &str, r: &Recall, seconds: f64) {
+fn row(language: &str, package: &str, lines: usize, r: &Recall) {
     let tokens: Vec<String> = (0..3)
         .map(|i| format!("{}", r.context_tokens[i] / r.samples.max(1)))
         .collect();
     println!(
-        "| {language} | {package} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} |",
+        "| {language} | {package} | {lines} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {:.2} / {:.2} |",
         r.samples,
         r.targets,
         r.recall(0),
         r.recall(1),
         r.recall(2),
         tokens.join(" / "),
-        if seconds.is_nan() {
-            "".to_string()
-        } else {
-            format!("{seconds:.1}")
-        }
+        r.prompt_ms_quantile(0.5),
+        r.prompt_ms_quantile(0.95),
     );
 }
 

@@ -67,6 +67,9 @@ pub struct Recall {
     pub recalled: [usize; 3],
     /// Sum over samples of the tokens the prompt's context parts cost, per method.
     pub context_tokens: [usize; 3],
+    /// Milliseconds per sample for gathering plus building the prompt (the gathered method),
+    /// by the caller's clock.
+    pub prompt_ms: Vec<f64>,
 }
 
 impl Recall {
@@ -77,6 +80,18 @@ impl Recall {
             self.recalled[i] += other.recalled[i];
             self.context_tokens[i] += other.context_tokens[i];
         }
+        self.prompt_ms.extend_from_slice(&other.prompt_ms);
+    }
+
+    /// The `q`-quantile (nearest rank) of [`Recall::prompt_ms`].
+    pub fn prompt_ms_quantile(&self, q: f64) -> f64 {
+        let mut sorted = self.prompt_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1]
     }
 
     /// Recall of method `i` (targets recalled over targets).
@@ -96,12 +111,14 @@ struct Sample {
 }
 
 /// Runs the benchmark on one package: `files` are (path, text) pairs, those in `language` are
-/// sampled (every file is indexed, so cross-language definitions still resolve).
+/// sampled (every file is indexed, so cross-language definitions still resolve). `clock` returns
+/// milliseconds from any origin (the timings are its differences).
 pub fn context_recall(
     files: &[(String, String)],
     language: Language,
     config: &RecallConfig,
     counter: &dyn TokenCounter,
+    clock: &dyn Fn() -> f64,
 ) -> Recall {
     let mut workspace = Workspace::new(ProjectConfig::default());
     for (path, text) in files {
@@ -125,8 +142,14 @@ pub fn context_recall(
         let offset = sample.cut.0 + sample.indent.len();
         let _ = workspace.index_file(&sample.path, text.as_bytes(), None);
         let cursor = Cursor::at_offset(&sample.path, &text, offset).expect("cut at a line start");
+        // Gathering starts from an index whose ranks are fresh, as a host that re-ranks while
+        // idle would have it (the edit above dropped them).
+        let _ = workspace.tags().ranks();
+        let started = clock();
+        let ours = gathered(&workspace, &cursor, counter);
+        let gathered_at = clock() - started;
         let contenders = [
-            gathered(&workspace, &cursor, counter),
+            ours,
             bm25_window(&workspace, &cursor, config, counter),
             imported_definitions(&workspace, &cursor, language, counter),
         ];
@@ -146,7 +169,12 @@ pub fn context_recall(
                 budget: config.budget,
                 ..FimConfig::default()
             };
-            let Ok(prompt) = build_fim(&request, &fim, counter, &NoRedaction) else {
+            let started = clock();
+            let built = build_fim(&request, &fim, counter, &NoRedaction);
+            if i == 0 {
+                recall.prompt_ms.push(gathered_at + clock() - started);
+            }
+            let Ok(prompt) = built else {
                 continue;
             };
             let parts: Vec<_> = prompt

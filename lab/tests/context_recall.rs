@@ -29,7 +29,13 @@ fn counts_cross_file_definitions_of_removed_bodies() {
             "class Row:\n    def __init__(self, raw):\n        self.raw = raw\n\n\ndef load_rows(path):\n    with open(path) as f:\n        return f.readlines()\n",
         ),
     ]);
-    let recall = context_recall(&package, Language::Python, &RecallConfig::default(), &Words);
+    let recall = context_recall(
+        &package,
+        Language::Python,
+        &RecallConfig::default(),
+        &Words,
+        &|| 0.0,
+    );
     // `report` uses `load_rows` and `Row` from store.py; `local` uses only `report` (same file),
     // and store.py's functions use nothing from app.py.
     assert_eq!(recall.samples, 1, "{recall:?}");
@@ -37,4 +43,5 @@ fn counts_cross_file_definitions_of_removed_bodies() {
     assert_eq!(recall.recalled[0], 2, "gathered: {recall:?}");
     assert_eq!(recall.recalled[2], 2, "imported definitions: {recall:?}");
     assert!(recall.context_tokens[0] > 0, "{recall:?}");
+    assert_eq!(recall.prompt_ms, [0.0], "one timing per sample");
 }
