@@ -1,0 +1,152 @@
+//! The parse check: a suggestion may not add syntax errors. `prefix + completion + suffix` is
+//! parsed with the language's tree-sitter grammar and its ERROR and MISSING nodes compared with
+//! those of `prefix + suffix` alone (code being typed is often broken already: only what the
+//! completion adds counts). A suggestion is clean when the result has no more errors than
+//! before and, unless the code was already broken at the cursor, none touching the inserted
+//! text (so a completion cannot trade the error it fixes at the cursor for one of its own), and
+//! when it does not end on a line that opens a block (tree-sitter's grammars accept an empty
+//! body, a person does not). A suggestion that fails is cut back line by line to the longest
+//! head that passes, or dropped.
+
+use tree_sitter::{Parser, Tree};
+
+use super::CursorContext;
+
+/// What the check did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Adds no syntax error.
+    Clean,
+    /// Its first `kept_lines` lines add none; the rest was cut.
+    Trimmed { kept_lines: usize },
+    /// Every head of it adds errors (or it was empty).
+    Dropped,
+    /// No grammar for the language: nothing was checked.
+    Unchecked,
+}
+
+/// The checked suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseCheck {
+    pub text: String,
+    pub verdict: Verdict,
+}
+
+fn parse(parser: &mut Parser, text: &str) -> Option<Tree> {
+    parser.parse(text, None)
+}
+
+/// Byte ranges of the ERROR and MISSING nodes (an ERROR node's insides are noise: once).
+fn error_spans(tree: &Tree) -> Vec<(usize, usize)> {
+    let mut cursor = tree.walk();
+    let mut spans = Vec::new();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            spans.push((node.start_byte(), node.end_byte()));
+        }
+        if !node.is_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return spans;
+            }
+        }
+    }
+}
+
+fn count_errors(tree: &Tree) -> usize {
+    error_spans(tree).len()
+}
+
+/// ERROR and MISSING nodes in `text` parsed as `language`, `None` without a grammar.
+pub fn syntax_errors(language: syntax::Language, text: &str) -> Option<usize> {
+    let grammar = syntax::grammar::grammar(language)?;
+    let mut parser = Parser::new();
+    parser.set_language(&grammar).ok()?;
+    parse(&mut parser, text).map(|tree| count_errors(&tree))
+}
+
+/// Checks `completion` at the cursor; see the module comment.
+pub fn parse_check(context: &CursorContext, completion: &str) -> ParseCheck {
+    let unchecked = || ParseCheck {
+        text: completion.to_string(),
+        verdict: Verdict::Unchecked,
+    };
+    if completion.trim().is_empty() {
+        return ParseCheck {
+            text: String::new(),
+            verdict: Verdict::Dropped,
+        };
+    }
+    let Some(grammar) = context.language.and_then(syntax::grammar::grammar) else {
+        return unchecked();
+    };
+    let mut parser = Parser::new();
+    if parser.set_language(&grammar).is_err() {
+        return unchecked();
+    }
+    let at = context.prefix.len();
+    let mut spans_with = |middle: &str| {
+        let text = format!("{}{middle}{}", context.prefix, context.suffix);
+        parse(&mut parser, &text).map(|tree| error_spans(&tree))
+    };
+    let Some(baseline) = spans_with("") else {
+        return unchecked();
+    };
+    let broken_at_cursor = baseline.iter().any(|&(s, e)| s <= at && at <= e);
+    let language = context.language;
+    let mut passes = |middle: &str| {
+        let last_line = middle.rsplit('\n').next().unwrap_or(middle);
+        let last_line = if middle.contains('\n') {
+            last_line.to_string()
+        } else {
+            format!("{}{middle}", context.line_before())
+        };
+        // Ending on an opener is unfinished, unless the cursor line goes on after it (`foo(`
+        // before an auto-closed `)`: the parse below judges that).
+        if super::opens_block(&last_line, language) && context.line_after().trim().is_empty() {
+            return false;
+        }
+        spans_with(middle).is_some_and(|spans| {
+            let end = at + middle.len();
+            spans.len() <= baseline.len()
+                && (broken_at_cursor || !spans.iter().any(|&(s, e)| s <= end && e >= at))
+        })
+    };
+    if passes(completion) {
+        return ParseCheck {
+            text: completion.to_string(),
+            verdict: Verdict::Clean,
+        };
+    }
+    // Heads ending at line boundaries, longest first.
+    let ends: Vec<usize> = completion
+        .char_indices()
+        .filter(|&(_, c)| c == '\n')
+        .map(|(i, _)| i)
+        .collect();
+    for (kept, &end) in ends.iter().enumerate().rev() {
+        let head = &completion[..end];
+        if head.trim().is_empty() {
+            continue;
+        }
+        if passes(head) {
+            return ParseCheck {
+                text: head.to_string(),
+                verdict: Verdict::Trimmed {
+                    kept_lines: kept + 1,
+                },
+            };
+        }
+    }
+    ParseCheck {
+        text: String::new(),
+        verdict: Verdict::Dropped,
+    }
+}
