@@ -7,6 +7,7 @@ mod bench_context;
 mod bench_embed;
 mod bench_vector;
 mod cmd;
+mod code_tokenizer;
 mod corpus;
 mod local_model;
 mod model;

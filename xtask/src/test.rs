@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, serve, setup, wasm};
+use crate::{cmd, code_tokenizer, corpus, serve, setup, wasm};
 
 const WASM32: &str = "wasm32-unknown-unknown";
 
@@ -87,9 +87,14 @@ pub fn all(root: &Path) -> Result<()> {
         ])))
     })?;
     step("native tests", &mut || {
+        // The token estimate's error is checked against a real code tokenizer on the corpus.
+        let code_tokenizer = code_tokenizer::ensure(root)?;
+        let corpus = corpus::ensure(root)?;
         cmd::run(
             clippy
                 .lint(cmd::cargo().args(["test", "--workspace", "--all-features"]))
+                .env("PILOTFISH_CODE_TOKENIZER", &code_tokenizer)
+                .env("PILOTFISH_CORPUS_DIR", &corpus)
                 .env("PILOTFISH_PYTHON", &tools.python)
                 .env("PILOTFISH_MODEL_DIR", &tools.model_dir)
                 .env("PILOTFISH_LOCAL_MODEL", &tools.local_model),
