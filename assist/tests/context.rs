@@ -498,3 +498,50 @@ fn cursor_positions() {
     assert_eq!(at(1, 0), None);
     assert!(Cursor::at_offset("f.py", text, 4).is_none(), "inside `é`");
 }
+
+/// Inside a method, the classes the enclosing class's header names (its bases) come first among
+/// the imports: `self.` calls reach their members.
+#[test]
+fn bases_of_the_enclosing_class_come_first() {
+    let gathered = gather(
+        r#"
+//- app/jobs/report.py
+from ..core.base import Job
+from ..core.util import helper, other
+
+
+class Report(Job):
+    def run(self):
+        ┃
+
+def later():
+    return helper(1) + other(2)
+//- app/core/base.py
+class Job:
+    def schedule(self, delay):
+        pass
+
+    def cancel(self):
+        pass
+//- app/core/util.py
+def helper(x):
+    return x
+
+
+def other(x):
+    return x
+"#,
+    );
+    let first = &of_kind(&gathered, SnippetKind::Definition)[0];
+    assert_eq!(first.path, "app/core/base.py", "{first:?}");
+    assert!(
+        first.why.contains("named in the header of `Report`"),
+        "{}",
+        first.why
+    );
+    assert!(
+        first.text.contains("def schedule(self, delay):"),
+        "{}",
+        first.text
+    );
+}

@@ -364,7 +364,7 @@ impl Gathering<'_> {
         let lo = cursor_line.saturating_sub(config.near_before);
         let hi = cursor_line + config.near_after;
         // The function being written: every reference in it is near.
-        let within = tags.enclosing(self.cursor.offset).and_then(|mut at| {
+        let within = enclosing_at(tags, self.cursor.offset, cursor_line).and_then(|mut at| {
             loop {
                 let d = &tags.definitions[at];
                 if matches!(d.kind, DefinitionKind::Function | DefinitionKind::Method) {
@@ -390,6 +390,29 @@ impl Gathering<'_> {
             }
         }
         let local: FxHashSet<&str> = tags.definitions.iter().map(|d| d.name.as_str()).collect();
+        // The types the enclosing class names in its header (bases, implemented interfaces):
+        // their members are what `self.`/`this.` calls in the cursor's method reach.
+        let owner = enclosing_at(tags, self.cursor.offset, cursor_line).and_then(|mut at| {
+            loop {
+                let d = &tags.definitions[at];
+                if d.kind.holds_methods() {
+                    break Some(at);
+                }
+                at = d.parent?;
+            }
+        });
+        let mut bases: FxHashMap<&str, &str> = FxHashMap::default();
+        if let Some(owner) = owner {
+            let class = &tags.definitions[owner];
+            for r in &tags.references {
+                if r.enclosing == Some(owner)
+                    && r.line <= class.signature_end_line
+                    && r.kind != ReferenceKind::Call
+                {
+                    bases.insert(&r.name, &class.name);
+                }
+            }
+        }
 
         // Files the cursor's file imports: where names are looked for first.
         let imported: Vec<(&Import, Vec<&str>)> = tags
@@ -425,14 +448,19 @@ impl Gathering<'_> {
                 bound.insert(name);
             }
             let usage = local_name.and_then(|n| near.get(n));
-            let (base, usage_why) = match usage {
-                Some(&(proximity, line, _)) => {
-                    (0.8 + 0.2 * proximity, format!(", used at line {line}"))
+            let base_of = local_name.and_then(|n| bases.get(n).copied());
+            let (base, usage_why) = if let Some(class) = base_of {
+                (1.0, format!(", named in the header of `{class}`"))
+            } else {
+                match usage {
+                    Some(&(proximity, line, _)) => {
+                        (0.8 + 0.2 * proximity, format!(", used at line {line}"))
+                    }
+                    None if local_name.is_some_and(|n| !used.contains(n)) => {
+                        (0.7, ", not used yet in this file".to_string())
+                    }
+                    None => (0.3, String::new()),
                 }
-                None if local_name.is_some_and(|n| !used.contains(n)) => {
-                    (0.7, ", not used yet in this file".to_string())
-                }
-                None => (0.3, String::new()),
             };
             let from = format!(
                 "imported from `{}` at line {}{usage_why}",
@@ -906,6 +934,20 @@ impl Gathering<'_> {
             );
         }
     }
+}
+
+/// The innermost definition the cursor is in, counting one whose range ends on the line just
+/// before the cursor: a body being written (or cut out) often leaves the parser closing the
+/// definition at its signature.
+fn enclosing_at(tags: &FileTags, offset: usize, cursor_line: usize) -> Option<usize> {
+    tags.definitions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.start_byte <= offset && (offset < d.end_byte || d.end_line + 1 >= cursor_line)
+        })
+        .max_by_key(|(_, d)| d.start_byte)
+        .map(|(i, _)| i)
 }
 
 /// Whether definition `inner` is `outer` or inside it.
