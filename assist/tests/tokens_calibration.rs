@@ -145,3 +145,88 @@ fn estimate_error_is_within_the_stated_bound() {
         failures.join("\n")
     );
 }
+
+/// What the margin is for: prompts built on the estimate from real files, at several budgets,
+/// never exceed the budget when the real tokenizer counts them; prompts built on the exact
+/// counter report its exact count.
+#[test]
+fn prompts_built_on_the_estimate_fit_the_real_tokenizer() {
+    use assist::prompt::{FimConfig, FimRequest, ModelFamily, NoRedaction, build_fim};
+    use assist::tokens::TokenCounter;
+    use assist::{Snippet, SnippetKind};
+
+    let tokenizer = env_dir("PILOTFISH_CODE_TOKENIZER", "Qwen2.5-Coder's tokenizer.json");
+    let corpus = env_dir("PILOTFISH_CORPUS_DIR", "the evaluation corpus");
+    let exact = ExactTokens::from_bytes(&std::fs::read(&tokenizer).expect("read tokenizer.json"))
+        .expect("load tokenizer.json");
+    let mut paths = Vec::new();
+    files(&corpus, &mut paths);
+    paths.sort();
+    let mut prompts = 0;
+    for &(language, _) in calibration::MEASURED {
+        let texts: Vec<(String, String)> = paths
+            .iter()
+            .filter(|p| language_of(p) == Some(language))
+            .filter_map(|p| Some((p.display().to_string(), std::fs::read_to_string(p).ok()?)))
+            .skip(1)
+            .step_by(7)
+            .take(12)
+            .collect();
+        for (i, (path, text)) in texts.iter().enumerate() {
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            if lines.len() < 10 {
+                continue;
+            }
+            let cut = lines.len() / 2;
+            let prefix: String = lines[..cut].concat();
+            let suffix: String = lines[cut..].concat();
+            let snippets: Vec<Snippet> = texts
+                .iter()
+                .filter(|(other, _)| other != path)
+                .take(4)
+                .map(|(other, body)| Snippet {
+                    kind: SnippetKind::SearchHit,
+                    path: other.clone(),
+                    start_line: 1,
+                    end_line: 60,
+                    text: body.split_inclusive('\n').take(60).collect(),
+                    score: 1.0,
+                    tokens: 0,
+                    why: String::new(),
+                })
+                .collect();
+            let estimate = EstimatedTokens::for_language(Some(language));
+            for budget in [256, 1024, 2048] {
+                let family = ModelFamily::ALL[(i + budget) % ModelFamily::ALL.len()];
+                let request = FimRequest {
+                    path,
+                    language: Some(language),
+                    prefix: &prefix,
+                    suffix: &suffix,
+                    cursor_line: cut + 1,
+                    snippets: &snippets,
+                    repo_name: "corpus",
+                };
+                let config = FimConfig {
+                    family,
+                    budget,
+                    ..FimConfig::default()
+                };
+                let on_estimate =
+                    build_fim(&request, &config, &estimate, &NoRedaction).expect("fits");
+                let real = exact.count(&on_estimate.text);
+                assert!(
+                    real <= budget,
+                    "{path} ({language:?}, {family:?}, budget {budget}): estimated {} but the \
+                     tokenizer counts {real}",
+                    on_estimate.tokens
+                );
+                let on_exact = build_fim(&request, &config, &exact, &NoRedaction).expect("fits");
+                assert_eq!(on_exact.tokens, exact.count(&on_exact.text));
+                assert!(on_exact.tokens <= budget);
+                prompts += 1;
+            }
+        }
+    }
+    assert!(prompts > 100, "only {prompts} prompts were built");
+}
