@@ -99,30 +99,13 @@ fn build(family: ModelFamily, budget: usize) -> Result<Prompt, BuildError> {
     )
 }
 
-fn explain(prompt: &Prompt) -> String {
-    let mut out = format!("tokens {} / budget {}\n", prompt.tokens, prompt.budget);
-    for p in &prompt.parts {
-        out.push_str(&format!(
-            "+ {:?} {}:{}-{} {} tokens: {}\n",
-            p.kind, p.path, p.start_line, p.end_line, p.tokens, p.why
-        ));
-    }
-    for d in &prompt.dropped {
-        out.push_str(&format!(
-            "- {:?} {}:{}-{}: {}\n",
-            d.kind, d.path, d.start_line, d.end_line, d.reason
-        ));
-    }
-    out
-}
-
 #[test]
 fn every_family_renders_its_own_format() {
     for family in ModelFamily::ALL {
         let prompt = build(family, 1024).expect("fits");
         insta::assert_snapshot!(
             format!("fim_{}", family.name()),
-            format!("{}\n---\n{}", prompt.text, explain(&prompt))
+            format!("{}\n---\n{}", prompt.text, prompt.explain())
         );
     }
 }
@@ -133,7 +116,7 @@ fn a_tight_budget_keeps_the_lines_nearest_the_cursor_and_explains_the_rest() {
     assert!(prompt.tokens <= 120);
     insta::assert_snapshot!(
         "fim_tight",
-        format!("{}\n---\n{}", prompt.text, explain(&prompt))
+        format!("{}\n---\n{}", prompt.text, prompt.explain())
     );
 }
 
@@ -226,21 +209,7 @@ fn chat_labels_chunks_and_trims_history_oldest_first() {
     )
     .expect("fits");
     assert!(chat.tokens <= 400 && chat.tokens == counter.count(&chat.text));
-    insta::assert_snapshot!(
-        "chat",
-        format!(
-            "{}\n---\n{}",
-            chat.text,
-            explain(&Prompt {
-                text: String::new(),
-                tokens: chat.tokens,
-                budget: chat.budget,
-                parts: chat.parts.clone(),
-                dropped: chat.dropped.clone(),
-                stop: Vec::new(),
-            })
-        )
-    );
+    insta::assert_snapshot!("chat", format!("{}\n---\n{}", chat.text, chat.explain()));
     // Kept history is a suffix of the conversation: the oldest go first.
     let kept: Vec<&ChatMessage> = chat.messages[1..chat.messages.len() - 1].iter().collect();
     assert!(!kept.is_empty() && kept.len() < history.len());

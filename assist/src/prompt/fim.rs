@@ -163,24 +163,29 @@ pub fn build_fim(
 
     let prefix = PrefixLines::new(&prefix_text);
     let suffix = SuffixLines::new(&suffix_text);
-    let prefix_costs: Vec<usize> = (0..prefix.starts.len())
-        .map(|j| counter.count(prefix.line(j)))
-        .collect();
-    let suffix_costs: Vec<usize> = (0..suffix.ends.len())
-        .map(|j| counter.count(suffix.line(j)))
-        .collect();
+    // Lines are counted lazily, nearest the cursor first: a long file's far lines cost nothing.
+    let mut prefix_costs = Costs::new(
+        counter,
+        (0..prefix.starts.len()).map(|j| prefix.line(j)).collect(),
+    );
+    let mut suffix_costs = Costs::new(
+        counter,
+        (0..suffix.ends.len()).map(|j| suffix.line(j)).collect(),
+    );
 
     // 1. Prefix and suffix shares, nearest lines first.
     let share = |s: f64| ((avail as f64) * s.clamp(0.0, 1.0)).floor() as usize;
     let (mut prefix_from, mut prefix_cost) =
-        grow_prefix(&prefix_costs, None, 0, share(config.prefix_share));
-    if prefix_from.is_none() && prefix_costs[prefix.last()] <= avail {
+        grow_prefix(&mut prefix_costs, None, 0, share(config.prefix_share), 0);
+    let cursor_line_cost = prefix_costs.get(prefix.last());
+    if prefix_from.is_none() && cursor_line_cost <= avail {
         // The cursor line is the one piece of the prefix the model cannot do without.
         prefix_from = Some(prefix.last());
-        prefix_cost = prefix_costs[prefix.last()];
+        prefix_cost = cursor_line_cost;
     }
     let suffix_cap = share(config.suffix_share).min(avail - prefix_cost);
-    let (mut suffix_to, suffix_cost) = grow_suffix(&suffix_costs, None, 0, suffix_cap);
+    let (mut suffix_to, suffix_cost) =
+        grow_suffix(&mut suffix_costs, None, 0, suffix_cap, usize::MAX);
 
     // 2. Snippets by priority, de-duplicated.
     let mut order: Vec<&Snippet> = request.snippets.iter().collect();
@@ -307,28 +312,26 @@ pub fn build_fim(
         .last()
         .saturating_sub(request.cursor_line.saturating_sub(before_cursor_limit));
     if prefix_from.is_some() {
-        let (from, _) = grow_prefix(
-            &prefix_costs,
+        let floor = min_prefix_j.min(prefix_from.unwrap_or(0));
+        let (from, cost) = grow_prefix(
+            &mut prefix_costs,
             prefix_from,
             prefix_cost,
             prefix_cost + remaining,
+            floor,
         );
-        let from = from.map(|j| j.max(min_prefix_j).min(prefix_from.unwrap_or(j)));
-        let new_cost: usize = from.map_or(0, |f| prefix_costs[f..].iter().sum());
-        remaining -= new_cost - prefix_cost;
+        remaining -= cost - prefix_cost;
         prefix_from = from;
     }
     let max_suffix_j = after_cursor_limit.saturating_sub(request.cursor_line);
-    let (to, _) = grow_suffix(
-        &suffix_costs,
+    let ceil = max_suffix_j.max(suffix_to.unwrap_or(0));
+    (suffix_to, _) = grow_suffix(
+        &mut suffix_costs,
         suffix_to,
         suffix_cost,
         suffix_cost + remaining,
+        ceil,
     );
-    suffix_to = match (to, suffix_to) {
-        (Some(j), _) => Some(j.min(max_suffix_j.max(suffix_to.unwrap_or(0)))),
-        (None, old) => old,
-    };
 
     // 4. Count the assembled text whole and drop until it fits: a BPE may count the whole
     // differently from the sum of its parts.
@@ -462,41 +465,74 @@ pub fn build_fim(
     })
 }
 
-/// Extends the kept prefix towards the file's start while the total stays within `cap`.
-/// `from` is the current first kept line (`None`: nothing kept yet, start at the cursor line).
+/// Token costs of lines, counted on first use.
+struct Costs<'a> {
+    counter: &'a dyn TokenCounter,
+    lines: Vec<&'a str>,
+    memo: Vec<Option<usize>>,
+}
+
+impl<'a> Costs<'a> {
+    fn new(counter: &'a dyn TokenCounter, lines: Vec<&'a str>) -> Self {
+        let memo = vec![None; lines.len()];
+        Costs {
+            counter,
+            lines,
+            memo,
+        }
+    }
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+    fn get(&mut self, j: usize) -> usize {
+        *self.memo[j].get_or_insert_with(|| self.counter.count(self.lines[j]))
+    }
+}
+
+/// Extends the kept prefix towards the file's start while the total stays within `cap` and the
+/// first kept line index stays at or above `floor`. `from` is the current first kept line
+/// (`None`: nothing kept yet, start at the cursor line).
 fn grow_prefix(
-    costs: &[usize],
+    costs: &mut Costs,
     mut from: Option<usize>,
     mut cost: usize,
     cap: usize,
+    floor: usize,
 ) -> (Option<usize>, usize) {
     loop {
         let next = match from {
             None => costs.len() - 1,
-            Some(0) => return (from, cost),
+            Some(j) if j <= floor => return (from, cost),
             Some(j) => j - 1,
         };
-        if cost + costs[next] > cap {
+        let line = costs.get(next);
+        if cost + line > cap {
             return (from, cost);
         }
-        cost += costs[next];
+        cost += line;
         from = Some(next);
     }
 }
 
-/// Extends the kept suffix towards the file's end while the total stays within `cap`.
+/// Extends the kept suffix towards the file's end while the total stays within `cap` and the
+/// last kept line index stays at or below `ceil`.
 fn grow_suffix(
-    costs: &[usize],
+    costs: &mut Costs,
     mut to: Option<usize>,
     mut cost: usize,
     cap: usize,
+    ceil: usize,
 ) -> (Option<usize>, usize) {
     loop {
         let next = to.map_or(0, |j| j + 1);
-        if next >= costs.len() || cost + costs[next] > cap {
+        if next >= costs.len() || next > ceil {
             return (to, cost);
         }
-        cost += costs[next];
+        let line = costs.get(next);
+        if cost + line > cap {
+            return (to, cost);
+        }
+        cost += line;
         to = Some(next);
     }
 }

@@ -117,3 +117,36 @@ pub enum BuildError {
     #[error("a budget of {budget} tokens is too small: the template alone needs {needed}")]
     BudgetTooSmall { budget: usize, needed: usize },
 }
+
+/// The human-readable explanation: the count against the budget, then every part included
+/// (`+`) with its cost and reason, then every part dropped (`-`) with the reason.
+pub fn explain(tokens: usize, budget: usize, parts: &[Part], dropped: &[Dropped]) -> String {
+    let mut out = format!("tokens {tokens} / budget {budget}\n");
+    for p in parts {
+        out.push_str(&format!(
+            "+ {:?} {}:{}-{} {} tokens: {}\n",
+            p.kind, p.path, p.start_line, p.end_line, p.tokens, p.why
+        ));
+    }
+    for d in dropped {
+        out.push_str(&format!(
+            "- {:?} {}:{}-{}: {}\n",
+            d.kind, d.path, d.start_line, d.end_line, d.reason
+        ));
+    }
+    out
+}
+
+impl Prompt {
+    /// See [`explain`].
+    pub fn explain(&self) -> String {
+        explain(self.tokens, self.budget, &self.parts, &self.dropped)
+    }
+}
+
+impl ChatPrompt {
+    /// See [`explain`].
+    pub fn explain(&self) -> String {
+        explain(self.tokens, self.budget, &self.parts, &self.dropped)
+    }
+}
