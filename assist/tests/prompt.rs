@@ -462,3 +462,27 @@ fn a_built_prompt_never_exceeds_its_budget() {
         "only {built} of 400 inputs had a budget above the template"
     );
 }
+
+/// The JSON `pilotfish prompt --json` prints is the prompt's own serialization.
+#[test]
+fn json_has_the_fields_the_command_line_prints() {
+    let prompt = build(ModelFamily::QwenCoder, 300).expect("fits");
+    let json = serde_json::to_value(&prompt).expect("serializes");
+    for key in ["prompt", "tokens", "budget", "parts", "dropped"] {
+        assert!(json.get(key).is_some(), "no `{key}` in {json}");
+    }
+    let part = &json["parts"][0];
+    for key in [
+        "kind",
+        "path",
+        "start_line",
+        "end_line",
+        "tokens",
+        "score",
+        "why",
+    ] {
+        assert!(part.get(key).is_some(), "no `{key}` in {part}");
+    }
+    assert_eq!(part["kind"], "prefix");
+    assert!(json["dropped"][0]["reason"].is_string());
+}

@@ -75,7 +75,8 @@ impl Default for ChatConfig {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatPrompt {
     pub messages: Vec<ChatMessage>,
-    /// The messages in ChatML: what the budget counts.
+    /// The messages in ChatML: what the budget counts (`prompt` in JSON).
+    #[serde(rename = "prompt")]
     pub text: String,
     pub tokens: usize,
     pub budget: usize,

@@ -100,7 +100,8 @@ pub struct Dropped {
 /// A built FIM prompt and its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prompt {
-    /// The whole text the model receives.
+    /// The whole text the model receives (`prompt` in JSON, as `pilotfish prompt --json` prints).
+    #[serde(rename = "prompt")]
     pub text: String,
     /// `text` counted whole by the builder's counter; never above `budget`.
     pub tokens: usize,
