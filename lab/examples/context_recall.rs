@@ -53,6 +53,48 @@ fn main() {
     for (language, lines, total) in &totals {
         row(language.name(), "**all**", *lines, total);
     }
+    costs(&packages);
+}
+
+/// What the one-owner index costs on all packages together: indexing every file (chunks, BM25
+/// and tags), the repo map's ranks from scratch, then re-indexing one edited file and the ranks
+/// again (warm-started from the previous ones).
+fn costs(packages: &[(Language, String, String)]) {
+    let mut all: Vec<(String, String)> = Vec::new();
+    for (_, name, dir) in packages {
+        for (path, text) in read_files(Path::new(dir)) {
+            all.push((format!("{name}/{path}"), text));
+        }
+    }
+    let lines: usize = all.iter().map(|(_, t)| t.lines().count()).sum();
+    let ms = |since: Instant| since.elapsed().as_secs_f64() * 1e3;
+    let mut workspace = assist::context::Workspace::new(engine::ProjectConfig::default());
+    let started = Instant::now();
+    for (path, text) in &all {
+        let _ = workspace.index_file(path, text.as_bytes(), None);
+    }
+    let index_ms = ms(started);
+    let started = Instant::now();
+    let cold = workspace.tags().ranks().sweeps;
+    let cold_ms = ms(started);
+    let Some((path, text)) = all.iter().max_by_key(|(_, t)| t.len()) else {
+        return;
+    };
+    let edited = format!("{text}\n\ndef added_by_the_benchmark():\n    return 1\n");
+    let started = Instant::now();
+    let _ = workspace.index_file(path, edited.as_bytes(), None);
+    let edit_ms = ms(started);
+    let started = Instant::now();
+    let warm = workspace.tags().ranks().sweeps;
+    let warm_ms = ms(started);
+    println!(
+        "\n| files | lines | index all (chunks + BM25 + tags) ms | ranks from scratch ms (sweeps) | re-index the largest file ms | ranks after that edit ms (sweeps) |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| {} | {lines} | {index_ms:.0} | {cold_ms:.1} ({cold}) | {edit_ms:.1} | {warm_ms:.1} ({warm}) |",
+        all.len()
+    );
 }
 
 fn row(language: &str, package: &str, lines: usize, r: &Recall) {
