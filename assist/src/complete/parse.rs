@@ -8,7 +8,7 @@
 //! body, a person does not). A suggestion that fails is cut back line by line to the longest
 //! head that passes, or dropped.
 
-use tree_sitter::{Parser, Tree};
+use tree_sitter::{InputEdit, Parser, Point, Tree};
 
 use super::CursorContext;
 
@@ -46,7 +46,9 @@ fn error_spans(tree: &Tree) -> Vec<(usize, usize)> {
         if node.is_error() || node.is_missing() {
             spans.push((node.start_byte(), node.end_byte()));
         }
-        if !node.is_error() && cursor.goto_first_child() {
+        // Subtrees without errors are skipped whole: tree-sitter marks every ancestor of an
+        // error, so the walk only visits the paths that lead to one.
+        if !node.is_error() && node.has_error() && cursor.goto_first_child() {
             continue;
         }
         loop {
@@ -57,6 +59,20 @@ fn error_spans(tree: &Tree) -> Vec<(usize, usize)> {
                 return spans;
             }
         }
+    }
+}
+
+/// The row and byte column of `byte` in `text`.
+fn point_at(text: &str, byte: usize) -> Point {
+    let before = &text.as_bytes()[..byte];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    Point {
+        row,
+        column: byte - line_start,
     }
 }
 
@@ -92,12 +108,39 @@ pub fn parse_check(context: &CursorContext, completion: &str) -> ParseCheck {
         return unchecked();
     }
     let at = context.prefix.len();
+    let Some(baseline) = parse(
+        &mut parser,
+        &format!("{}{}", context.prefix, context.suffix),
+    )
+    .map(|tree| error_spans(&tree)) else {
+        return unchecked();
+    };
+    // Heads are tried longest first, each a head of the one before: the previous tree, edited
+    // by the deleted tail, makes every parse after the first incremental (only the changed
+    // region is reparsed), so trimming a long suggestion in a long file stays cheap.
+    let mut previous: Option<(Tree, String, usize)> = None;
     let mut spans_with = |middle: &str| {
         let text = format!("{}{middle}{}", context.prefix, context.suffix);
-        parse(&mut parser, &text).map(|tree| error_spans(&tree))
-    };
-    let Some(baseline) = spans_with("") else {
-        return unchecked();
+        let old = match previous.take() {
+            Some((mut tree, old_text, old_len)) if middle.len() <= old_len => {
+                let start = at + middle.len();
+                let old_end = at + old_len;
+                tree.edit(&InputEdit {
+                    start_byte: start,
+                    old_end_byte: old_end,
+                    new_end_byte: start,
+                    start_position: point_at(&text, start),
+                    old_end_position: point_at(&old_text, old_end),
+                    new_end_position: point_at(&text, start),
+                });
+                Some(tree)
+            }
+            _ => None,
+        };
+        let tree = parser.parse(&text, old.as_ref())?;
+        let spans = error_spans(&tree);
+        previous = Some((tree, text, middle.len()));
+        Some(spans)
     };
     let broken_at_cursor = baseline.iter().any(|&(s, e)| s <= at && at <= e);
     let language = context.language;
