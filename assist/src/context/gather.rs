@@ -230,11 +230,27 @@ impl Workspace {
         retrieval: Retrieval,
         counter: &dyn TokenCounter,
     ) -> Result<Gathered, ProjectError> {
-        let language = Language::detect(cursor.path, cursor.text);
-        let window = window(cursor, language, config, counter);
-        let tags = language
+        let tags = Language::detect(cursor.path, cursor.text)
             .map(|l| syntax::tags::tags(l, cursor.text))
             .unwrap_or_default();
+        self.gather_tagged(cursor, &tags, host, config, retrieval, counter)
+    }
+
+    /// [`Workspace::gather`] with the cursor file's tags already in hand: a host that keeps a
+    /// tree per open document and re-parses it incrementally after each edit
+    /// ([`syntax::tags::tags_of_tree`]) saves the full parse gathering otherwise costs (about
+    /// 12 ms natively for a 2,500-line Python file). `tags` must be of `cursor.text`.
+    pub fn gather_tagged(
+        &self,
+        cursor: &Cursor,
+        tags: &FileTags,
+        host: &HostState,
+        config: &GatherConfig,
+        retrieval: Retrieval,
+        counter: &dyn TokenCounter,
+    ) -> Result<Gathered, ProjectError> {
+        let language = Language::detect(cursor.path, cursor.text);
+        let window = window(cursor, language, config, counter);
         let mut gathering = Gathering {
             workspace: self,
             cursor,
@@ -244,7 +260,7 @@ impl Workspace {
             snippets: Vec::new(),
         };
         if let Some(language) = language {
-            gathering.definitions(language, &tags);
+            gathering.definitions(language, tags);
         }
         gathering.search_hits(retrieval)?;
         gathering.recent_edits(host);
