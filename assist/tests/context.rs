@@ -545,3 +545,29 @@ def other(x):
         first.text
     );
 }
+
+/// Bulk indexing feeds both indexes and stops where the host says, leaving both in step.
+#[test]
+fn bulk_indexing_keeps_both_indexes_in_step() {
+    let files: [(&str, &[u8]); 3] = [
+        ("a.py", b"def a():\n    return 1\n"),
+        ("b.py", b"from a import a\n\ndef b():\n    return a()\n"),
+        ("c.py", b"def c():\n    return 3\n"),
+    ];
+    let mut workspace = Workspace::new(ProjectConfig::default());
+    let report = workspace
+        .index_files(&files, None, |done, _| {
+            if done == 2 {
+                engine::project::Control::Stop
+            } else {
+                engine::project::Control::Continue
+            }
+        })
+        .unwrap();
+    assert!(report.cancelled);
+    assert_eq!(report.files, 2);
+    assert_eq!(workspace.project().files(), 2);
+    assert_eq!(workspace.tags().len(), 2);
+    assert!(workspace.tags().definitions_named("c").is_empty());
+    assert!(workspace.tags().ranks().definition("a.py", "a") > 0.0);
+}

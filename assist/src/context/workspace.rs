@@ -5,7 +5,7 @@
 //! chunks ([`lines`]).
 
 use engine::embed::Embedder;
-use engine::project::{FileReport, ProjectError};
+use engine::project::{BulkReport, Control, FileReport, ProjectError};
 use engine::{IndexedFile, Project, ProjectConfig};
 use syntax::Language;
 
@@ -78,6 +78,29 @@ impl Workspace {
             }
             _ => {
                 self.tags.remove(path);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Indexes many files, reporting `progress(done, total)` after each and stopping early when
+    /// it returns [`Control::Stop`]; what was indexed before stopping stays indexed in both.
+    pub fn index_files(
+        &mut self,
+        files: &[(&str, &[u8])],
+        embedder: Option<&dyn Embedder>,
+        mut progress: impl FnMut(usize, usize) -> Control,
+    ) -> Result<BulkReport, ProjectError> {
+        let mut report = BulkReport::default();
+        for (done, (path, bytes)) in files.iter().enumerate() {
+            let file = self.index_file(path, bytes, embedder)?;
+            report.files += 1;
+            report.unchanged += usize::from(file.unchanged);
+            report.chunks += file.chunks;
+            report.embedded += file.embedded;
+            if progress(done + 1, files.len()) == Control::Stop {
+                report.cancelled = done + 1 < files.len();
+                break;
             }
         }
         Ok(report)
