@@ -571,3 +571,60 @@ fn bulk_indexing_keeps_both_indexes_in_step() {
     assert!(workspace.tags().definitions_named("c").is_empty());
     assert!(workspace.tags().ranks().definition("a.py", "a") > 0.0);
 }
+
+/// Gathering never panics: at every offset of a file, with host reports that point past the end
+/// of files, at unindexed paths and at empty ranges, and for a language with no grammar.
+#[test]
+fn gathering_anywhere_never_panics() {
+    let fixture = parse(PYTHON);
+    let workspace = index(&fixture);
+    let host = HostState {
+        recent_edits: vec![
+            RecentEdit {
+                path: "app/models/order.py".into(),
+                start_line: 0,
+                end_line: 10_000,
+                at_ms: 5,
+            },
+            RecentEdit {
+                path: "missing.py".into(),
+                start_line: 3,
+                end_line: 1,
+                at_ms: 9_000_000,
+            },
+        ],
+        open_files: vec![
+            OpenFile {
+                path: "app/util/money.py".into(),
+                visible: Some((50, 2)),
+            },
+            OpenFile {
+                path: "nowhere.ts".into(),
+                visible: None,
+            },
+        ],
+        now_ms: 1,
+    };
+    let config = GatherConfig::default();
+    for (path, text) in fixture
+        .files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .chain([("notes.txt", "plain ┃ text\nwith é and 😀\n")])
+    {
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let cursor = Cursor::at_offset(path, text, offset).unwrap();
+            let gathered = workspace
+                .gather(&cursor, &host, &config, Retrieval::Keyword, &Words)
+                .unwrap();
+            assert!(
+                text[..offset].ends_with(&gathered.window.prefix),
+                "{path}@{offset}"
+            );
+            assert!(
+                text[offset..].starts_with(&gathered.window.suffix),
+                "{path}@{offset}"
+            );
+        }
+    }
+}
