@@ -60,10 +60,13 @@ fn main() {
 /// and tags), the repo map's ranks from scratch, then re-indexing one edited file and the ranks
 /// again (warm-started from the previous ones).
 fn costs(packages: &[(Language, String, String)]) {
+    // Three copies of every package (under `copy1/` .. `copy3/`) make a project past 100k lines.
     let mut all: Vec<(String, String)> = Vec::new();
-    for (_, name, dir) in packages {
-        for (path, text) in read_files(Path::new(dir)) {
-            all.push((format!("{name}/{path}"), text));
+    for copy in 1..=3 {
+        for (_, name, dir) in packages {
+            for (path, text) in read_files(Path::new(dir)) {
+                all.push((format!("copy{copy}/{name}/{path}"), text));
+            }
         }
     }
     let lines: usize = all.iter().map(|(_, t)| t.lines().count()).sum();
@@ -87,13 +90,57 @@ fn costs(packages: &[(Language, String, String)]) {
     let started = Instant::now();
     let warm = workspace.tags().ranks().sweeps;
     let warm_ms = ms(started);
+
+    // Gathering plus prompt building at the middle line of every 5th file, ranks fresh.
+    let counter = EstimatedTokens::default();
+    let mut timings: Vec<f64> = Vec::new();
+    for (path, text) in all.iter().step_by(5) {
+        let middle = text.lines().count() / 2 + 1;
+        let Some(cursor) = assist::context::Cursor::at_line_col(path, text, middle, 1) else {
+            continue;
+        };
+        let started = Instant::now();
+        let Ok(gathered) = workspace.gather(
+            &cursor,
+            &assist::context::HostState::default(),
+            &assist::context::GatherConfig::default(),
+            assist::context::Retrieval::Keyword,
+            &counter,
+        ) else {
+            continue;
+        };
+        let request = assist::prompt::FimRequest {
+            path,
+            language: gathered.window.language,
+            prefix: &text[..cursor.offset],
+            suffix: &text[cursor.offset..],
+            cursor_line: cursor.line(),
+            snippets: &gathered.snippets,
+            repo_name: "bench",
+        };
+        let _ = assist::prompt::build_fim(
+            &request,
+            &assist::prompt::FimConfig::default(),
+            &counter,
+            &assist::prompt::NoRedaction,
+        );
+        timings.push(ms(started));
+    }
+    timings.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        let rank = ((q * timings.len() as f64).ceil() as usize).clamp(1, timings.len().max(1));
+        timings.get(rank - 1).copied().unwrap_or(f64::NAN)
+    };
     println!(
-        "\n| files | lines | index all (chunks + BM25 + tags) ms | ranks from scratch ms (sweeps) | re-index the largest file ms | ranks after that edit ms (sweeps) |"
+        "\n| files | lines | index all (chunks + BM25 + tags) ms | ranks from scratch ms (sweeps) | re-index the largest file ms | ranks after that edit ms (sweeps) | gather + build p50 / p95 ms ({} cursors) |",
+        timings.len()
     );
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     println!(
-        "| {} | {lines} | {index_ms:.0} | {cold_ms:.1} ({cold}) | {edit_ms:.1} | {warm_ms:.1} ({warm}) |",
-        all.len()
+        "| {} | {lines} | {index_ms:.0} | {cold_ms:.1} ({cold}) | {edit_ms:.1} | {warm_ms:.1} ({warm}) | {:.2} / {:.2} |",
+        all.len(),
+        quantile(0.5),
+        quantile(0.95)
     );
 }
 
