@@ -161,8 +161,9 @@ fn row(language: &str, package: &str, lines: usize, r: &Recall) {
     );
 }
 
-/// Every source file under `dir` in a language the grammars know (paths relative to `dir`),
-/// skipping `node_modules`, build output and type declarations.
+/// Every source file under `dir` in a language the grammars know, skipping `node_modules`,
+/// build output and type declarations. Paths are relative to `dir`'s parent, so they keep the
+/// package's own folder (`httpcore/_models.py`), which absolute imports name.
 fn read_files(dir: &Path) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -186,7 +187,7 @@ fn read_files(dir: &Path) -> Vec<(String, String)> {
                 continue;
             };
             let relative = path
-                .strip_prefix(dir)
+                .strip_prefix(dir.parent().unwrap_or(dir))
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .to_string();
