@@ -9,7 +9,15 @@ use anyhow::{Result, bail};
 
 use crate::{bench_embed, cmd, corpus, serve, setup, wasm};
 
-const SECTIONS: &[&str] = &["size", "chunk", "retrieval", "proxy", "embed", "vector", "context"];
+const SECTIONS: &[&str] = &[
+    "size",
+    "chunk",
+    "retrieval",
+    "proxy",
+    "embed",
+    "vector",
+    "context",
+];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     for section in wanted {
