@@ -96,12 +96,20 @@ impl LatencySketch {
         }
         let q = if q.is_nan() { 0.5 } else { q.clamp(0.0, 1.0) };
         let rank = ((q * self.count as f64).ceil() as u64).max(1);
+        if rank >= self.count {
+            // The largest value is known exactly.
+            return Some(self.max);
+        }
         let mut seen = 0u64;
         let g = gamma();
         for (i, &c) in self.counts.iter().enumerate() {
             seen += u64::from(c);
             if seen >= rank {
-                let estimate = if i == 0 {
+                let estimate = if i == self.counts.len() - 1 {
+                    // Everything from one hour up shares the last bucket: the exact maximum is
+                    // the only answer within the bound there.
+                    self.max
+                } else if i == 0 {
                     0.5 / UNITS_PER_MS
                 } else {
                     // Bucket i holds (γ^(i-2), γ^(i-1)]: the point within α of both ends.

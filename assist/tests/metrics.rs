@@ -55,6 +55,10 @@ fn percentiles_on_known_data_are_within_one_percent() {
             );
             table.push_str(&format!(" p{}={want}", q * 100.0));
         }
+        assert_eq!(
+            sketch.quantile(1.0),
+            values.iter().copied().reduce(f64::max)
+        );
         table.push('\n');
     }
     // The exact answers the sketch was held to, so a changed dataset shows here.
@@ -190,16 +194,16 @@ fn a_scripted_session_snapshots_as_the_host_will_see_it() {
               "latency_ms": {
                 "count": 10,
                 "p50": 140.5,
-                "p95": 189.6,
-                "p99": 189.6,
+                "p95": 190.0,
+                "p99": 190.0,
                 "mean": 145.0,
                 "max": 190.0
               },
               "time_to_first_token_ms": {
                 "count": 10,
                 "p50": 100.0,
-                "p95": 149.2,
-                "p99": 149.2,
+                "p95": 150.0,
+                "p99": 150.0,
                 "mean": 105.0,
                 "max": 150.0
               },
