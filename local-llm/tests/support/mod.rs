@@ -1,5 +1,6 @@
 //! A real server on a real socket, around the real model file named by `PILOTFISH_LOCAL_MODEL`,
 //! and the few client helpers the tests share.
+#![allow(dead_code)]
 
 use std::sync::OnceLock;
 
