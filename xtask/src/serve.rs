@@ -140,7 +140,7 @@ fn content_type(file: &Path) -> &'static str {
 /// `cargo xtask demo`: set up, build, start the proxy and the page, print the URLs, run until
 /// interrupted (Ctrl-C reaches the proxy too: it shares our process group).
 pub fn demo(root: &Path) -> Result<()> {
-    setup::all(root)?;
+    let tools = setup::all(root)?;
     wasm::build(root)?;
     // The page embeds with the static table when one can be built; otherwise it falls back to
     // the hashed embedder and says so (the demo must come up either way).
@@ -154,7 +154,19 @@ pub fn demo(root: &Path) -> Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
     let server = start_static(root, port).or_else(|_| start_static(root, 0))?;
-    let mut proxy = start_demo_proxy(root)?;
+    // With no provider key the aliases go to the local model server; it must outlive the proxy.
+    let local = if std::env::var_os("OPENAI_API_KEY").is_some() {
+        None
+    } else {
+        Some(start_local_model(&tools.local_model)?)
+    };
+    let mut proxy = start_demo_proxy(root, local.as_ref().map(|l| l.url.as_str()))?;
+    if let Some(local) = &local {
+        println!(
+            "no OPENAI_API_KEY: chat, autocomplete and generate answer from {} at {}",
+            LOCAL_MODEL_ID, local.url
+        );
+    }
     println!("\nPilotfish demo: {}", server.url);
     println!(
         "proxy: http://{DEMO_PROXY_LISTEN}/v1 (bearer token `{DEMO_TOKEN}`), metrics: http://{DEMO_ADMIN_LISTEN}/metrics"
@@ -188,24 +200,74 @@ const DEMO_ADMIN_LISTEN: &str = "127.0.0.1:9787";
 /// A token for local demos only: the proxy stores its SHA-256, like any client's.
 const DEMO_TOKEN: &str = "pilotfish-demo-token";
 
+/// The model id the local server reports and the proxy's aliases name in zero-config mode.
+const LOCAL_MODEL_ID: &str = "SmolLM2-135M-Instruct.Q4_1";
+
+/// A running `pilotfish-local`.
+struct LocalModel {
+    /// Its API root, `http://127.0.0.1:PORT/v1`.
+    url: String,
+    _child: std::process::Child,
+}
+
+/// Builds and starts `pilotfish-local` on a free loopback port with the set-up GGUF, and waits
+/// for the line it prints once it listens (the model is loaded by then).
+fn start_local_model(model: &Path) -> Result<LocalModel> {
+    use std::process::Stdio;
+    let binary = cmd::built_executable(
+        cmd::cargo().args([
+            "build",
+            "-q",
+            "-p",
+            "pilotfish-local-llm",
+            "--bin",
+            "pilotfish-local",
+        ]),
+        "pilotfish-local",
+    )?;
+    let mut child = std::process::Command::new(binary)
+        .arg("--model")
+        .arg(model)
+        .args(["--port", "0", "--model-id", LOCAL_MODEL_ID])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow!("pilotfish-local has no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| anyhow!("pilotfish-local did not start: {line:?}"))?;
+    Ok(LocalModel {
+        url: format!("{addr}/v1"),
+        _child: child,
+    })
+}
+
 /// Writes the demo config and starts `pilotfish-proxy`. The upstream is OpenAI when
-/// `OPENAI_API_KEY` is set, else a local OpenAI-compatible server (Ollama's default port), so the
-/// demo needs no key to start.
-fn start_demo_proxy(root: &Path) -> Result<std::process::Child> {
+/// `OPENAI_API_KEY` is set, else the local model server at `local` (no key, nothing external):
+/// to the proxy it is one more OpenAI-compatible provider, so the aliases are the same either way.
+fn start_demo_proxy(root: &Path, local: Option<&str>) -> Result<std::process::Child> {
     use sha2::{Digest, Sha256};
     let token_sha256: String = Sha256::digest(DEMO_TOKEN)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let provider = if std::env::var_os("OPENAI_API_KEY").is_some() {
-        "name = \"upstream\"\nkind = \"openai\"\nbase_url = \"https://api.openai.com/v1\"\napi_key_env = \"OPENAI_API_KEY\"\n"
-    } else {
-        "name = \"upstream\"\nkind = \"ollama\"\nbase_url = \"http://127.0.0.1:11434/v1\"\n"
-    };
-    let (chat_model, embed_model) = if std::env::var_os("OPENAI_API_KEY").is_some() {
-        ("gpt-4o-mini", "text-embedding-3-small")
-    } else {
-        ("qwen2.5-coder:1.5b", "nomic-embed-text")
+    let (provider, chat_model, embed_model) = match local {
+        None => (
+            "name = \"upstream\"\nkind = \"openai\"\nbase_url = \"https://api.openai.com/v1\"\napi_key_env = \"OPENAI_API_KEY\"\n".to_owned(),
+            "gpt-4o-mini",
+            "text-embedding-3-small",
+        ),
+        // The local server has no embeddings: the page searches with its static table instead.
+        Some(url) => (
+            format!("name = \"upstream\"\nkind = \"openai-compatible\"\nbase_url = \"{url}\"\n"),
+            LOCAL_MODEL_ID,
+            "none",
+        ),
     };
     let config = format!(
         r#"listen = "{DEMO_PROXY_LISTEN}"
@@ -223,13 +285,17 @@ alias = "autocomplete"
 provider = "upstream"
 model = "{chat_model}"
 [[models]]
+alias = "generate"
+provider = "upstream"
+model = "{chat_model}"
+[[models]]
 alias = "embed"
 provider = "upstream"
 model = "{embed_model}"
 [[clients]]
 name = "demo"
 token_sha256 = "{token_sha256}"
-models = ["chat", "autocomplete", "embed"]
+models = ["chat", "autocomplete", "generate", "embed"]
 rpm = 120
 tpm = 400000
 daily_budget_usd = 2.0
