@@ -205,6 +205,17 @@ pub fn build_chat(
             ));
             continue;
         }
+        // The gatherer's own count of the text is a floor for the labelled block.
+        if snippet.tokens > remaining {
+            dropped.push(drop(
+                snippet.tokens,
+                format!(
+                    "over budget: needs at least {} tokens, {remaining} left",
+                    snippet.tokens
+                ),
+            ));
+            continue;
+        }
         let block = markdown_block(
             included.len() + 1,
             &clean(&snippet.path),

@@ -261,6 +261,19 @@ pub fn build_fim(
             ));
             continue;
         }
+        // The gatherer's own count of the text is a floor for the labelled block: a snippet
+        // that cannot fit is dropped without counting it again (an exact tokenizer is the
+        // builder's main cost).
+        if snippet.tokens > remaining {
+            dropped.push(drop(
+                snippet.tokens,
+                format!(
+                    "over budget: needs at least {} tokens, {remaining} left",
+                    snippet.tokens
+                ),
+            ));
+            continue;
+        }
         let path = clean(&snippet.path);
         let block = family.context_block(
             language,
