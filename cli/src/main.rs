@@ -11,6 +11,7 @@ mod embed;
 mod eval;
 mod index_cmd;
 mod model;
+mod prompt_cmd;
 mod remote;
 mod search_cmd;
 
@@ -33,6 +34,9 @@ enum Command {
     Index(index_cmd::IndexArgs),
     /// Search an index snapshot.
     Search(search_cmd::SearchArgs),
+    /// Build the prompt a model would receive for a cursor in a file (text, or JSON with the
+    /// parts included, why, and what was dropped for budget).
+    Prompt(prompt_cmd::PromptArgs),
     /// Measure retrieval quality and speed on CoSQA dev.
     Eval(eval::EvalArgs),
     /// Distil the static token-embedding table from the MiniLM model.
@@ -58,6 +62,7 @@ fn main() -> Result<()> {
         }
         Command::Index(args) => index_cmd::run(args),
         Command::Search(args) => search_cmd::run(args),
+        Command::Prompt(args) => prompt_cmd::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Distill(args) => embed::distill::run(&args),
         Command::EmbedEval(args) => embed::embed_eval::run(&args),

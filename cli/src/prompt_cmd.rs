@@ -1,0 +1,312 @@
+//! `pilotfish prompt --index SNAPSHOT --file PATH --at LINE:COL`: the prompt a model would
+//! receive for a cursor in a file on disk (which may differ from its indexed copy), built by the
+//! same gathering and budgeting the tab runs, printed as text or, with `--json`, as one object
+//! with the parts included, why, and what was dropped for budget.
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use assist::TokenCounter;
+use assist::context::{Cursor, GatherConfig, Gathered, HostState, Retrieval, Workspace};
+use assist::prompt::{
+    ChatConfig, ChatRequest, Dropped, FimConfig, FimRequest, ModelFamily, NoRedaction, Part,
+    build_chat, build_fim,
+};
+use assist::tokens::{EstimatedTokens, ExactTokens};
+use engine::embed::Embedder;
+use engine::project::Project;
+use serde::Serialize;
+
+use crate::cursor::{self, CursorFile, LineCol};
+use crate::index_cmd::embedder_for_id;
+use crate::remote::RemoteConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Fill-in-the-middle in the model family's template.
+    Fim,
+    /// Chat messages (ChatML as counted) asking about the code at the cursor.
+    Chat,
+}
+
+/// Build the prompt for a cursor.
+#[derive(Debug, clap::Args)]
+pub struct PromptArgs {
+    /// The snapshot written by `pilotfish index`.
+    #[arg(long)]
+    pub index: PathBuf,
+    /// The file the cursor is in, as it is on disk now.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// The cursor: LINE:COL, both 1-based, COL counting characters.
+    #[arg(long)]
+    pub at: LineCol,
+    /// The most tokens the prompt may cost, template included.
+    #[arg(long, default_value_t = 2048)]
+    pub budget: usize,
+    #[arg(long, value_enum, default_value_t = Mode::Fim)]
+    pub mode: Mode,
+    /// The FIM template's model family: starcoder, starcoder2, qwen2.5-coder, deepseek-coder,
+    /// codellama, codestral.
+    #[arg(long, default_value = "qwen2.5-coder", value_parser = parse_family)]
+    pub family: ModelFamily,
+    /// The model family's `tokenizer.json`, for exact token counts (otherwise a calibrated
+    /// per-language estimate with a safety margin).
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// The folder `pilotfish index` indexed, when `--file` is not below the current folder's
+    /// copy of it (the file's indexed path is `--file` relative to it).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// With `--mode chat`: the question (default: explain the code at the cursor).
+    #[arg(long)]
+    pub question: Option<String>,
+    /// Print one JSON object instead of the prompt text.
+    #[arg(long)]
+    pub json: bool,
+    /// Model folder for indexes built with `--embedder local`.
+    #[arg(long, env = "PILOTFISH_MODEL_DIR")]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteConnection,
+}
+
+fn parse_family(name: &str) -> Result<ModelFamily, String> {
+    ModelFamily::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = ModelFamily::ALL.iter().map(|f| f.name()).collect();
+        format!(
+            "unknown model family {name:?} (known: {})",
+            known.join(", ")
+        )
+    })
+}
+
+/// What `--json` prints.
+#[derive(Debug, Serialize)]
+struct Output<'a> {
+    mode: &'static str,
+    path: &'a str,
+    line: usize,
+    col: usize,
+    /// The whole text a model would receive (chat: the messages as ChatML).
+    prompt: &'a str,
+    tokens: usize,
+    budget: usize,
+    /// Whether `tokens` is exact (a tokenizer was given) or a calibrated estimate.
+    exact_tokens: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    messages: Option<&'a [assist::prompt::ChatMessage]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop: Option<&'a [String]>,
+    parts: &'a [Part],
+    dropped: &'a [Dropped],
+}
+
+pub fn run(args: PromptArgs) -> Result<()> {
+    let file = cursor::open(&args.file, args.at)?;
+    let bytes = std::fs::read(&args.index)
+        .with_context(|| format!("cannot read {}", args.index.display()))?;
+    let project: Project = engine::snapshot::read(&bytes)
+        .with_context(|| format!("cannot restore {}", args.index.display()))?;
+    let indexed_path = indexed_path(&project, &args.file, args.root.as_deref())?;
+    let embedder = embedder_for_id(project.embedder_id(), args.model.as_deref(), &args.remote)?;
+    let workspace = Workspace::from_project(project);
+    let counter = counter(args.tokenizer.as_deref(), &file)?;
+    let gathered = gather(
+        &workspace,
+        &indexed_path,
+        &file,
+        embedder.as_deref(),
+        &*counter.0,
+    )?;
+    let window = &gathered.window;
+    let (text, tokens, messages, stop, parts, dropped) = match args.mode {
+        Mode::Fim => {
+            let request = FimRequest {
+                path: &indexed_path,
+                language: Some(file.language),
+                prefix: &window.prefix,
+                suffix: &window.suffix,
+                cursor_line: window.cursor_line,
+                snippets: &gathered.snippets,
+                repo_name: &repo_name(&args),
+            };
+            let config = FimConfig {
+                family: args.family,
+                budget: args.budget,
+                ..FimConfig::default()
+            };
+            let prompt = build_fim(&request, &config, &*counter.0, &NoRedaction)?;
+            (
+                prompt.text,
+                prompt.tokens,
+                None,
+                Some(prompt.stop),
+                prompt.parts,
+                prompt.dropped,
+            )
+        }
+        Mode::Chat => {
+            let question = args.question.clone().unwrap_or_else(|| {
+                format!(
+                    "Explain the code at {indexed_path}:{}:{}.",
+                    args.at.line, args.at.col
+                )
+            });
+            let mut snippets = gathered.snippets.clone();
+            snippets.insert(0, window_snippet(window, &*counter.0));
+            let request = ChatRequest {
+                system: "You are a coding assistant inside the person's editor. Answer briefly and precisely.",
+                history: &[],
+                question: &question,
+                snippets: &snippets,
+            };
+            let config = ChatConfig {
+                budget: args.budget,
+                ..ChatConfig::default()
+            };
+            let prompt = build_chat(&request, &config, &*counter.0, &NoRedaction)?;
+            (
+                prompt.text,
+                prompt.tokens,
+                Some(prompt.messages),
+                None,
+                prompt.parts,
+                prompt.dropped,
+            )
+        }
+    };
+    if parts.is_empty() {
+        bail!(
+            "a budget of {} tokens leaves no room for any context (the prompt would be the template alone)",
+            args.budget
+        );
+    }
+    if args.json {
+        let output = Output {
+            mode: match args.mode {
+                Mode::Fim => "fim",
+                Mode::Chat => "chat",
+            },
+            path: &indexed_path,
+            line: args.at.line,
+            col: args.at.col,
+            prompt: &text,
+            tokens,
+            budget: args.budget,
+            exact_tokens: counter.1,
+            messages: messages.as_deref(),
+            stop: stop.as_deref(),
+            parts: &parts,
+            dropped: &dropped,
+        };
+        println!("{}", serde_json::to_string(&output)?);
+    } else {
+        print!("{text}");
+        eprintln!(
+            "pilotfish: {tokens} of {} tokens ({}), {} parts, {} dropped",
+            args.budget,
+            if counter.1 { "exact" } else { "estimated" },
+            parts.len(),
+            dropped.len()
+        );
+    }
+    Ok(())
+}
+
+/// The token counter and whether it is exact.
+fn counter(tokenizer: Option<&Path>, file: &CursorFile) -> Result<(Box<dyn TokenCounter>, bool)> {
+    Ok(match tokenizer {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let exact = ExactTokens::from_bytes(&bytes)
+                .with_context(|| format!("{}: not a tokenizer.json", path.display()))?;
+            (Box::new(exact), true)
+        }
+        None => (
+            Box::new(EstimatedTokens::for_language(Some(file.language))),
+            false,
+        ),
+    })
+}
+
+fn gather(
+    workspace: &Workspace,
+    path: &str,
+    file: &CursorFile,
+    embedder: Option<&dyn Embedder>,
+    counter: &dyn TokenCounter,
+) -> Result<Gathered> {
+    let cursor = Cursor::at_offset(path, &file.text, file.offset)
+        .context("the cursor is inside a character")?;
+    let retrieval = embedder.map_or(Retrieval::Keyword, Retrieval::Embedder);
+    Ok(workspace.gather(
+        &cursor,
+        &HostState::default(),
+        &GatherConfig::default(),
+        retrieval,
+        counter,
+    )?)
+}
+
+/// The cursor's surroundings as the chat prompt's first excerpt, so the question has its code.
+fn window_snippet(
+    window: &assist::context::CursorWindow,
+    counter: &dyn TokenCounter,
+) -> assist::Snippet {
+    let text = format!("{}{}", window.prefix, window.suffix);
+    assist::Snippet {
+        kind: assist::SnippetKind::OpenFile,
+        path: window.path.clone(),
+        start_line: window.prefix_start_line,
+        end_line: window.suffix_end_line,
+        tokens: counter.count(&text),
+        text,
+        score: f32::INFINITY,
+        why: "the code around the cursor".to_string(),
+    }
+}
+
+/// The repository's name for the repository-level templates: the indexed folder's name.
+fn repo_name(args: &PromptArgs) -> String {
+    args.root
+        .as_deref()
+        .or_else(|| args.index.parent())
+        .and_then(|dir| std::fs::canonicalize(dir).ok())
+        .and_then(|dir| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+/// The file's path as the index knows it: relative to `--root` when given; otherwise the indexed
+/// path that the file's path ends with (most components win), so `pilotfish prompt --file
+/// proj/src/a.py` finds `src/a.py` of an index of `proj/`. A file the index does not hold keeps
+/// its path relative to the current folder: it gets context from the indexed files all the same.
+fn indexed_path(project: &Project, file: &Path, root: Option<&Path>) -> Result<String> {
+    if let Some(root) = root {
+        let absolute = |p: &Path| std::fs::canonicalize(p).with_context(|| p.display().to_string());
+        let (root, file) = (absolute(root)?, absolute(file)?);
+        let relative = file.strip_prefix(&root).with_context(|| {
+            format!("{} is not below --root {}", file.display(), root.display())
+        })?;
+        return Ok(slash_path(relative));
+    }
+    let given = slash_path(file);
+    let best = project
+        .paths()
+        .filter(|indexed| given == *indexed || given.ends_with(&format!("/{indexed}")))
+        .max_by_key(|indexed| indexed.len());
+    Ok(best.map_or(given.clone(), str::to_string))
+}
+
+/// A path with `/` separators and without `.` components, as the index writes them.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("..".to_string()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
