@@ -51,8 +51,17 @@ enum Command {
     BenchVector(bench_vector::BenchVectorArgs),
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() {
+    // One line per error, causes joined with `: ` (anyhow's alternate form), not the multi-line
+    // debug report: a person reads it in a terminal, a script greps it.
+    if let Err(error) = run(Cli::parse().command) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
         Command::Chunk(args) => {
             let code = chunk_cmd::run(&args)?;
             if code != 0 {
