@@ -1,11 +1,14 @@
-//! `pilotfish`: the native command line over the engine (chunk, index, search, eval, bench).
+//! `pilotfish`: the native command line over the engine (chunk, index, search, eval, bench) and
+//! the assistant (prompt, complete, chat through pilotfish-proxy).
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod bench_chunk_cmd;
 mod bench_vector;
+mod chat_cmd;
 mod chunk_cmd;
+mod complete_cmd;
 mod cursor;
 mod embed;
 mod eval;
@@ -14,6 +17,7 @@ mod model;
 mod prompt_cmd;
 mod remote;
 mod search_cmd;
+mod stream_client;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +41,10 @@ enum Command {
     /// Build the prompt a model would receive for a cursor in a file (text, or JSON with the
     /// parts included, why, and what was dropped for budget).
     Prompt(prompt_cmd::PromptArgs),
+    /// Complete the code at a cursor through pilotfish-proxy (the ghost text the tab shows).
+    Complete(complete_cmd::CompleteArgs),
+    /// Ask about the code at a cursor through pilotfish-proxy; the answer streams to stdout.
+    Chat(chat_cmd::ChatArgs),
     /// Measure retrieval quality and speed on CoSQA dev.
     Eval(eval::EvalArgs),
     /// Distil the static token-embedding table from the MiniLM model.
@@ -72,6 +80,8 @@ fn run(command: Command) -> Result<()> {
         Command::Index(args) => index_cmd::run(args),
         Command::Search(args) => search_cmd::run(args),
         Command::Prompt(args) => prompt_cmd::run(args),
+        Command::Complete(args) => complete_cmd::run(args),
+        Command::Chat(args) => chat_cmd::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Distill(args) => embed::distill::run(&args),
         Command::EmbedEval(args) => embed::embed_eval::run(&args),

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use assist::TokenCounter;
 use assist::context::{Cursor, GatherConfig, Gathered, HostState, Retrieval, Workspace};
 use assist::prompt::{
-    ChatConfig, ChatRequest, Dropped, FimConfig, FimRequest, ModelFamily, NoRedaction, Part,
-    build_chat, build_fim,
+    ChatConfig, ChatMessage, ChatRequest, Dropped, FimConfig, FimRequest, ModelFamily, NoRedaction,
+    Part, build_chat, build_fim,
 };
 use assist::tokens::{EstimatedTokens, ExactTokens};
 use engine::embed::Embedder;
@@ -29,9 +29,9 @@ pub enum Mode {
     Chat,
 }
 
-/// Build the prompt for a cursor.
+/// The cursor and the index a prompt is built from (shared by `prompt`, `complete` and `chat`).
 #[derive(Debug, clap::Args)]
-pub struct PromptArgs {
+pub struct PromptInput {
     /// The snapshot written by `pilotfish index`.
     #[arg(long)]
     pub index: PathBuf,
@@ -44,8 +44,6 @@ pub struct PromptArgs {
     /// The most tokens the prompt may cost, template included.
     #[arg(long, default_value_t = 2048)]
     pub budget: usize,
-    #[arg(long, value_enum, default_value_t = Mode::Fim)]
-    pub mode: Mode,
     /// The FIM template's model family: starcoder, starcoder2, qwen2.5-coder, deepseek-coder,
     /// codellama, codestral.
     #[arg(long, default_value = "qwen2.5-coder", value_parser = parse_family)]
@@ -58,17 +56,26 @@ pub struct PromptArgs {
     /// copy of it (the file's indexed path is `--file` relative to it).
     #[arg(long)]
     pub root: Option<PathBuf>,
+    /// Model folder for indexes built with `--embedder local`.
+    #[arg(long, env = "PILOTFISH_MODEL_DIR")]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteConnection,
+}
+
+/// Build the prompt for a cursor.
+#[derive(Debug, clap::Args)]
+pub struct PromptArgs {
+    #[command(flatten)]
+    pub input: PromptInput,
+    #[arg(long, value_enum, default_value_t = Mode::Fim)]
+    pub mode: Mode,
     /// With `--mode chat`: the question (default: explain the code at the cursor).
     #[arg(long)]
     pub question: Option<String>,
     /// Print one JSON object instead of the prompt text.
     #[arg(long)]
     pub json: bool,
-    /// Model folder for indexes built with `--embedder local`.
-    #[arg(long, env = "PILOTFISH_MODEL_DIR")]
-    pub model: Option<PathBuf>,
-    #[command(flatten)]
-    pub remote: RemoteConnection,
 }
 
 fn parse_family(name: &str) -> Result<ModelFamily, String> {
@@ -102,113 +109,150 @@ struct Output<'a> {
     dropped: &'a [Dropped],
 }
 
-pub fn run(args: PromptArgs) -> Result<()> {
-    let file = cursor::open(&args.file, args.at)?;
-    let bytes = std::fs::read(&args.index)
-        .with_context(|| format!("cannot read {}", args.index.display()))?;
+/// A prompt built for a cursor, with what it was built from.
+#[derive(Debug)]
+pub struct Built {
+    pub mode: Mode,
+    /// The cursor file's path as the index knows it.
+    pub path: String,
+    /// The cursor file as it is on disk now.
+    pub file: CursorFile,
+    /// The whole text a model would receive (chat: the messages as ChatML).
+    pub text: String,
+    pub tokens: usize,
+    pub exact_tokens: bool,
+    /// Chat only: the messages to send.
+    pub messages: Option<Vec<ChatMessage>>,
+    /// FIM only: the template's stop strings.
+    pub stop: Option<Vec<String>>,
+    pub parts: Vec<Part>,
+    pub dropped: Vec<Dropped>,
+}
+
+/// Gathers context for the cursor in `input` and builds a FIM prompt or, for chat, messages
+/// asking `question` (default: explain the code at the cursor).
+pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<Built> {
+    let file = cursor::open(&input.file, input.at)?;
+    let bytes = std::fs::read(&input.index)
+        .with_context(|| format!("cannot read {}", input.index.display()))?;
     let project: Project = engine::snapshot::read(&bytes)
-        .with_context(|| format!("cannot restore {}", args.index.display()))?;
-    let indexed_path = indexed_path(&project, &args.file, args.root.as_deref())?;
-    let embedder = embedder_for_id(project.embedder_id(), args.model.as_deref(), &args.remote)?;
+        .with_context(|| format!("cannot restore {}", input.index.display()))?;
+    let path = indexed_path(&project, &input.file, input.root.as_deref())?;
+    let embedder = embedder_for_id(project.embedder_id(), input.model.as_deref(), &input.remote)?;
     let workspace = Workspace::from_project(project);
-    let counter = counter(args.tokenizer.as_deref(), &file)?;
-    let gathered = gather(
-        &workspace,
-        &indexed_path,
-        &file,
-        embedder.as_deref(),
-        &*counter.0,
-    )?;
+    let (counter, exact_tokens) = counter(input.tokenizer.as_deref(), &file)?;
+    let gathered = gather(&workspace, &path, &file, embedder.as_deref(), &*counter)?;
     let window = &gathered.window;
-    let (text, tokens, messages, stop, parts, dropped) = match args.mode {
+    let built = match mode {
         Mode::Fim => {
             let request = FimRequest {
-                path: &indexed_path,
+                path: &path,
                 language: Some(file.language),
                 prefix: &window.prefix,
                 suffix: &window.suffix,
                 cursor_line: window.cursor_line,
                 snippets: &gathered.snippets,
-                repo_name: &repo_name(&args),
+                repo_name: &repo_name(input),
             };
             let config = FimConfig {
-                family: args.family,
-                budget: args.budget,
+                family: input.family,
+                budget: input.budget,
                 ..FimConfig::default()
             };
-            let prompt = build_fim(&request, &config, &*counter.0, &NoRedaction)?;
-            (
-                prompt.text,
-                prompt.tokens,
-                None,
-                Some(prompt.stop),
-                prompt.parts,
-                prompt.dropped,
-            )
+            let prompt = build_fim(&request, &config, &*counter, &NoRedaction)?;
+            Built {
+                mode,
+                path: path.clone(),
+                text: prompt.text,
+                tokens: prompt.tokens,
+                exact_tokens,
+                messages: None,
+                stop: Some(prompt.stop),
+                parts: prompt.parts,
+                dropped: prompt.dropped,
+                file,
+            }
         }
         Mode::Chat => {
-            let question = args.question.clone().unwrap_or_else(|| {
-                format!(
-                    "Explain the code at {indexed_path}:{}:{}.",
-                    args.at.line, args.at.col
-                )
-            });
+            let question = question.map_or_else(
+                || {
+                    format!(
+                        "Explain the code at {path}:{}:{}.",
+                        input.at.line, input.at.col
+                    )
+                },
+                str::to_string,
+            );
             let mut snippets = gathered.snippets.clone();
-            snippets.insert(0, window_snippet(window, &*counter.0));
+            snippets.insert(0, window_snippet(window, &*counter));
             let request = ChatRequest {
-                system: "You are a coding assistant inside the person's editor. Answer briefly and precisely.",
+                system: "You are a coding assistant inside the person's editor. Answer briefly and precisely; cite files as path:line.",
                 history: &[],
                 question: &question,
                 snippets: &snippets,
             };
             let config = ChatConfig {
-                budget: args.budget,
+                budget: input.budget,
                 ..ChatConfig::default()
             };
-            let prompt = build_chat(&request, &config, &*counter.0, &NoRedaction)?;
-            (
-                prompt.text,
-                prompt.tokens,
-                Some(prompt.messages),
-                None,
-                prompt.parts,
-                prompt.dropped,
-            )
+            let prompt = build_chat(&request, &config, &*counter, &NoRedaction)?;
+            Built {
+                mode,
+                path: path.clone(),
+                text: prompt.text,
+                tokens: prompt.tokens,
+                exact_tokens,
+                messages: Some(prompt.messages),
+                stop: None,
+                parts: prompt.parts,
+                dropped: prompt.dropped,
+                file,
+            }
         }
     };
-    if parts.is_empty() {
+    if built.parts.is_empty() {
         bail!(
             "a budget of {} tokens leaves no room for any context (the prompt would be the template alone)",
-            args.budget
+            input.budget
         );
     }
+    Ok(built)
+}
+
+pub fn run(args: PromptArgs) -> Result<()> {
+    let built = build(&args.input, args.mode, args.question.as_deref())?;
+    let budget = args.input.budget;
     if args.json {
         let output = Output {
-            mode: match args.mode {
+            mode: match built.mode {
                 Mode::Fim => "fim",
                 Mode::Chat => "chat",
             },
-            path: &indexed_path,
-            line: args.at.line,
-            col: args.at.col,
-            prompt: &text,
-            tokens,
-            budget: args.budget,
-            exact_tokens: counter.1,
-            messages: messages.as_deref(),
-            stop: stop.as_deref(),
-            parts: &parts,
-            dropped: &dropped,
+            path: &built.path,
+            line: args.input.at.line,
+            col: args.input.at.col,
+            prompt: &built.text,
+            tokens: built.tokens,
+            budget,
+            exact_tokens: built.exact_tokens,
+            messages: built.messages.as_deref(),
+            stop: built.stop.as_deref(),
+            parts: &built.parts,
+            dropped: &built.dropped,
         };
         println!("{}", serde_json::to_string(&output)?);
     } else {
-        print!("{text}");
+        print!("{}", built.text);
         eprintln!(
-            "pilotfish: {tokens} of {} tokens ({}), {} parts, {} dropped",
-            args.budget,
-            if counter.1 { "exact" } else { "estimated" },
-            parts.len(),
-            dropped.len()
+            "pilotfish: {} of {budget} tokens ({}), {} parts, {} dropped",
+            built.tokens,
+            if built.exact_tokens {
+                "exact"
+            } else {
+                "estimated"
+            },
+            built.parts.len(),
+            built.dropped.len()
         );
     }
     Ok(())
@@ -269,10 +313,11 @@ fn window_snippet(
 }
 
 /// The repository's name for the repository-level templates: the indexed folder's name.
-fn repo_name(args: &PromptArgs) -> String {
-    args.root
+fn repo_name(input: &PromptInput) -> String {
+    input
+        .root
         .as_deref()
-        .or_else(|| args.index.parent())
+        .or_else(|| input.index.parent())
         .and_then(|dir| std::fs::canonicalize(dir).ok())
         .and_then(|dir| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default()
