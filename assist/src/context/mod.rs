@@ -12,13 +12,14 @@
 
 mod gather;
 mod index;
+mod request;
 mod resolve;
 mod workspace;
 
-pub use gather::{
+pub use index::{DefinitionId, Ranks, TagIndex, TaggedFile};
+pub use request::{
     Cursor, CursorWindow, DefinitionText, GatherConfig, Gathered, HostState, OpenFile, RecentEdit,
     Retrieval, search_query,
 };
-pub use index::{DefinitionId, Ranks, TagIndex, TaggedFile};
 pub use resolve::module_files;
 pub use workspace::{Workspace, file_text, lines};
