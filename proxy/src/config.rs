@@ -97,6 +97,11 @@ pub struct Limits {
     pub first_byte_timeout_ms: u64,
     /// Longest silence allowed between two chunks of a stream (and while reading a body).
     pub idle_timeout_ms: u64,
+    /// Refused requests (401, 403) one client address may make per minute before further
+    /// refusals become 429 (0 = unlimited). Requests that authenticate and are allowed are
+    /// never counted nor blocked, so clients sharing an address (NAT, a reverse proxy) are not
+    /// locked out by one misconfigured neighbour.
+    pub refused_per_minute: u64,
 }
 
 impl Default for Limits {
@@ -106,6 +111,7 @@ impl Default for Limits {
             connect_timeout_ms: 5_000,
             first_byte_timeout_ms: 30_000,
             idle_timeout_ms: 30_000,
+            refused_per_minute: 30,
         }
     }
 }

@@ -54,7 +54,9 @@ async fn run(config: proxy::Config) -> anyhow::Result<()> {
             tracing::error!(error = %e, "admin listener failed");
         }
     });
-    axum::serve(listener, proxy::app(state))
+    // Connect info gives handlers the peer address, which keys the limit on refused requests.
+    let app = proxy::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())

@@ -7,6 +7,7 @@
 //! as it came, while everything after the guard reads the typed [`ModelRequest`]. Streams finish
 //! their last three steps in `stream` as they end.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use axum::Json;
@@ -28,8 +29,15 @@ struct Labels {
     model: String,
 }
 
-/// Runs the steps; any error becomes its OpenAI error response and is observed.
-pub async fn run(state: AppState, headers: HeaderMap, body: Body, endpoint: Endpoint) -> Response {
+/// Runs the steps; any error becomes its OpenAI error response and is observed. `peer` is the
+/// client's address when the server was started with connect info.
+pub async fn run(
+    state: AppState,
+    peer: Option<IpAddr>,
+    headers: HeaderMap,
+    body: Body,
+    endpoint: Endpoint,
+) -> Response {
     let started = Instant::now();
     let mut labels = Labels {
         tenant: "-".to_owned(),
@@ -38,6 +46,7 @@ pub async fn run(state: AppState, headers: HeaderMap, body: Body, endpoint: Endp
     match steps(&state, &headers, body, endpoint, started, &mut labels).await {
         Ok(res) => res,
         Err(e) => {
+            let e = refuse(&state, peer, e).await;
             let res = e.into_response();
             // part B: metrics for requests that failed before an answer.
             state.edge.observe(&Observation {
@@ -51,6 +60,14 @@ pub async fn run(state: AppState, headers: HeaderMap, body: Body, endpoint: Endp
             });
             res
         }
+    }
+}
+
+/// 401 and 403 go through the edge, which rate-limits them per client address.
+pub async fn refuse(state: &AppState, peer: Option<IpAddr>, e: AppError) -> AppError {
+    match e {
+        AppError::Unauthorized | AppError::ModelNotAllowed(_) => state.edge.refuse(peer, e).await,
+        other => other,
     }
 }
 
@@ -90,7 +107,11 @@ async fn steps(
     // 5. the typed request, parsed once; everything below reads it.
     let request = ModelRequest::parse(endpoint, &body)
         .map_err(|e| AppError::InvalidRequest(format!("invalid request: {e}")))?;
-    request.model().clone_into(&mut labels.model);
+    // Only a configured alias becomes a label; any other name the client chose is `other`.
+    labels.model = match state.config.route(request.model()) {
+        Some(route) => route.alias.clone(),
+        None => "other".to_owned(),
+    };
 
     // 6. resolve the alias (and fallbacks) against the caller's allowed models.
     let chain = state.resolve(&caller, request.model())?;

@@ -9,6 +9,7 @@
 //! This file names no handler and no router: `app.rs` assembles those on top of it.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,12 +102,19 @@ pub struct Observation {
 /// The edge of the request path. Every method has a pass-through default; the edge
 /// implementation overrides what it provides. Called in this order by every handler:
 /// authenticate → guard → (alias resolution) → admit → cache_lookup → (upstream) →
-/// record_usage → cache_store → observe.
+/// record_usage → cache_store → observe; `refuse` whenever the answer is 401 or 403.
 #[async_trait]
 pub trait Edge: Send + Sync + 'static {
     /// Who is calling; 401 for a missing or unknown token.
     fn authenticate(&self, _headers: &HeaderMap) -> Result<Caller, AppError> {
         Ok(Caller::anonymous())
+    }
+
+    /// A request about to be refused with 401 or 403 (`error`), from the peer `address` when
+    /// the server knows it: the edge counts it and may answer 429 instead, so strangers and
+    /// model-name probes are rate-limited too.
+    async fn refuse(&self, _address: Option<IpAddr>, error: AppError) -> AppError {
+        error
     }
 
     /// SSRF guard: rejects any header or body field naming an upstream URL/host.

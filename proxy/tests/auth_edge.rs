@@ -49,7 +49,9 @@ async fn fake_chat(State(hits): State<Arc<AtomicUsize>>, Json(body): Json<Value>
 async fn serve(router: axum::Router) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, router).await.unwrap() });
+    // With connect info, as the binary serves: the refusal limit is keyed by peer address.
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     addr
 }
 
@@ -71,6 +73,8 @@ async fn start() -> Harness {
     .await;
     let config = format!(
         r#"
+[limits]
+refused_per_minute = 5
 [cors]
 origins = ["http://localhost:*", "https://*.vscode-cdn.net"]
 [[providers]]
@@ -440,4 +444,89 @@ async fn metrics_are_served_on_the_admin_listener_only() {
         .await
         .unwrap();
     assert_eq!(public.status(), 404);
+}
+
+impl Harness {
+    async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn client_chosen_model_names_never_become_metric_labels() {
+    let h = start().await;
+    // 10 KB of a name no config holds (seeded, so a failure can be replayed).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let name: String = (0..10_240)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect();
+    let res = h
+        .post(
+            Some(TOKEN),
+            &json!({"model": name, "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(error_code(res).await, (403, "model_not_allowed".into()));
+    // A configured alias the client may not use keeps its (bounded) name.
+    let res = h
+        .post(Some(TOKEN), &json!({"model": "secret", "messages": []}))
+        .await;
+    assert_eq!(res.status(), 403);
+    let text = h.metrics().await;
+    assert!(!text.contains(&name[..64]), "the requested name is a label");
+    for series in [
+        r#"pilotfish_requests_total{route="/v1/chat/completions",model="other",status="403"} 1"#,
+        r#"pilotfish_requests_total{route="/v1/chat/completions",model="secret",status="403"} 1"#,
+    ] {
+        assert!(text.contains(series), "missing {series} in\n{text}");
+    }
+    assert_eq!(h.hits(), 0);
+}
+
+#[tokio::test]
+async fn a_burst_of_refused_requests_gets_429_but_valid_callers_still_pass() {
+    let h = start().await;
+    let body = chat(json!({}));
+    // `refused_per_minute = 5`: five refusals (401 and 403 alike) are answered as such ...
+    for token in [None, Some("wrong-1"), Some("wrong-2"), Some("wrong-3")] {
+        assert_eq!(h.post(token, &body).await.status(), 401);
+    }
+    let forbidden = json!({"model": "secret", "messages": []});
+    assert_eq!(h.post(Some(TOKEN), &forbidden).await.status(), 403);
+    // ... then this address's refusals become 429 until the window ends.
+    let res = h.post(Some("wrong-4"), &body).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["retry-after"], "30");
+    assert_eq!(error_code(res).await, (429, "rate_limited".into()));
+    assert_eq!(h.post(Some(TOKEN), &forbidden).await.status(), 429);
+    let models = h
+        .http
+        .get(format!("{}/v1/models", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(models.status(), 429);
+    // A valid request from the same address is never counted nor blocked.
+    assert_eq!(h.post(Some(TOKEN), &body).await.status(), 200);
+    assert_eq!(h.hits(), 1);
+    let text = h.metrics().await;
+    assert!(
+        text.contains(r#"pilotfish_rejections_total{client="-",reason="too_many_refusals"} 3"#),
+        "{text}"
+    );
+    // The next minute starts afresh.
+    h.clock.advance(Duration::from_secs(30));
+    assert_eq!(h.post(Some("wrong-5"), &body).await.status(), 401);
 }

@@ -143,6 +143,22 @@ impl Limiter {
         Ok(())
     }
 
+    /// Counts one refused (401/403) request from `address` and fails once that address was
+    /// refused more than `limit` times this minute. Keyed by address rather than by the
+    /// presented token: a stranger can send a fresh token every time, but not a fresh address.
+    pub async fn refusal(&self, address: &str, limit: u64, now_ms: u64) -> Result<(), LimitError> {
+        let window = now_ms / MINUTE_MS;
+        let key = format!("refused:{address}:{window}");
+        let n = self.store.incr(&key, 1, MINUTE_TTL, now_ms).await?;
+        if n > limit {
+            return Err(LimitError::Requests {
+                limit,
+                retry_after_secs: secs_until((window + 1) * MINUTE_MS, now_ms),
+            });
+        }
+        Ok(())
+    }
+
     /// Records what a finished request used; returns today's spend in micro-dollars.
     pub async fn record(
         &self,

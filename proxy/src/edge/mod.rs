@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod store;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,6 +66,8 @@ pub struct ProxyEdge {
     clock: Arc<dyn Clock>,
     /// `logging.log_bodies`: off by default, because prompts are user data.
     log_bodies: bool,
+    /// `limits.refused_per_minute`: 401/403 answers per client address and minute (0 = no limit).
+    refused_per_minute: u64,
 }
 
 impl From<AuthError> for AppError {
@@ -154,6 +157,7 @@ impl ProxyEdge {
             metrics: Metrics::default(),
             clock,
             log_bodies: config.logging.log_bodies,
+            refused_per_minute: config.limits.refused_per_minute,
         })
     }
 
@@ -165,7 +169,22 @@ impl ProxyEdge {
     fn client(caller: &Caller) -> Option<&Client> {
         caller.data.as_deref()
     }
+
+    /// The `model` label for a request: a configured alias, `-` when the request failed before
+    /// its model was known, and `other` for anything else. Clients choose the requested name
+    /// (up to the body limit), so it must never become a label of its own: every new name would
+    /// be a new series kept for the life of the process.
+    fn model_label<'a>(&self, model: &'a str) -> &'a str {
+        if model == "-" || self.pricing.contains_key(model) {
+            model
+        } else {
+            OTHER
+        }
+    }
 }
+
+/// The label value for names that are not configured.
+const OTHER: &str = "other";
 
 /// A cached reply in its stored form: JSON as is, a stream as the SSE bytes it was sent as.
 fn to_cached(reply: &CachedReply) -> Cached {
@@ -341,10 +360,36 @@ impl Edge for ProxyEdge {
         }
     }
 
+    async fn refuse(&self, address: Option<IpAddr>, error: AppError) -> AppError {
+        if self.refused_per_minute == 0 {
+            return error;
+        }
+        // Without a peer address (a server started without connect info) all refusals share
+        // one bucket; the binary always serves with connect info.
+        let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        match self
+            .limiter
+            .refusal(&address, self.refused_per_minute, self.clock.now_ms())
+            .await
+        {
+            Ok(()) => error,
+            Err(LimitError::Store(e)) => {
+                tracing::warn!(error = %e, "could not count a refused request");
+                error
+            }
+            Err(e) => {
+                self.metrics.rejection("-", "too_many_refusals");
+                tracing::info!(%address, "refused requests rate-limited");
+                e.into()
+            }
+        }
+    }
+
     fn observe(&self, o: &Observation) {
-        self.metrics.request(o.route, &o.model, o.status, o.latency);
+        let model = self.model_label(&o.model);
+        self.metrics.request(o.route, model, o.status, o.latency);
         if let Some(t) = o.time_to_first_token {
-            self.metrics.first_token(o.route, &o.model, t);
+            self.metrics.first_token(o.route, model, t);
         }
     }
 }
