@@ -101,7 +101,7 @@ async fn steps(
         ));
     }
 
-    // 4. guard (part B): no client-chosen upstream URLs or hosts, in any field.
+    // 4. guard (part B): no client-chosen upstream URLs or hosts (top-level fields, headers).
     state.edge.guard(headers, &body)?;
 
     // 5. the typed request, parsed once; everything below reads it.

@@ -117,7 +117,7 @@ pub trait Edge: Send + Sync + 'static {
         error
     }
 
-    /// SSRF guard: rejects any header or body field naming an upstream URL/host.
+    /// SSRF guard: rejects headers and top-level body fields that would choose an upstream.
     fn guard(&self, _headers: &HeaderMap, _body: &Value) -> Result<(), AppError> {
         Ok(())
     }

@@ -287,7 +287,8 @@ async fn ssrf_attempts_get_400_and_the_decoy_sees_no_connection() {
         chat(json!({"baseURL": url})),
         chat(json!({"extra_body": {"api_url": url}})),
         chat(json!({"url": url})),
-        json!({"model": "chat", "messages": [{"role": "user", "content": "hi", "endpoint": url}]}),
+        chat(json!({"Proxy": url})),
+        chat(json!({"host": decoy_addr.to_string()})),
     ];
     for body in &bodies {
         let (status, code) = error_code(h.post(Some(TOKEN), body).await).await;
@@ -297,7 +298,7 @@ async fn ssrf_attempts_get_400_and_the_decoy_sees_no_connection() {
             "{body}"
         );
     }
-    for header in ["x-upstream-url", "x-forwarded-host", "x-api-base"] {
+    for header in ["x-upstream-url", "x-base-url", "x-api-base"] {
         let res = h
             .http
             .post(format!("{}/v1/chat/completions", h.base))
@@ -529,4 +530,62 @@ async fn a_burst_of_refused_requests_gets_429_but_valid_callers_still_pass() {
     // The next minute starts afresh.
     h.clock.advance(Duration::from_secs(30));
     assert_eq!(h.post(Some("wrong-5"), &body).await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_guard_leaves_tool_schemas_content_and_reverse_proxy_headers_alone() {
+    let h = start().await;
+    // A tool whose parameters are named like routing fields is ordinary traffic.
+    let tools = json!([{"type": "function", "function": {
+        "name": "open_connection",
+        "description": "connect to a database",
+        "parameters": {"type": "object", "properties": {
+            "host": {"type": "string"},
+            "endpoint": {"type": "string"},
+            "proxy": {"type": "string"},
+            "base_url": {"type": "string"}
+        }, "required": ["host"]}
+    }}]);
+    let messages = json!([
+        {"role": "user", "content": "connect to db.internal"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "t1", "type": "function",
+            "function": {"name": "open_connection", "arguments": "{\"host\":\"db.internal\"}"}}]},
+        {"role": "tool", "tool_call_id": "t1", "content": "ok"}
+    ]);
+    let body = chat(json!({"tools": tools, "messages": messages,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "conn",
+            "schema": {"type": "object", "properties": {"endpoint": {"type": "string"}}}}}}));
+    let res = h.post(Some(TOKEN), &body).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(h.hits(), 1);
+    // Headers that reverse proxies in front of us add are not routing requests.
+    let res = h
+        .http
+        .post(format!("{}/v1/chat/completions", h.base))
+        .bearer_auth(TOKEN)
+        .header("x-forwarded-host", "api.example.com")
+        .header("x-forwarded-server", "edge-1")
+        .header("x-forwarded-proto", "https")
+        .header("forwarded", "for=10.0.0.1;host=api.example.com;proto=https")
+        .header("x-original-url", "/v1/chat/completions")
+        .json(&chat(json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(h.hits(), 2);
+    // Top-level fields that choose an upstream are still refused.
+    for field in ["base_url", "api_base", "url", "endpoint", "host", "proxy"] {
+        let (status, code) = error_code(
+            h.post(Some(TOKEN), &chat(json!({field: "http://127.0.0.1:1/v1"})))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "upstream_override"),
+            "{field}"
+        );
+    }
+    assert_eq!(h.hits(), 2);
 }

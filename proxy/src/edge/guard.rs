@@ -4,19 +4,29 @@
 //! `api_base`, the OpenAI SDK's `base_url`, Azure's `azure_endpoint`, ...) let a request
 //! override the target, and a careless client or a malicious page could try the same here. We
 //! never read such fields, but rejecting them loudly (400) makes the contract explicit and
-//! stops a future handler from forwarding them by accident (e.g. passing unknown fields
-//! through to an upstream that does honour them).
+//! stops a future handler from forwarding them by accident (OpenAI-wire upstreams get unknown
+//! fields passed through, and a gateway behind us such as LiteLLM does honour `api_base`).
 //!
-//! Keys are compared after lower-casing and dropping `_`, `-` and `.`, so `baseURL`,
-//! `base_url` and `Base-Url` are one key, at any depth of the JSON body. A bare `url` key is
-//! only rejected at the top level: nested `url`s are legitimate message content (OpenAI's
-//! `image_url: {"url": ...}` parts) and are never used for routing.
+//! What is guarded is what can choose an upstream, and nothing else:
+//! - **top-level body keys** (and the keys directly inside a top-level `extra_body` object,
+//!   which some clients send verbatim instead of merging): the place every gateway reads its
+//!   routing fields from. Keys are compared after lower-casing and dropping `_`, `-` and `.`,
+//!   so `baseURL`, `base_url` and `Base-Url` are one key.
+//! - **routing headers** (`x-upstream-url`, `x-base-url`, ...) that some gateways honour.
+//!
+//! Deeper keys are content: a tool's JSON schema with a `host` or `proxy` property, a
+//! `response_format` schema with an `endpoint`, an image part's `url`. Rejecting them broke
+//! ordinary requests and protected nothing, since no upstream routes on them.
+//! `X-Forwarded-Host`, `Forwarded`, `X-Forwarded-Server`, `X-Original-URL`/`-Host` and
+//! `X-Rewrite-URL` are added by common reverse proxies (nginx, Traefik, IIS/ARR) in front of
+//! this one, and the proxy never builds a URL from any request header, so they pass.
 
 use axum::http::HeaderMap;
 use serde_json::Value;
 
-/// Body keys (normalised) that try to name an upstream.
+/// Body keys (normalised) that try to name an upstream, refused at the top level.
 const BODY_KEYS: &[&str] = &[
+    "url",
     "apibase",
     "baseurl",
     "apiurl",
@@ -37,10 +47,10 @@ const BODY_KEYS: &[&str] = &[
     "baseapi",
 ];
 
-/// Header names that ask a gateway to route elsewhere. `X-Forwarded-Host`/`Forwarded` are
-/// rejected too: a reverse proxy in front of this one has no reason to send them (we never
-/// build URLs from the request), so their presence is at best confusion and at worst an
-/// attempt at host-header routing tricks.
+/// A top-level object whose own keys are guarded like top-level ones.
+const NESTED_ROOTS: &[&str] = &["extrabody"];
+
+/// Header names that ask a gateway to route elsewhere.
 const HEADERS: &[&str] = &[
     "x-upstream-url",
     "x-upstream-host",
@@ -50,12 +60,6 @@ const HEADERS: &[&str] = &[
     "x-api-url",
     "x-target-url",
     "x-forward-url",
-    "x-forwarded-host",
-    "x-forwarded-server",
-    "forwarded",
-    "x-original-url",
-    "x-original-host",
-    "x-rewrite-url",
     "x-host",
     "x-endpoint",
     "x-provider-url",
@@ -88,45 +92,33 @@ pub fn check_headers(headers: &HeaderMap) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Rejects body fields, at any depth, that try to pick an upstream. `path` in the error is a
-/// JSON-pointer-like trail such as `messages.0.base_url`.
+/// Rejects top-level body fields (and those directly inside `extra_body`) that try to pick an
+/// upstream. The error names the field as a dotted path such as `extra_body.api_base`.
 pub fn check_body(body: &Value) -> Result<(), Violation> {
-    if let Value::Object(map) = body
-        && let Some(k) = map.keys().find(|k| normalise(k) == "url")
-    {
-        return Err(Violation::Field(k.clone()));
+    let Value::Object(map) = body else {
+        return Ok(());
+    };
+    for (k, v) in map {
+        let key = normalise(k);
+        if BODY_KEYS.contains(&key.as_str()) {
+            return Err(Violation::Field(k.clone()));
+        }
+        if NESTED_ROOTS.contains(&key.as_str())
+            && let Value::Object(inner) = v
+            && let Some(f) = inner
+                .keys()
+                .find(|f| BODY_KEYS.contains(&normalise(f).as_str()))
+        {
+            return Err(Violation::Field(format!("{k}.{f}")));
+        }
     }
-    walk(body, &mut Vec::new())
+    Ok(())
 }
 
 /// Both checks, headers first (they are cheaper).
 pub fn check(headers: &HeaderMap, body: &Value) -> Result<(), Violation> {
     check_headers(headers)?;
     check_body(body)
-}
-
-fn walk(v: &Value, path: &mut Vec<String>) -> Result<(), Violation> {
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map {
-                path.push(k.clone());
-                if BODY_KEYS.contains(&normalise(k).as_str()) {
-                    return Err(Violation::Field(path.join(".")));
-                }
-                walk(child, path)?;
-                path.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                path.push(i.to_string());
-                walk(child, path)?;
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -153,18 +145,16 @@ mod tests {
     }
 
     #[test]
-    fn routing_fields_are_rejected_at_any_depth_and_spelling() {
+    fn routing_fields_are_rejected_at_the_top_in_any_spelling() {
         let cases = [
             (json!({"api_base": "http://127.0.0.1:1"}), "api_base"),
             (json!({"baseURL": "x"}), "baseURL"),
             (json!({"url": "x"}), "url"),
+            (json!({"Proxy": "x"}), "Proxy"),
+            (json!({"host": "x"}), "host"),
             (
-                json!({"extra_body": {"nested": [{"Base-Url": "x"}]}}),
-                "extra_body.nested.0.Base-Url",
-            ),
-            (
-                json!({"messages": [{"role": "user", "endpoint": "x"}]}),
-                "messages.0.endpoint",
+                json!({"extra_body": {"Base-Url": "x"}}),
+                "extra_body.Base-Url",
             ),
             (json!({"azure_endpoint": "x"}), "azure_endpoint"),
         ];
@@ -175,13 +165,23 @@ mod tests {
     }
 
     #[test]
-    fn routing_headers_are_rejected() {
-        for h in [
-            "x-upstream-url",
-            "x-forwarded-host",
-            "forwarded",
-            "x-api-base",
-        ] {
+    fn nested_keys_are_content() {
+        let ok = json!({
+            "model": "chat",
+            "messages": [{"role": "user", "content": "hi", "endpoint": "x"}],
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {
+                "type": "object",
+                "properties": {"host": {}, "endpoint": {}, "proxy": {}, "url": {}}
+            }}}],
+            "extra_body": {"nested": {"base_url": "x"}},
+            "metadata": {"host": "laptop"}
+        });
+        assert_eq!(body(ok), None);
+    }
+
+    #[test]
+    fn routing_headers_are_rejected_and_reverse_proxy_headers_pass() {
+        for h in ["x-upstream-url", "x-base-url", "x-api-base", "x-endpoint"] {
             let mut headers = HeaderMap::new();
             headers.insert(
                 HeaderName::from_static(h),
@@ -190,8 +190,16 @@ mod tests {
             assert_eq!(check_headers(&headers), Err(Violation::Header(h.into())));
         }
         let mut fine = HeaderMap::new();
-        fine.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        fine.insert("authorization", HeaderValue::from_static("Bearer t"));
+        for (h, v) in [
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-host", "api.example.com"),
+            ("x-forwarded-server", "edge-1"),
+            ("forwarded", "for=10.0.0.1;host=api.example.com"),
+            ("x-original-url", "/v1/chat/completions"),
+            ("authorization", "Bearer t"),
+        ] {
+            fine.insert(HeaderName::from_static(h), HeaderValue::from_static(v));
+        }
         assert_eq!(check(&fine, &json!({"model": "chat"})), Ok(()));
     }
 }
