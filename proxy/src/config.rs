@@ -59,6 +59,10 @@ pub struct Config {
     /// Address of the admin listener (`/metrics`); loopback by default.
     #[serde(default = "default_admin_listen")]
     pub admin_listen: SocketAddr,
+    /// Allow `admin_listen` on a non-loopback address. `/metrics` carries client names and
+    /// spend and has no authentication, so exposing it must be a deliberate choice.
+    #[serde(default)]
+    pub admin_allow_non_loopback: bool,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
@@ -279,6 +283,15 @@ pub struct Client {
     pub daily_budget_usd: f64,
 }
 
+/// The longest upstream timeout a config may set: one hour.
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
+/// A dollar amount a config may hold: finite and not negative (NaN and infinity would poison
+/// every sum they enter).
+fn is_amount(usd: f64) -> bool {
+    usd.is_finite() && usd >= 0.0
+}
+
 impl Config {
     /// Reads, parses and validates a config file, reading provider keys from the process
     /// environment.
@@ -323,6 +336,29 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if !self.admin_listen.ip().is_loopback() && !self.admin_allow_non_loopback {
+            return Err(ConfigError::Invalid(format!(
+                "admin_listen `{}` is not a loopback address; /metrics has no authentication and \
+                 shows client names and spend: set admin_allow_non_loopback = true to serve it there",
+                self.admin_listen
+            )));
+        }
+        for (field, ms) in [
+            ("limits.connect_timeout_ms", self.limits.connect_timeout_ms),
+            (
+                "limits.first_byte_timeout_ms",
+                self.limits.first_byte_timeout_ms,
+            ),
+            ("limits.idle_timeout_ms", self.limits.idle_timeout_ms),
+        ] {
+            // Zero would fail every request; more than an hour is a typo (seconds written as
+            // milliseconds twice over) that would let a stalled upstream hold a request forever.
+            if !(1..=MAX_TIMEOUT_MS).contains(&ms) {
+                return Err(ConfigError::Invalid(format!(
+                    "{field} must be between 1 and {MAX_TIMEOUT_MS} (1 hour), got {ms}"
+                )));
+            }
+        }
         if self.limits.max_body_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "limits.max_body_bytes must be > 0".into(),
@@ -356,14 +392,16 @@ impl Config {
                     provider: m.provider.clone(),
                 });
             }
-            if [m.input_usd_per_mtok, m.output_usd_per_mtok]
-                .iter()
-                .any(|p| p.is_nan() || *p < 0.0)
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "model alias `{}`: prices must be >= 0",
-                    m.alias
-                )));
+            for (field, price) in [
+                ("input_usd_per_mtok", m.input_usd_per_mtok),
+                ("output_usd_per_mtok", m.output_usd_per_mtok),
+            ] {
+                if !is_amount(price) {
+                    return Err(ConfigError::Invalid(format!(
+                        "model alias `{}`: {field} must be a finite number >= 0, got {price}",
+                        m.alias
+                    )));
+                }
             }
         }
         for m in &self.models {
@@ -398,10 +436,10 @@ impl Config {
                     model: m.clone(),
                 });
             }
-            if c.daily_budget_usd.is_nan() || c.daily_budget_usd < 0.0 {
+            if !is_amount(c.daily_budget_usd) {
                 return Err(ConfigError::Invalid(format!(
-                    "client `{}`: daily_budget_usd must be >= 0",
-                    c.name
+                    "client `{}`: daily_budget_usd must be a finite number >= 0, got {}",
+                    c.name, c.daily_budget_usd
                 )));
             }
         }
@@ -585,5 +623,90 @@ daily_budget_usd = 5.0
                 "client `demo`: token_sha256 must be 64 hex characters (the SHA-256 of the bearer token)"
             ],
         );
+    }
+    #[test]
+    fn out_of_range_values_are_refused_naming_the_field() {
+        // (what replaces what in the documented example, a substring of the error)
+        let table: &[(&str, &str, &str)] = &[
+            (
+                r#"admin_listen = "127.0.0.1:9787""#,
+                r#"admin_listen = "0.0.0.0:9787""#,
+                "admin_listen `0.0.0.0:9787` is not a loopback address",
+            ),
+            (
+                r#"admin_listen = "127.0.0.1:9787""#,
+                r#"admin_listen = "[::]:9787""#,
+                "admin_allow_non_loopback = true",
+            ),
+            (
+                "connect_timeout_ms = 5000",
+                "connect_timeout_ms = 0",
+                "limits.connect_timeout_ms must be between 1 and 3600000",
+            ),
+            (
+                "first_byte_timeout_ms = 30000",
+                "first_byte_timeout_ms = 0",
+                "limits.first_byte_timeout_ms must be between 1 and 3600000",
+            ),
+            (
+                "idle_timeout_ms = 30000",
+                "idle_timeout_ms = 3600001",
+                "limits.idle_timeout_ms must be between 1 and 3600000 (1 hour), got 3600001",
+            ),
+            (
+                "connect_timeout_ms = 5000",
+                "connect_timeout_ms = 9223372036854775807",
+                "limits.connect_timeout_ms must be between 1 and 3600000",
+            ),
+            (
+                "input_usd_per_mtok = 0.15",
+                "input_usd_per_mtok = -0.15",
+                "model alias `chat`: input_usd_per_mtok must be a finite number >= 0, got -0.15",
+            ),
+            (
+                "output_usd_per_mtok = 0.60",
+                "output_usd_per_mtok = inf",
+                "model alias `chat`: output_usd_per_mtok must be a finite number >= 0, got inf",
+            ),
+            (
+                "input_usd_per_mtok = 0.15",
+                "input_usd_per_mtok = nan",
+                "model alias `chat`: input_usd_per_mtok must be a finite number >= 0",
+            ),
+            (
+                "daily_budget_usd = 5.0",
+                "daily_budget_usd = inf",
+                "client `demo`: daily_budget_usd must be a finite number >= 0, got inf",
+            ),
+            (
+                "daily_budget_usd = 5.0",
+                "daily_budget_usd = -1.0",
+                "client `demo`: daily_budget_usd must be a finite number >= 0",
+            ),
+        ];
+        for (from, to, want) in table {
+            assert!(FULL.contains(from), "{from}");
+            let text = FULL.replace(from, to);
+            match Config::from_toml(&text, env) {
+                Ok(_) => panic!("`{to}` was accepted"),
+                Err(e) => assert!(e.to_string().contains(want), "`{to}`: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_public_admin_listener_needs_the_explicit_flag() {
+        let text = FULL.replace(
+            r#"admin_listen = "127.0.0.1:9787""#,
+            "admin_listen = \"0.0.0.0:9787\"\nadmin_allow_non_loopback = true",
+        );
+        let c = Config::from_toml(&text, env).unwrap();
+        assert!(!c.admin_listen.ip().is_loopback());
+        // The limits at their bounds are fine.
+        let text = FULL
+            .replace("connect_timeout_ms = 5000", "connect_timeout_ms = 1")
+            .replace("idle_timeout_ms = 30000", "idle_timeout_ms = 3600000")
+            .replace("input_usd_per_mtok = 0.15", "input_usd_per_mtok = 0");
+        Config::from_toml(&text, env).unwrap();
     }
 }
