@@ -150,6 +150,11 @@ impl IntoResponse for AppError {
             tracing::warn!(error = %self, "request failed");
         }
         let mut res = (status, axum::Json(self.body())).into_response();
+        // The rest of an oversized body may still be on its way: the connection ends here.
+        if matches!(self, AppError::PayloadTooLarge) {
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(secs) = self.retry_after() {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header::CONTENT_LENGTH};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use serde_json::Value;
 
 use crate::error::AppError;
@@ -208,33 +209,65 @@ async fn steps(
 /// `RequestBodyLimitLayer` so that it runs after authentication and answers 413 with the OpenAI
 /// error body. (No global `TimeoutLayer` either: it would cut long streams; the upstream
 /// first-byte and idle timeouts bound every request instead.)
+///
+/// An oversized body is read to its end and discarded (up to [`DRAIN_BYTES`], within the same
+/// deadline) before the 413 is sent: answering and closing while the client is still sending
+/// resets the connection, and a client that writes its whole body before reading (most HTTP/1
+/// clients) then sees a broken pipe instead of the 413. The 413 closes the connection.
 async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
     idle: std::time::Duration,
 ) -> Result<bytes::Bytes, AppError> {
-    // A declared length over the limit is refused before reading a byte.
-    if let Some(len) = headers
+    let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        && len > limit as u64
-    {
+        .and_then(|v| v.parse::<u64>().ok());
+    // Too much to be worth reading only to refuse it: answer at once.
+    if declared.is_some_and(|len| len > DRAIN_BYTES) {
         return Err(AppError::PayloadTooLarge);
     }
+    // A declared length over the limit is refused without keeping a byte.
+    let mut too_big = declared.is_some_and(|len| len > limit as u64);
+    let mut kept = bytes::BytesMut::new();
+    let mut seen: u64 = 0;
+    let mut frames = body.into_data_stream();
     // A client that trickles its body must not hold the connection forever.
-    let read = tokio::time::timeout(idle, axum::body::to_bytes(body, limit))
-        .await
-        .map_err(|_| AppError::RequestTimeout)?;
-    read.map_err(|e| {
-        let too_big = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if too_big {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::InvalidRequest("could not read the request body".to_owned())
+    let deadline = tokio::time::Instant::now() + idle;
+    loop {
+        let next = match tokio::time::timeout_at(deadline, frames.next()).await {
+            Ok(next) => next,
+            // Out of time while discarding: the answer is still the 413.
+            Err(_) if too_big => break,
+            Err(_) => return Err(AppError::RequestTimeout),
+        };
+        let chunk = match next {
+            None => break,
+            Some(Ok(chunk)) => chunk,
+            Some(Err(_)) if too_big => break,
+            Some(Err(_)) => {
+                return Err(AppError::InvalidRequest(
+                    "could not read the request body".to_owned(),
+                ));
+            }
+        };
+        seen += chunk.len() as u64;
+        if too_big || seen > limit as u64 {
+            too_big = true;
+            kept = bytes::BytesMut::new();
+            if seen > DRAIN_BYTES {
+                break;
+            }
+            continue;
         }
-    })
+        kept.extend_from_slice(&chunk);
+    }
+    if too_big {
+        return Err(AppError::PayloadTooLarge);
+    }
+    Ok(kept.freeze())
 }
+
+/// How much of an oversized body is read (and thrown away) so the client can read its 413.
+pub const DRAIN_BYTES: u64 = 16 * 1024 * 1024;

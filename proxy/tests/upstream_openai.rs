@@ -244,3 +244,68 @@ async fn stream_usage_can_be_turned_off_per_provider() {
             .is_none()
     );
 }
+
+/// A client that writes its whole oversized body before reading the answer (many HTTP/1
+/// clients do) must read the 413, not a broken pipe: the proxy reads and discards the body up
+/// to a bound before answering, then closes. Declared length and chunked alike.
+#[tokio::test]
+async fn an_oversized_body_written_in_full_before_reading_gets_a_readable_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (fake, proxy) = start_pair("").await;
+    // 2 MiB and a bit against the test limit of 4 KiB.
+    let body = format!(
+        "{{\"model\":\"chat\",\"messages\":[],\"pad\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024 + 1)
+    );
+    for chunked in [true, false] {
+        // A small send buffer keeps the client sending while the proxy answers, as on a real
+        // network; loopback's large default buffers would otherwise swallow the whole body.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_send_buffer_size(16 * 1024).unwrap();
+        let mut sock = socket.connect(proxy.addr).await.unwrap();
+        let framing = if chunked {
+            "transfer-encoding: chunked".to_owned()
+        } else {
+            format!("content-length: {}", body.len())
+        };
+        let head = format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+             authorization: Bearer t\r\n{framing}\r\n\r\n",
+            proxy.addr
+        );
+        let write = async {
+            sock.write_all(head.as_bytes()).await?;
+            if chunked {
+                for piece in body.as_bytes().chunks(64 * 1024) {
+                    sock.write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                        .await?;
+                    sock.write_all(piece).await?;
+                    sock.write_all(b"\r\n").await?;
+                }
+                sock.write_all(b"0\r\n\r\n").await?;
+            } else {
+                sock.write_all(body.as_bytes()).await?;
+            }
+            sock.flush().await
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), write)
+            .await
+            .expect("the body is written in time")
+            .unwrap_or_else(|e| panic!("chunked={chunked}: writing the body failed: {e}"));
+        let mut response = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            sock.read_to_end(&mut response),
+        )
+        .await
+        .expect("the proxy answers and closes in time")
+        .unwrap_or_else(|e| panic!("chunked={chunked}: reading the answer failed: {e}"));
+        let text = String::from_utf8_lossy(&response);
+        assert!(
+            text.starts_with("HTTP/1.1 413"),
+            "chunked={chunked}: {text}"
+        );
+        assert!(text.contains("request_too_large"), "{text}");
+    }
+    assert_eq!(fake.behaviour.hits(), 0);
+}
