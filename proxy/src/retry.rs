@@ -120,12 +120,17 @@ where
             .sleep(tokio::time::sleep)
             .when(UpstreamError::is_retryable)
             .adjust(|e, d| adjust(state, e, d))
-            .notify(|e, d| tracing::info!(alias = %route.alias, error = %e, retry_in_ms = d.as_millis() as u64, "retrying upstream"))
+            .notify(|e, d| {
+                tracing::debug!(alias = %route.alias, detail = %e, "upstream attempt failed");
+                tracing::info!(alias = %route.alias, error = %e.summary(), retry_in_ms = d.as_millis() as u64, "retrying upstream");
+            })
             .await;
         match result {
             Ok(v) => return Ok((v, route)),
             Err(e) => {
-                tracing::warn!(alias = %route.alias, error = %e, "upstream failed before the first byte");
+                // The upstream's words can echo the prompt: at debug only (see `summary`).
+                tracing::debug!(alias = %route.alias, detail = %e, "upstream error");
+                tracing::warn!(alias = %route.alias, error = %e.summary(), "upstream failed before the first byte");
                 if !e.allows_fallback() {
                     return Err(e);
                 }

@@ -173,7 +173,8 @@ pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
                     Ok(Some(Ok(c))) => c,
                     Ok(None) => { finished = true; continue; }
                     Ok(Some(Err(e))) => {
-                        tracing::warn!(error = %e, "upstream failed mid-stream");
+                        tracing::debug!(detail = %e, "upstream error");
+                        tracing::warn!(error = %e.summary(), "upstream failed mid-stream");
                         yield Ok::<Event, Infallible>(error_event(&e));
                         ledger.settle(false).await;
                         return;

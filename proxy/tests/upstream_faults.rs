@@ -246,3 +246,94 @@ async fn a_trickling_request_body_times_out_without_an_upstream_hit() {
     assert_eq!(body["error"]["code"], "request_timeout");
     assert_eq!(fake.behaviour.hits(), 0);
 }
+
+/// Log lines captured from the proxy's tasks. The test runs on tokio's current-thread runtime,
+/// so the proxy and the fake are polled on this thread, under this thread's default subscriber.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// `(level, line)` of every JSON line so far.
+    fn lines(&self) -> Vec<(String, String)> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["level"].as_str().unwrap().to_owned(), l.to_owned())
+            })
+            .collect()
+    }
+}
+
+/// Upstream error text can echo the prompt: it is logged at debug only, and the client gets the
+/// upstream's structured `error.message` for its own bad request, our own words otherwise.
+#[tokio::test]
+async fn upstream_error_text_stays_out_of_warn_logs_and_unstructured_text_out_of_answers() {
+    const MARKER: &str = "PROMPT-ECHO-5e1d";
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter("proxy=debug")
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (fake, proxy) = start_pair("").await;
+    let structured = |code: u16| Mode::ErrorBody {
+        code,
+        body: json!({"error": {"message": format!("bad input near '{MARKER}'"),
+            "type": "invalid_request_error", "code": "bad_input"}})
+        .to_string(),
+    };
+    let raw = |code: u16| Mode::ErrorBody {
+        code,
+        body: format!("<html>upstream echoed {MARKER}</html>"),
+    };
+    // (mode, stream, client status, whether the client may see the marker)
+    let cases = [
+        (structured(400), false, 400, true),
+        (structured(400), true, 400, true),
+        (raw(400), false, 400, false),
+        (structured(500), false, 502, false),
+        (raw(503), true, 502, false),
+    ];
+    for (mode, stream, status, shows_marker) in cases {
+        fake.behaviour.set(mode.clone());
+        let res = post(&proxy, &chat("chat", stream)).await;
+        assert_eq!(res.status().as_u16(), status, "{mode:?}");
+        let body: Value = res.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(body["error"]["type"].is_string(), "{body}");
+        assert_eq!(message.contains(MARKER), shows_marker, "{mode:?}: {body}");
+        assert!(!message.contains("<html>"), "{body}");
+    }
+    let lines = logs.lines();
+    let loud: Vec<&String> = lines
+        .iter()
+        .filter(|(level, _)| level != "DEBUG" && level != "TRACE")
+        .map(|(_, l)| l)
+        .collect();
+    assert!(
+        loud.iter().any(|l| l.contains("HTTP 500")),
+        "the failure is still logged: {loud:#?}"
+    );
+    for l in &loud {
+        assert!(!l.contains(MARKER), "upstream text at info or above: {l}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|(level, l)| level == "DEBUG" && l.contains(MARKER)),
+        "the detail is still there at debug"
+    );
+}

@@ -27,11 +27,13 @@ pub type EventStream = BoxStream<'static, Result<Value, UpstreamError>>;
 /// Why an upstream call failed. Messages are for logs; clients see [`AppError`]'s words.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("upstream returned HTTP {status}: {message}")]
+    #[error("upstream returned HTTP {status}: {}", message.as_deref().unwrap_or("(no structured error)"))]
     Status {
         status: u16,
         retry_after: Option<u64>,
-        message: String,
+        /// The `error.message` of the upstream's structured (JSON) error body, if it sent one.
+        /// It can echo the prompt: logged at debug only (see [`UpstreamError::summary`]).
+        message: Option<String>,
     },
     /// Anthropic `overloaded_error` (HTTP 529 or in-stream): retryable.
     #[error("upstream overloaded: {0}")]
@@ -87,11 +89,17 @@ impl UpstreamError {
             } => AppError::UpstreamRateLimited {
                 retry_after_secs: retry_after,
             },
+            // The client's own request was refused: it gets the upstream's structured message
+            // (about its own input), never an unstructured body (an HTML error page, a proxy's
+            // text), which may carry anything.
             UpstreamError::Status {
-                status: 400 | 404 | 422,
+                status: status @ (400 | 404 | 422),
                 message,
                 ..
-            } => AppError::InvalidRequest(format!("the upstream rejected the request: {message}")),
+            } => AppError::InvalidRequest(match message {
+                Some(m) => format!("the upstream rejected the request: {m}"),
+                None => format!("the upstream rejected the request (HTTP {status})"),
+            }),
             UpstreamError::FirstByteTimeout | UpstreamError::IdleTimeout => {
                 AppError::UpstreamTimeout
             }
@@ -99,7 +107,26 @@ impl UpstreamError {
                 message: m,
                 code: "unsupported_by_upstream",
             },
-            other => AppError::UpstreamFailed(other.to_string()),
+            other => AppError::UpstreamFailed(other.summary()),
+        }
+    }
+
+    /// What went wrong without anything the upstream wrote: upstream error messages can echo
+    /// prompt fragments, so logs at info and above carry this, and the detail (`Display`) is
+    /// logged at debug only.
+    pub fn summary(&self) -> String {
+        match self {
+            UpstreamError::Status { status, .. } => format!("upstream returned HTTP {status}"),
+            UpstreamError::Overloaded(_) => "upstream overloaded".to_owned(),
+            UpstreamError::InStream(_) => "upstream stream error".to_owned(),
+            // serde's messages quote the offending value.
+            UpstreamError::Decode(_) => "malformed upstream response".to_owned(),
+            // Our own words, or a transport error chain (no upstream text).
+            UpstreamError::Transport(_)
+            | UpstreamError::Unsupported(_)
+            | UpstreamError::FirstByteTimeout
+            | UpstreamError::IdleTimeout
+            | UpstreamError::Truncated => self.to_string(),
         }
     }
 }
@@ -183,10 +210,15 @@ impl Connection {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
+        let message = error_message(&text);
+        if message.is_none() {
+            let head: String = text.chars().take(200).collect();
+            tracing::debug!(status, body = %head, "unstructured upstream error body");
+        }
         Err(UpstreamError::Status {
             status,
             retry_after,
-            message: error_message(&text),
+            message,
         })
     }
 
@@ -241,16 +273,13 @@ fn without_url(e: &reqwest::Error) -> String {
     format!("{kind} error: {detail}")
 }
 
-/// The `error.message` of an OpenAI/Anthropic error body, or a prefix of the raw text.
-fn error_message(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| text.chars().take(200).collect())
+/// The `error.message` of an OpenAI/Anthropic error body; `None` for anything unstructured.
+fn error_message(text: &str) -> Option<String> {
+    serde_json::from_str::<Value>(text).ok().and_then(|v| {
+        v.pointer("/error/message")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    })
 }
 
 /// Seconds since the Unix epoch, for the `created` field of translated responses.

@@ -32,6 +32,8 @@ pub enum Mode {
     StallAfter(usize),
     /// This status with an OpenAI error body (and `Retry-After` when given).
     Status { code: u16, retry_after: Option<u64> },
+    /// This status with exactly this body (sent as `application/json`, valid JSON or not).
+    ErrorBody { code: u16, body: String },
     /// Anthropic's 529 `overloaded_error`.
     Overloaded,
     /// Anthropic stream: `message_start`, then an in-stream `overloaded_error` event.
@@ -250,6 +252,10 @@ async fn intake(
                 res.headers_mut().insert(header::RETRY_AFTER, s.into());
             }
             Err(res)
+        }
+        Mode::ErrorBody { code, body } => {
+            let status = StatusCode::from_u16(code).unwrap();
+            Err((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
         Mode::Overloaded => {
             let body = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
