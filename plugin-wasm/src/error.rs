@@ -3,6 +3,8 @@
 //! and only [`js_call`] names `JsError`, so a host sees every failure worded the same way,
 //! `pilotfish: <method>: <what was wrong>`.
 
+use assist::prompt::BuildError;
+use assist::tokens::TokenError;
 use engine::embed::EmbedError;
 use engine::project::ProjectError;
 use engine::search::VectorError;
@@ -64,6 +66,29 @@ pub enum Error {
         "snapshot was chunked with {snapshot}, this engine chunks with {engine}: create the Engine with the snapshot's options, or re-index"
     )]
     ChunkConfig { snapshot: String, engine: String },
+    /// A cursor offset past the end of the text it points into.
+    #[error("offset {offset} is past the end of the text ({len} {units})")]
+    OffsetOutside {
+        offset: usize,
+        len: usize,
+        units: &'static str,
+    },
+    /// A UTF-16 offset between the halves of a surrogate pair, or a UTF-8 offset inside a
+    /// character: no editor puts a cursor there, so it is a conversion bug on the host's side.
+    #[error("offset {offset} is inside {what}")]
+    OffsetInside { offset: usize, what: &'static str },
+    #[error("unknown family {got:?}, expected one of {known}")]
+    UnknownFamily { got: String, known: String },
+    #[error(transparent)]
+    Prompt(#[from] BuildError),
+    /// A prompt that would be the template alone is useless to a model, so it is refused (as
+    /// `pilotfish prompt` refuses it).
+    #[error(
+        "a budget of {budget} tokens leaves no room for any context (the prompt would be the template alone)"
+    )]
+    NoRoom { budget: usize },
+    #[error(transparent)]
+    Tokenizer(#[from] TokenError),
     #[error("onProgress threw: {0}")]
     Callback(String),
     /// Building the JavaScript result failed (serialization, `Reflect.set`).

@@ -1,6 +1,7 @@
-//! The wasm-bindgen facade over the engine: the only crate that names wasm-bindgen or js-sys.
-//! It is deliberately thin and keeps no state of its own: the engine's `Project` owns every
-//! indexed file (chunks, diagnostics, position map), and the facade converts. Every exported
+//! The wasm-bindgen facade over the engine and the assistant: the only crate that names
+//! wasm-bindgen or js-sys. It is deliberately thin and keeps no state of its own: the assistant's
+//! `Workspace` owns every indexed file (the engine's `Project`: chunks, diagnostics, position
+//! map; and the file's tags), and the facade converts. Every exported
 //! method has the same shape: arguments are deserialized from `JsValue` (so wrong types become
 //! clear JS `Error`s instead of traps), one engine call runs, the result is converted to wire
 //! types with positions in the encoding the host asked for, and every failure becomes a JS
@@ -8,8 +9,8 @@
 //! tested by plain `cargo test`.
 //!
 //! Modules read bottom-up: `error` → `js`, `options`, `wire` → `hits`, `embedder` → `project`
-//! (the `Engine` class and its native entry points) → `exports` (its `#[wasm_bindgen]` methods);
-//! `vectors` (the `VectorIndex` class) stands beside them.
+//! (the `Engine` class and its native entry points; `prompt` adds `buildPrompt`'s) → `exports`
+//! (its `#[wasm_bindgen]` methods); `vectors` (the `VectorIndex` class) stands beside them.
 
 pub mod embedder;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod hits;
 mod js;
 pub mod options;
 pub mod project;
+pub mod prompt;
 pub mod vectors;
 pub mod wire;
 

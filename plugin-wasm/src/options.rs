@@ -4,13 +4,15 @@
 //! settings themselves are the engine's: search options become `engine::project::SearchOptions`
 //! with `FusionOverrides` that the engine applies to the index's own fusion preset.
 
+use assist::context::{HostState, OpenFile, RecentEdit};
+use assist::prompt::ModelFamily;
 use engine::ChunkConfig;
 use engine::Language;
 use engine::project::{SearchMode, SearchOptions};
 use engine::search::{FusionKind, FusionOverrides};
 use serde::Deserialize;
 
-use crate::error::OptionsError;
+use crate::error::{Error, OptionsError};
 
 /// How offsets are counted on the wire. Monaco and VS Code count UTF-16 code units (JavaScript
 /// string indices); other hosts may want UTF-8 bytes.
@@ -170,6 +172,120 @@ impl WireSearchOptions {
                 .vector_confident_at
                 .map(|level| (level >= 0.0).then_some(level)),
         })
+    }
+}
+
+/// `Engine.buildPrompt`'s request. It crosses as one JSON string (`json_arg`), so unknown keys
+/// are errors at every depth, an `openFiles` entry with a `text` included: gathering reads other
+/// files from the index, never from the request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromptRequest {
+    pub path: String,
+    /// The file as the editor has it now, which may differ from its indexed copy.
+    pub text: String,
+    /// The cursor in `text`, in the engine's position encoding.
+    pub offset: usize,
+    /// `"fim"` (default) or `"chat"`.
+    pub mode: Option<String>,
+    pub budget: Option<usize>,
+    /// A FIM template's model family (default `"qwen2.5-coder"`); the chat template is ChatML.
+    pub family: Option<String>,
+    /// Chat: the question (default: explain the code at the cursor).
+    pub question: Option<String>,
+    #[serde(default)]
+    pub open_files: Vec<OpenFileInput>,
+    #[serde(default)]
+    pub recent_edits: Vec<RecentEditInput>,
+    /// Host time in milliseconds, which the edits' `atMs` are compared with.
+    #[serde(default)]
+    pub now_ms: u64,
+    /// The repository's name, for the families whose template names it.
+    #[serde(default)]
+    pub repo_name: String,
+}
+
+/// A file open in the editor, as [`OpenFile`] takes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenFileInput {
+    pub path: String,
+    /// 1-based inclusive lines on screen.
+    pub visible: Option<(usize, usize)>,
+}
+
+/// A range edited recently, as [`RecentEdit`] takes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecentEditInput {
+    pub path: String,
+    pub start_line: usize,
+    pub end_line: usize,
+    /// Default: `nowMs` (just now).
+    pub at_ms: Option<u64>,
+}
+
+/// What `buildPrompt` builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptMode {
+    Fim,
+    Chat,
+}
+
+impl PromptMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PromptMode::Fim => "fim",
+            PromptMode::Chat => "chat",
+        }
+    }
+}
+
+impl PromptRequest {
+    /// `pilotfish prompt`'s default budget.
+    pub const DEFAULT_BUDGET: usize = 2048;
+
+    pub fn mode(&self) -> Result<PromptMode, OptionsError> {
+        match self.mode.as_deref() {
+            None | Some("fim") => Ok(PromptMode::Fim),
+            Some("chat") => Ok(PromptMode::Chat),
+            Some(other) => Err(unknown("mode", other, "\"fim\" or \"chat\"")),
+        }
+    }
+
+    pub fn family(&self) -> Result<ModelFamily, Error> {
+        let Some(name) = self.family.as_deref() else {
+            return Ok(ModelFamily::QwenCoder);
+        };
+        ModelFamily::from_name(name).ok_or_else(|| Error::UnknownFamily {
+            got: name.to_string(),
+            known: ModelFamily::ALL.map(ModelFamily::name).join(", "),
+        })
+    }
+
+    /// What the host reported besides the cursor, in gathering's terms.
+    pub fn host_state(&self) -> HostState {
+        HostState {
+            recent_edits: self
+                .recent_edits
+                .iter()
+                .map(|edit| RecentEdit {
+                    path: edit.path.clone(),
+                    start_line: edit.start_line,
+                    end_line: edit.end_line,
+                    at_ms: edit.at_ms.unwrap_or(self.now_ms),
+                })
+                .collect(),
+            open_files: self
+                .open_files
+                .iter()
+                .map(|open| OpenFile {
+                    path: open.path.clone(),
+                    visible: open.visible,
+                })
+                .collect(),
+            now_ms: self.now_ms,
+        }
     }
 }
 

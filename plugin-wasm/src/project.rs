@@ -1,14 +1,17 @@
 //! The `Engine` class's state and its native entry points: the page's handle on one
-//! `engine::Project` and the embedder its vectors come from. The project is the one owner of
-//! every indexed file (chunks cut once with the host's chunk settings, diagnostics, position map),
-//! so the facade keeps no listing of its own: each method makes one engine call and converts the
-//! result to wire types. The exported `#[wasm_bindgen]` methods (`exports/`) are these plus the
+//! `assist::context::Workspace` and the embedder its vectors come from. The workspace owns the
+//! engine's `Project` (every indexed file: chunks cut once with the host's chunk settings,
+//! diagnostics, position map) and the tags the assistant resolves definitions with, updated
+//! together, so the facade keeps no listing of its own: each method makes one engine call and
+//! converts the result to wire types. The exported `#[wasm_bindgen]` methods (`exports/`) are these plus the
 //! `JsValue` crossing, and the native tests call these directly.
 
+use assist::context::Workspace;
+use assist::tokens::ExactTokens;
+use engine::ProjectConfig;
 use engine::embed::Embedder;
 use engine::project::Control;
 use engine::search::hnsw::HnswConfig;
-use engine::{Project, ProjectConfig};
 use wasm_bindgen::prelude::*;
 
 use crate::embedder::ActiveEmbedder;
@@ -25,29 +28,34 @@ use crate::wire::{
 #[derive(Debug)]
 pub struct Engine {
     pub(crate) encoding: PositionEncoding,
-    pub(crate) project: Project,
+    /// The project and its tags; search, snapshots and prompts all read this one copy.
+    pub(crate) workspace: Workspace,
     /// Hashed by default; `loadStaticTable` switches it while the project is empty.
     pub(crate) embedder: ActiveEmbedder,
+    /// `loadTokenizer`'s exact counts for prompts; `None`: the calibrated estimate.
+    pub(crate) tokenizer: Option<ExactTokens>,
 }
 
 impl Engine {
     pub fn with_options(options: &EngineOptions) -> Result<Engine, Error> {
         Ok(Engine {
             encoding: options.position_encoding,
-            project: Project::new(ProjectConfig {
+            workspace: Workspace::new(ProjectConfig {
                 chunk: options.chunk_config()?,
                 ..ProjectConfig::default()
             }),
             embedder: ActiveEmbedder::default(),
+            tokenizer: None,
         })
     }
 
     /// Chunks and embeds one file. An embedding failure leaves the file's previous entry in place.
     pub fn index_text(&mut self, path: &str, text: &str) -> Result<WireIndexedFile, Error> {
-        self.project
+        self.workspace
             .index_file(path, text.as_bytes(), Some(&self.embedder))?;
         let file = self
-            .project
+            .workspace
+            .project()
             .file(path)
             .expect("a file indexed without error is in the project");
         Ok(wire::wire_indexed_file(path, file, self.encoding))
@@ -67,7 +75,7 @@ impl Engine {
             .collect();
         let mut failure = None;
         let report = self
-            .project
+            .workspace
             .index_files(&inputs, Some(&self.embedder), |done, total| {
                 progress(done, total).unwrap_or_else(|error| {
                     failure = Some(error);
@@ -81,20 +89,20 @@ impl Engine {
     }
 
     pub fn file_chunks(&self, path: &str) -> Option<Vec<WireChunk>> {
-        let file = self.project.file(path)?;
+        let file = self.workspace.project().file(path)?;
         Some(wire::wire_chunks(file, self.encoding))
     }
 
     pub fn forget_file(&mut self, path: &str) -> bool {
-        self.project.remove_file(path)
+        self.workspace.remove_file(path)
     }
 
     pub fn indexed_paths(&self) -> Vec<&str> {
-        self.project.paths().collect()
+        self.workspace.project().paths().collect()
     }
 
     pub fn index_stats(&self) -> WireStats {
-        self.project.stats().into()
+        self.workspace.project().stats().into()
     }
 
     pub fn search_native(
@@ -102,9 +110,10 @@ impl Engine {
         query: &str,
         options: &WireSearchOptions,
     ) -> Result<Vec<WireSearchHit>, Error> {
-        let hits = self
-            .project
-            .search(query, Some(&self.embedder), &options.to_options()?)?;
+        let hits =
+            self.workspace
+                .project()
+                .search(query, Some(&self.embedder), &options.to_options()?)?;
         Ok(hits.iter().map(wire::wire_search_hit).collect())
     }
 
@@ -112,7 +121,7 @@ impl Engine {
     /// `Project::maintain_ann`); returns whether vector search uses a graph.
     pub fn maintain_graph(&mut self, crossover: Option<usize>) -> bool {
         let defaults = HnswConfig::default();
-        self.project.maintain_ann(HnswConfig {
+        self.workspace.project_mut().maintain_ann(HnswConfig {
             crossover: crossover.unwrap_or(defaults.crossover),
             ..defaults
         })
@@ -121,7 +130,7 @@ impl Engine {
     /// The project as one snapshot (see `engine::snapshot`): files with their chunks and
     /// positions, keyword index, vectors and settings.
     pub fn snapshot_bytes(&self) -> Vec<u8> {
-        engine::snapshot::write(&self.project)
+        engine::snapshot::write(self.workspace.project())
     }
 
     /// Replaces the project with a snapshot's, or changes nothing and says why not. The
@@ -140,21 +149,26 @@ impl Engine {
                 engine: self.embedder.id().to_string(),
             });
         }
-        let (theirs, ours) = (&project.config().chunk, &self.project.config().chunk);
+        let (theirs, ours) = (
+            &project.config().chunk,
+            &self.workspace.project().config().chunk,
+        );
         if theirs != ours {
             return Err(Error::ChunkConfig {
                 snapshot: describe_chunk_config(theirs),
                 engine: describe_chunk_config(ours),
             });
         }
-        self.project = project;
+        // The tags are rebuilt from the snapshot's chunks, so a restored engine resolves
+        // definitions as one that indexed the files itself.
+        self.workspace = Workspace::from_project(project);
         Ok(())
     }
 
     /// Switches to another embedder. Only an empty engine may switch: vectors of different
     /// embedders cannot share an index, and the engine does not keep file texts to re-embed.
     pub fn set_embedder(&mut self, embedder: ActiveEmbedder) -> Result<(), Error> {
-        match self.project.files() {
+        match self.workspace.project().files() {
             0 => {
                 self.embedder = embedder;
                 Ok(())

@@ -5,6 +5,7 @@
 //! Everything here is plain Rust and runs natively, so the native tests and the browser tests
 //! check the very same conversion.
 
+use assist::prompt::{ChatMessage, Dropped, Part};
 use engine::embed::Embedder;
 use engine::project::{BulkReport, SearchHit};
 use engine::search::RankScore;
@@ -123,6 +124,29 @@ impl From<BulkReport> for WireBulkReport {
             cancelled: r.cancelled,
         }
     }
+}
+
+/// What `buildPrompt` returns: the fields `pilotfish prompt --json` prints, with its snake_case
+/// names, so a host can compare the tab's prompt with the CLI's for the same cursor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WirePrompt {
+    pub mode: &'static str,
+    pub path: String,
+    /// The cursor's 1-based line and 1-based column in characters (the CLI's `--at`).
+    pub line: usize,
+    pub col: usize,
+    /// The whole text a model would receive (chat: the messages as ChatML).
+    pub prompt: String,
+    pub tokens: usize,
+    pub budget: usize,
+    /// Whether `tokens` is exact (`loadTokenizer` was called) or a calibrated estimate.
+    pub exact_tokens: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<ChatMessage>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Vec<String>>,
+    pub parts: Vec<Part>,
+    pub dropped: Vec<Dropped>,
 }
 
 /// A UTF-8 offset of the file in the host's encoding.

@@ -49,6 +49,13 @@ impl Workspace {
         &self.project
     }
 
+    /// The project for maintenance that leaves its files as they are (the vector graph, say).
+    /// Indexing and removing go through [`Workspace::index_file`] and
+    /// [`Workspace::remove_file`], or the tag index would fall behind the project.
+    pub fn project_mut(&mut self) -> &mut Project {
+        &mut self.project
+    }
+
     pub fn tags(&self) -> &TagIndex {
         &self.tags
     }

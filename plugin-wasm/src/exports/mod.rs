@@ -5,4 +5,5 @@
 
 mod embed;
 mod files;
+mod prompt;
 mod search;
