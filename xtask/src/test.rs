@@ -70,6 +70,8 @@ pub fn all(root: &Path) -> Result<()> {
             "pilotfish-engine",
             "-p",
             "pilotfish-assist",
+            "-p",
+            "pilotfish-analysis",
             "--lib",
             "--target",
             WASM32,
