@@ -5,7 +5,7 @@ use syntax::Language;
 
 use super::fence::sanitize_for;
 use super::template::{ContextFile, Layout, ModelFamily};
-use super::{BuildError, Dropped, Part, PartKind, Prompt, Redactor};
+use super::{BuildError, Dropped, Part, PartKind, Prompt, Redactor, secret_path_drop};
 use crate::snippet::Snippet;
 use crate::tokens::TokenCounter;
 
@@ -217,6 +217,10 @@ pub fn build_fim(
             score: snippet.score,
             reason,
         };
+        if let Some(reason) = secret_path_drop(&snippet.path) {
+            dropped.push(drop(0, reason));
+            continue;
+        }
         let text = clean(&snippet.text);
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -464,7 +468,9 @@ pub fn build_fim(
             why: c.snippet.why.clone(),
         });
     }
+    let redactions = redactor.redactions(&text);
     Ok(Prompt {
+        redactions,
         text,
         tokens,
         budget: config.budget,

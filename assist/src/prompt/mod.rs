@@ -12,9 +12,11 @@
 mod chat;
 mod fence;
 mod fim;
+mod redact;
 mod template;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -22,13 +24,21 @@ use crate::snippet::SnippetKind;
 
 pub use chat::{ChatConfig, ChatMessage, ChatPrompt, ChatRequest, Role, build_chat};
 pub use fim::{FimConfig, FimRequest, build_fim};
+pub use redact::{SecretRedactor, secret_path_drop};
 pub use template::ModelFamily;
 
 /// Every text that leaves for a model passes through here first (prefix, suffix, snippets,
-/// chat messages, paths). The analysis issue fills it in (secrets, personal data); the default
-/// is the identity.
+/// chat messages, paths). [`SecretRedactor`] is the one the engine ships (secrets become
+/// `[REDACTED:rule-id]`, invisible Unicode is stripped); [`NoRedaction`] is the identity.
 pub trait Redactor {
     fn redact<'a>(&self, text: &'a str) -> Cow<'a, str>;
+
+    /// What this redactor removed from a built prompt's whole text, counted by rule id (the
+    /// builders report it in `redactions`). The default: nothing.
+    fn redactions(&self, prompt_text: &str) -> BTreeMap<String, usize> {
+        let _ = prompt_text;
+        BTreeMap::new()
+    }
 }
 
 /// The identity redactor.
@@ -110,6 +120,9 @@ pub struct Prompt {
     pub dropped: Vec<Dropped>,
     /// Strings the model may emit to end its answer (the family's end and separator tokens).
     pub stop: Vec<String>,
+    /// Secrets redacted in `text`, by rule id (absent from JSON when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub redactions: BTreeMap<String, usize>,
 }
 
 /// Why no prompt could be built.
@@ -138,16 +151,33 @@ pub fn explain(tokens: usize, budget: usize, parts: &[Part], dropped: &[Dropped]
     out
 }
 
+/// The explanation's redaction line (`redacted 2 secrets: github-pat 1, jwt 1`), empty when
+/// nothing was redacted.
+pub fn explain_redactions(redactions: &BTreeMap<String, usize>) -> String {
+    if redactions.is_empty() {
+        return String::new();
+    }
+    let total: usize = redactions.values().sum();
+    let rules: Vec<String> = redactions
+        .iter()
+        .map(|(rule, n)| format!("{rule} {n}"))
+        .collect();
+    let noun = if total == 1 { "secret" } else { "secrets" };
+    format!("redacted {total} {noun}: {}\n", rules.join(", "))
+}
+
 impl Prompt {
-    /// See [`explain`].
+    /// See [`explain`]; the redaction count follows when there is one.
     pub fn explain(&self) -> String {
         explain(self.tokens, self.budget, &self.parts, &self.dropped)
+            + &explain_redactions(&self.redactions)
     }
 }
 
 impl ChatPrompt {
-    /// See [`explain`].
+    /// See [`explain`]; the redaction count follows when there is one.
     pub fn explain(&self) -> String {
         explain(self.tokens, self.budget, &self.parts, &self.dropped)
+            + &explain_redactions(&self.redactions)
     }
 }
