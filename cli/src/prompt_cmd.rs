@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use assist::TokenCounter;
 use assist::context::{Cursor, GatherConfig, Gathered, HostState, Retrieval, Workspace};
 use assist::prompt::{
-    ChatConfig, ChatMessage, ChatRequest, Dropped, FimConfig, FimRequest, ModelFamily, NoRedaction,
-    Part, build_chat, build_fim,
+    ChatConfig, ChatMessage, ChatRequest, Dropped, FimConfig, FimRequest, ModelFamily, Part,
+    SecretRedactor, build_chat, build_fim,
 };
 use assist::tokens::{EstimatedTokens, ExactTokens};
 use engine::embed::Embedder;
@@ -159,7 +159,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 budget: input.budget,
                 ..FimConfig::default()
             };
-            let prompt = build_fim(&request, &config, &*counter, &NoRedaction)?;
+            let prompt = build_fim(&request, &config, &*counter, &SecretRedactor)?;
             Built {
                 mode,
                 path: path.clone(),
@@ -195,7 +195,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 budget: input.budget,
                 ..ChatConfig::default()
             };
-            let prompt = build_chat(&request, &config, &*counter, &NoRedaction)?;
+            let prompt = build_chat(&request, &config, &*counter, &SecretRedactor)?;
             Built {
                 mode,
                 path: path.clone(),

@@ -236,3 +236,53 @@ fn bad_input_is_a_one_line_error() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nowhere.pf"), "{}", stderr(&out));
 }
+
+#[test]
+fn secrets_are_redacted_and_env_files_never_enter_the_prompt() {
+    // FAKE credentials shaped like a GitHub token and an .env file's settings.
+    let token = "ghp_R7kQ2mZx9LpW4vNc8TbY3hJd6FsA1eGu5oKi";
+    let root =
+        std::env::temp_dir().join(format!("pilotfish-prompt-secrets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("app")).expect("temp dir");
+    let write = |path: &str, text: &str| std::fs::write(root.join(path), text).expect("write");
+    write(
+        "app/github.py",
+        &format!(
+            "GITHUB_TOKEN = \"{token}\"\n\n\ndef client(token):\n    \"\"\"A GitHub client for the token.\"\"\"\n    return {{\"token\": token}}\n"
+        ),
+    );
+    write(
+        "app/main.py",
+        &format!(
+            "from app.github import client\n\nFALLBACK = \"{token}\"\n\n\ndef start():\n    api = client(FALLBACK)\n    return api\n"
+        ),
+    );
+    write(
+        ".env",
+        "DATABASE_PASSWORD=envfile-Zq8vR2mK9tLw\nPILOTFISH_ENV_MARKER=envfile-marker\n",
+    );
+    let out = pilotfish(
+        &root,
+        &[
+            "index",
+            ".",
+            "--out",
+            "index.pf",
+            "--quiet",
+            "--embedder",
+            "hashed",
+        ],
+    );
+    assert!(out.status.success(), "index failed: {}", stderr(&out));
+    for mode in ["fim", "chat"] {
+        let prompt = prompt_json(
+            &root,
+            &["--file", "app/main.py", "--at", "8:15", "--mode", mode],
+        );
+        let json = prompt.to_string();
+        assert!(json.contains("[REDACTED:github-pat]"), "{mode}: {json}");
+        assert!(!json.contains(token), "{mode}: the token leaked: {json}");
+        assert!(!json.contains("envfile"), "{mode}: .env leaked: {json}");
+    }
+}
