@@ -16,6 +16,7 @@ mod index_cmd;
 mod model;
 mod prompt_cmd;
 mod remote;
+mod scan_cmd;
 mod search_cmd;
 mod stream_client;
 
@@ -45,6 +46,10 @@ enum Command {
     Complete(complete_cmd::CompleteArgs),
     /// Ask about the code at a cursor through pilotfish-proxy; the answer streams to stdout.
     Chat(chat_cmd::ChatArgs),
+    /// Find secrets, invisible Unicode and secret files: `path:line: rule-id`, exit 1 if any.
+    Scan(scan_cmd::ScanArgs),
+    /// Print a file with its secrets replaced by `[REDACTED:rule-id]`.
+    Redact(scan_cmd::RedactArgs),
     /// Measure retrieval quality and speed on CoSQA dev.
     Eval(eval::EvalArgs),
     /// Distil the static token-embedding table from the MiniLM model.
@@ -82,6 +87,14 @@ fn run(command: Command) -> Result<()> {
         Command::Prompt(args) => prompt_cmd::run(args),
         Command::Complete(args) => complete_cmd::run(args),
         Command::Chat(args) => chat_cmd::run(args),
+        Command::Scan(args) => {
+            let code = scan_cmd::scan(&args)?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
+        Command::Redact(args) => scan_cmd::redact(&args),
         Command::Eval(args) => eval::run(args),
         Command::Distill(args) => embed::distill::run(&args),
         Command::EmbedEval(args) => embed::embed_eval::run(&args),
