@@ -147,16 +147,73 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     {
         return true;
     }
-    // `self.token`, `settings.SECRET_KEY`, `auth_token_header`: identifiers, not literals.
-    let identifier = value
+    // `self.token`, `options?.token`, `keyword.$0` (a tokenizer's substitution), `refreshToken`,
+    // `auth_token_header`, `ENCRYPTBYPASSPHRASE`: identifiers and names, not literals.
+    let mut name = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            // `$1`, `$S2`: a highlighter's or a regex replacement's group reference.
+            b'$' if value.get(i + 1).is_some_and(u8::is_ascii_digit)
+                || (value.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+                    && value.get(i + 2).is_some_and(u8::is_ascii_digit)) =>
+            {
+                i += if value[i + 1].is_ascii_digit() { 1 } else { 2 };
+                while value.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                continue;
+            }
+            b'?' => {}
+            b => name.push(b),
+        }
+        i += 1;
+    }
+    // A member path (`options2.token`): every segment an identifier.
+    let segment = |seg: &[u8]| {
+        seg.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && seg.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    if name.contains(&b'.') && name.split(|b| *b == b'.').all(segment) {
+        return true;
+    }
+    let identifier = name
         .first()
         .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-        && value
+        && name
             .iter()
-            .all(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'.' || *b == b'-');
-    let separated = value.iter().any(|b| matches!(b, b'_' | b'.' | b'-'));
-    let all_lower = !value.iter().any(u8::is_ascii_uppercase);
-    identifier && (separated || all_lower)
+            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-'));
+    if !identifier {
+        return false;
+    }
+    let separated = name.iter().any(|b| matches!(b, b'_' | b'.' | b'-'));
+    let single_case =
+        !name.iter().any(u8::is_ascii_uppercase) || !name.iter().any(u8::is_ascii_lowercase);
+    separated || single_case || is_camel_case(&name)
+}
+
+/// `refreshToken`, `ProgressTokenSchema`: words of two or more lower-case letters, each but the
+/// first starting with a capital. Random letters almost never fall into that shape.
+fn is_camel_case(name: &[u8]) -> bool {
+    let mut words = Vec::new();
+    let mut start = 0;
+    for (i, b) in name.iter().enumerate().skip(1) {
+        if b.is_ascii_uppercase() {
+            words.push(&name[start..i]);
+            start = i;
+        }
+    }
+    words.push(&name[start..]);
+    words.len() >= 2
+        && words.iter().all(|w| {
+            let rest = if w[0].is_ascii_uppercase() {
+                &w[1..]
+            } else {
+                w
+            };
+            rest.len() >= 2 && rest.iter().all(u8::is_ascii_lowercase)
+        })
 }
 
 /// `8-4-4-4-12` hex digits.
