@@ -19,6 +19,7 @@ pub mod hits;
 mod js;
 pub mod options;
 pub mod project;
+#[cfg(feature = "prompt")]
 pub mod prompt;
 pub mod vectors;
 pub mod wire;

@@ -7,6 +7,7 @@
 //! `JsValue` crossing, and the native tests call these directly.
 
 use assist::context::Workspace;
+#[cfg(feature = "prompt")]
 use assist::tokens::ExactTokens;
 use engine::ProjectConfig;
 use engine::embed::Embedder;
@@ -33,6 +34,7 @@ pub struct Engine {
     /// Hashed by default; `loadStaticTable` switches it while the project is empty.
     pub(crate) embedder: ActiveEmbedder,
     /// `loadTokenizer`'s exact counts for prompts; `None`: the calibrated estimate.
+    #[cfg(feature = "prompt")]
     pub(crate) tokenizer: Option<ExactTokens>,
 }
 
@@ -45,6 +47,7 @@ impl Engine {
                 ..ProjectConfig::default()
             }),
             embedder: ActiveEmbedder::default(),
+            #[cfg(feature = "prompt")]
             tokenizer: None,
         })
     }

@@ -3,12 +3,18 @@
 //! (`assist::prompt`) as `pilotfish prompt`, and returned with the same fields as its `--json`.
 //! What is the facade's own is only the crossing: the cursor offset arrives in the engine's
 //! position encoding and is converted with the text's `LineIndex`, and a mode, family or offset
-//! that makes no sense is an [`Error`] rather than a guess.
+//! that makes no sense is an [`Error`] rather than a guess. Every text passes `SecretRedactor`
+//! as in the CLI, because this prompt is what leaves the tab for the proxy.
+//!
+//! Behind the Cargo feature `prompt` (default on, so tests and lints see it): the default browser
+//! package is built without it to stay under its 2.5 MB gzipped budget (`BENCHMARKS.md`).
+
+use std::collections::BTreeMap;
 
 use assist::TokenCounter;
 use assist::context::{Cursor, CursorWindow, GatherConfig, Gathered, Retrieval};
 use assist::prompt::{
-    ChatConfig, ChatRequest, FimConfig, FimRequest, NoRedaction, build_chat, build_fim,
+    ChatConfig, ChatRequest, FimConfig, FimRequest, SecretRedactor, build_chat, build_fim,
 };
 use assist::tokens::{EstimatedTokens, ExactTokens};
 use assist::{Snippet, SnippetKind};
@@ -69,6 +75,7 @@ impl Engine {
             stop: None,
             parts: Vec::new(),
             dropped: Vec::new(),
+            redactions: BTreeMap::new(),
         };
         match mode {
             PromptMode::Fim => {
@@ -86,12 +93,13 @@ impl Engine {
                     budget,
                     ..FimConfig::default()
                 };
-                let prompt = build_fim(&fim, &config, counter, &NoRedaction)?;
+                let prompt = build_fim(&fim, &config, counter, &SecretRedactor)?;
                 built.prompt = prompt.text;
                 built.tokens = prompt.tokens;
                 built.stop = Some(prompt.stop);
                 built.parts = prompt.parts;
                 built.dropped = prompt.dropped;
+                built.redactions = prompt.redactions;
             }
             PromptMode::Chat => {
                 let question = request.question.clone().unwrap_or_else(|| {
@@ -110,12 +118,13 @@ impl Engine {
                     budget,
                     ..ChatConfig::default()
                 };
-                let prompt = build_chat(&chat, &config, counter, &NoRedaction)?;
+                let prompt = build_chat(&chat, &config, counter, &SecretRedactor)?;
                 built.prompt = prompt.text;
                 built.tokens = prompt.tokens;
                 built.messages = Some(prompt.messages);
                 built.parts = prompt.parts;
                 built.dropped = prompt.dropped;
+                built.redactions = prompt.redactions;
             }
         }
         if built.parts.is_empty() {

@@ -5,6 +5,8 @@
 //! Everything here is plain Rust and runs natively, so the native tests and the browser tests
 //! check the very same conversion.
 
+use std::collections::BTreeMap;
+
 use assist::prompt::{ChatMessage, Dropped, Part};
 use engine::embed::Embedder;
 use engine::project::{BulkReport, SearchHit};
@@ -147,6 +149,9 @@ pub struct WirePrompt {
     pub stop: Option<Vec<String>>,
     pub parts: Vec<Part>,
     pub dropped: Vec<Dropped>,
+    /// Secrets replaced in `prompt` by `[REDACTED:rule-id]`, counted by rule (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub redactions: BTreeMap<String, usize>,
 }
 
 /// A UTF-8 offset of the file in the host's encoding.

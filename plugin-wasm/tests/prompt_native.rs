@@ -1,7 +1,7 @@
 //! Native checks of `buildPrompt`'s entry point (`Engine::build_prompt_native`): the request as
 //! the host's JSON, the result as the JSON the host receives. The browser test
 //! (`prompt_web.rs`) runs the same project through the exported method.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "prompt"))]
 
 mod prompt_common;
 
@@ -189,4 +189,20 @@ fn a_loaded_tokenizer_counts_exactly() {
     let built = build(&engine, json!({ "budget": 400 })).unwrap();
     assert_eq!(built["exact_tokens"], true);
     assert!(built["tokens"].as_u64().unwrap() <= 400, "{built}");
+}
+
+#[test]
+fn secrets_never_reach_the_prompt() {
+    // Built at run time so the source holds no token-shaped literal.
+    let token = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A");
+    let text = format!("TOKEN = \"{token}\"\n\n\ndef main():\n    return ");
+    let request = json!({ "path": "app/run.py", "text": text, "offset": text.len() });
+    let built = engine()
+        .build_prompt_native(&serde_json::from_value(request).unwrap())
+        .unwrap();
+    let built = serde_json::to_value(built).unwrap();
+    let prompt = built["prompt"].as_str().unwrap();
+    assert!(!prompt.contains(&token), "{prompt}");
+    assert!(prompt.contains("[REDACTED:github-pat]"), "{prompt}");
+    assert_eq!(built["redactions"], json!({ "github-pat": 1 }));
 }

@@ -28,7 +28,8 @@ usage: cargo xtask <command>
 commands:
   setup        install missing tools (apt packages, wasm32 target, wasm-bindgen-cli, npm packages, venv)
   build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size;
-               --model also builds plugin-wasm/pkg-model (with the MiniLM transformer)
+               --model also builds plugin-wasm/pkg-model (with the MiniLM transformer),
+               --prompt also builds plugin-wasm/pkg-prompt (with buildPrompt)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
@@ -46,6 +47,9 @@ fn main() -> Result<()> {
             wasm::build(&root)?;
             if args.iter().any(|a| a == "--model") {
                 wasm::build_package(&root, wasm::Package::Model)?;
+            }
+            if args.iter().any(|a| a == "--prompt") {
+                wasm::build_package(&root, wasm::Package::Prompt)?;
             }
             Ok(())
         }

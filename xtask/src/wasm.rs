@@ -2,7 +2,9 @@
 //! `--target web` → npm binaryen's `wasm-opt -Oz` (Debian's binaryen 108 produces modules that
 //! crash at init, see TOOLCHAIN.md). `plugin-wasm/pkg` is the default package (hashed embedder and
 //! static table); `plugin-wasm/pkg-model` adds the MiniLM transformer (feature `local-model`) for
-//! hosts that want the model itself in the tab and can afford the larger download.
+//! hosts that want the model itself in the tab and can afford the larger download;
+//! `plugin-wasm/pkg-prompt` adds `buildPrompt` (feature `prompt`), which would take the default
+//! package past its 2.5 MB gzipped budget (BENCHMARKS.md).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,8 @@ pub enum Package {
     Default,
     /// `plugin-wasm/pkg-model`: also the MiniLM transformer.
     Model,
+    /// `plugin-wasm/pkg-prompt`: also `buildPrompt` and `loadTokenizer`.
+    Prompt,
 }
 
 impl Package {
@@ -35,6 +39,7 @@ impl Package {
         match self {
             Package::Default => "plugin-wasm/pkg",
             Package::Model => "plugin-wasm/pkg-model",
+            Package::Prompt => "plugin-wasm/pkg-prompt",
         }
     }
 }
@@ -55,9 +60,17 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
+        // The crate's default features are what its tests cover; each package names its own.
+        "--no-default-features",
     ]);
-    if package == Package::Model {
-        cargo.args(["--features", "local-model"]);
+    match package {
+        Package::Default => {}
+        Package::Model => {
+            cargo.args(["--features", "local-model"]);
+        }
+        Package::Prompt => {
+            cargo.args(["--features", "prompt"]);
+        }
     }
     cmd::run(&mut cargo)?;
     let built = target_dir(root).join("wasm32-unknown-unknown/wasm-release/plugin_wasm.wasm");

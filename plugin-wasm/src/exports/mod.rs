@@ -5,5 +5,6 @@
 
 mod embed;
 mod files;
+#[cfg(feature = "prompt")]
 mod prompt;
 mod search;
