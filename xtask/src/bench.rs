@@ -1,6 +1,6 @@
 //! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
 //! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, retrieval, proxy,
-//! embed (see `bench_embed.rs`).
+//! embed (see `bench_embed.rs`), vector, context, prompt (`bench_prompt.rs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +17,7 @@ const SECTIONS: &[&str] = &[
     "embed",
     "vector",
     "context",
+    "prompt",
 ];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
@@ -110,6 +111,9 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     }
     if selected("context") {
         crate::bench_context::run(root)?;
+    }
+    if selected("prompt") {
+        crate::bench_prompt::run(root)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 mod bench;
 mod bench_context;
 mod bench_embed;
+mod bench_prompt;
 mod bench_vector;
 mod cmd;
 mod code_tokenizer;
@@ -33,7 +34,7 @@ commands:
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt)
 ";
 
 fn main() -> Result<()> {
