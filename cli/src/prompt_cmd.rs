@@ -143,7 +143,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
     let (counter, exact_tokens) = counter(input.tokenizer.as_deref(), &file)?;
     let gathered = gather(&workspace, &path, &file, embedder.as_deref(), &*counter)?;
     let window = &gathered.window;
-    let built = match mode {
+    let (text, tokens, messages, stop, parts, dropped) = match mode {
         Mode::Fim => {
             let request = FimRequest {
                 path: &path,
@@ -160,18 +160,15 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 ..FimConfig::default()
             };
             let prompt = build_fim(&request, &config, &*counter, &SecretRedactor)?;
-            Built {
-                mode,
-                path: path.clone(),
-                text: prompt.text,
-                tokens: prompt.tokens,
-                exact_tokens,
-                messages: None,
-                stop: Some(prompt.stop),
-                parts: prompt.parts,
-                dropped: prompt.dropped,
-                file,
-            }
+            let stop = Some(prompt.stop);
+            (
+                prompt.text,
+                prompt.tokens,
+                None,
+                stop,
+                prompt.parts,
+                prompt.dropped,
+            )
         }
         Mode::Chat => {
             let question = question.map_or_else(
@@ -196,27 +193,35 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 ..ChatConfig::default()
             };
             let prompt = build_chat(&request, &config, &*counter, &SecretRedactor)?;
-            Built {
-                mode,
-                path: path.clone(),
-                text: prompt.text,
-                tokens: prompt.tokens,
-                exact_tokens,
-                messages: Some(prompt.messages),
-                stop: None,
-                parts: prompt.parts,
-                dropped: prompt.dropped,
-                file,
-            }
+            let messages = Some(prompt.messages);
+            (
+                prompt.text,
+                prompt.tokens,
+                messages,
+                None,
+                prompt.parts,
+                prompt.dropped,
+            )
         }
     };
-    if built.parts.is_empty() {
+    if parts.is_empty() {
         bail!(
             "a budget of {} tokens leaves no room for any context (the prompt would be the template alone)",
             input.budget
         );
     }
-    Ok(built)
+    Ok(Built {
+        mode,
+        path,
+        file,
+        text,
+        tokens,
+        exact_tokens,
+        messages,
+        stop,
+        parts,
+        dropped,
+    })
 }
 
 pub fn run(args: PromptArgs) -> Result<()> {

@@ -8,7 +8,8 @@
 //! chat answer streams to stdout whole, and the upstream received the question and the imported
 //! definition under the provider key; a failure mid-stream is a one-line error, never text.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::path::PathBuf;
 use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -21,11 +22,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use proxy::edge::ProxyEdge;
-use proxy::edge::auth::token_sha256_hex;
-use proxy::{AppState, Config};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 const TOKEN: &str = "pf-cli-complete-token";
 const PROVIDER_KEY: &str = "sk-fake-provider-key-77";
@@ -153,13 +150,6 @@ async fn stream_answer(
         .into_response()
 }
 
-async fn serve(router: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
-
 struct Harness {
     fake: Arc<Fake>,
     proxy_url: String,
@@ -174,49 +164,24 @@ async fn start(name: &str) -> Harness {
         sent: Arc::new(AtomicUsize::new(0)),
         dropped: Arc::new(AtomicBool::new(false)),
     });
-    let upstream = serve(
+    let upstream = support::serve(
         Router::new()
             .route("/v1/completions", post(stream_answer))
             .route("/v1/chat/completions", post(stream_answer))
             .with_state(fake.clone()),
     )
     .await;
-    let toml = format!(
-        r#"
-[retry]
-max_attempts = 1
-[cache]
-enabled = false
-[[providers]]
-name = "fake"
-kind = "openai"
-base_url = "http://{upstream}/v1"
-api_key_env = "FAKE_KEY"
-[[models]]
-alias = "autocomplete"
-provider = "fake"
-model = "fake-coder"
-[[models]]
-alias = "chat"
-provider = "fake"
-model = "fake-chat"
-[[clients]]
-name = "cli"
-token_sha256 = "{}"
-models = ["autocomplete", "chat"]
-"#,
-        token_sha256_hex(TOKEN)
-    );
-    let config = Config::from_toml(&toml, |var| {
-        (var == "FAKE_KEY").then(|| PROVIDER_KEY.to_owned())
-    })
-    .expect("test config");
-    let edge = ProxyEdge::from_config(&config).await.expect("edge");
-    let state = AppState::with_edge(config, Arc::new(edge)).expect("state");
-    let proxy = serve(proxy::app(state)).await;
+    let proxy_url = support::proxy_in_front_of(
+        upstream,
+        PROVIDER_KEY,
+        &[("autocomplete", "fake-coder"), ("chat", "fake-chat")],
+        TOKEN,
+        &["autocomplete", "chat"],
+    )
+    .await;
     let harness = Harness {
         fake,
-        proxy_url: format!("http://{proxy}"),
+        proxy_url,
         root: project(name),
     };
     let out = harness
@@ -257,18 +222,9 @@ fn project(name: &str) -> PathBuf {
 
 impl Harness {
     async fn pilotfish(&self, token: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pilotfish"));
-        cmd.current_dir(&self.root)
-            .env_remove("PILOTFISH_TOKEN")
-            .env_remove("PILOTFISH_MODEL_DIR")
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .env("PILOTFISH_PROXY_URL", &self.proxy_url)
-            .args(args);
-        if let Some(t) = token {
-            cmd.env("PILOTFISH_TOKEN", t);
-        }
-        cmd.output().await.expect("run pilotfish")
+        let mut env = vec![("PILOTFISH_PROXY_URL", self.proxy_url.as_str())];
+        env.extend(token.map(|t| ("PILOTFISH_TOKEN", t)));
+        support::pilotfish(&self.root, &env, args).await
     }
 
     fn last_body(&self) -> Value {
@@ -294,9 +250,7 @@ impl Harness {
     }
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::stderr;
 
 const CURSOR: [&str; 6] = [
     "--index",

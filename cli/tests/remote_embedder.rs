@@ -8,8 +8,9 @@
 //! The proxy's own retries are off (`max_attempts = 1`) and its response cache is disabled, so
 //! every retry and every request the fake counts is the CLI's.
 
+mod support;
+
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,11 +22,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use proxy::edge::ProxyEdge;
-use proxy::edge::auth::token_sha256_hex;
-use proxy::{AppState, Config};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 const DIMS: usize = 64;
 const TOKEN: &str = "pf-cli-test-token";
@@ -124,13 +121,6 @@ async fn embeddings(
     .into_response()
 }
 
-async fn serve(router: Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
-
 struct Harness {
     fake: Arc<Fake>,
     proxy_url: String,
@@ -147,48 +137,23 @@ async fn start(name: &str, mode: Mode) -> Harness {
         largest_batch: AtomicUsize::new(0),
         auth: Mutex::new(Vec::new()),
     });
-    let upstream = serve(
+    let upstream = support::serve(
         Router::new()
             .route("/v1/embeddings", post(embeddings))
             .with_state(fake.clone()),
     )
     .await;
-    let toml = format!(
-        r#"
-[retry]
-max_attempts = 1
-[cache]
-enabled = false
-[[providers]]
-name = "fake"
-kind = "openai"
-base_url = "http://{upstream}/v1"
-api_key_env = "FAKE_KEY"
-[[models]]
-alias = "embed"
-provider = "fake"
-model = "fake-embedding-model"
-[[models]]
-alias = "other"
-provider = "fake"
-model = "other-model"
-[[clients]]
-name = "cli"
-token_sha256 = "{}"
-models = ["embed"]
-"#,
-        token_sha256_hex(TOKEN)
-    );
-    let config = Config::from_toml(&toml, |var| {
-        (var == "FAKE_KEY").then(|| PROVIDER_KEY.to_owned())
-    })
-    .expect("test config");
-    let edge = ProxyEdge::from_config(&config).await.expect("edge");
-    let state = AppState::with_edge(config, Arc::new(edge)).expect("state");
-    let proxy = serve(proxy::app(state)).await;
+    let proxy_url = support::proxy_in_front_of(
+        upstream,
+        PROVIDER_KEY,
+        &[("embed", "fake-embedding-model"), ("other", "other-model")],
+        TOKEN,
+        &["embed"],
+    )
+    .await;
     Harness {
         fake,
-        proxy_url: format!("http://{proxy}"),
+        proxy_url,
         root: project(name),
     }
 }
@@ -214,19 +179,9 @@ const MATHS: &str =
 impl Harness {
     /// Runs the built binary in the project folder; `token` becomes PILOTFISH_TOKEN.
     async fn pilotfish(&self, token: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_pilotfish"));
-        cmd.current_dir(&self.root)
-            .env_remove("PILOTFISH_TOKEN")
-            .env_remove("PILOTFISH_MODEL_DIR")
-            // A backtrace would add lines to the one-line errors under test.
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .env("PILOTFISH_REMOTE_URL", &self.proxy_url)
-            .args(args);
-        if let Some(t) = token {
-            cmd.env("PILOTFISH_TOKEN", t);
-        }
-        cmd.output().await.expect("run pilotfish")
+        let mut env = vec![("PILOTFISH_REMOTE_URL", self.proxy_url.as_str())];
+        env.extend(token.map(|t| ("PILOTFISH_TOKEN", t)));
+        support::pilotfish(&self.root, &env, args).await
     }
 
     async fn index(&self, token: Option<&str>, extra: &[&str]) -> Output {
@@ -252,9 +207,7 @@ impl Harness {
     }
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::stderr;
 
 fn assert_fails_with(o: &Output, needle: &str) {
     let err = stderr(o);
