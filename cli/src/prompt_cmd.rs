@@ -3,6 +3,7 @@
 //! same gathering and budgeting the tab runs, printed as text or, with `--json`, as one object
 //! with the parts included, why, and what was dropped for budget.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -107,6 +108,9 @@ struct Output<'a> {
     stop: Option<&'a [String]>,
     parts: &'a [Part],
     dropped: &'a [Dropped],
+    /// Secrets replaced by `[REDACTED:rule-id]`, counted per rule (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    redactions: &'a BTreeMap<String, usize>,
 }
 
 /// A prompt built for a cursor, with what it was built from.
@@ -127,6 +131,7 @@ pub struct Built {
     pub stop: Option<Vec<String>>,
     pub parts: Vec<Part>,
     pub dropped: Vec<Dropped>,
+    pub redactions: BTreeMap<String, usize>,
 }
 
 /// Gathers context for the cursor in `input` and builds a FIM prompt or, for chat, messages
@@ -143,7 +148,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
     let (counter, exact_tokens) = counter(input.tokenizer.as_deref(), &file)?;
     let gathered = gather(&workspace, &path, &file, embedder.as_deref(), &*counter)?;
     let window = &gathered.window;
-    let (text, tokens, messages, stop, parts, dropped) = match mode {
+    let (text, tokens, messages, stop, parts, dropped, redactions) = match mode {
         Mode::Fim => {
             let request = FimRequest {
                 path: &path,
@@ -168,6 +173,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 stop,
                 prompt.parts,
                 prompt.dropped,
+                prompt.redactions,
             )
         }
         Mode::Chat => {
@@ -201,6 +207,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 None,
                 prompt.parts,
                 prompt.dropped,
+                prompt.redactions,
             )
         }
     };
@@ -221,6 +228,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
         stop,
         parts,
         dropped,
+        redactions,
     })
 }
 
@@ -244,6 +252,7 @@ pub fn run(args: PromptArgs) -> Result<()> {
             stop: built.stop.as_deref(),
             parts: &built.parts,
             dropped: &built.dropped,
+            redactions: &built.redactions,
         };
         println!("{}", serde_json::to_string(&output)?);
     } else {

@@ -282,6 +282,10 @@ fn secrets_are_redacted_and_env_files_never_enter_the_prompt() {
         );
         let json = prompt.to_string();
         assert!(json.contains("[REDACTED:github-pat]"), "{mode}: {json}");
+        assert!(
+            prompt["redactions"]["github-pat"].as_u64() >= Some(1),
+            "{mode}: the redaction is not reported: {json}"
+        );
         assert!(!json.contains(token), "{mode}: the token leaked: {json}");
         assert!(!json.contains("envfile"), "{mode}: .env leaked: {json}");
     }
