@@ -177,3 +177,13 @@ fn no_grammar_means_unchecked_and_empty_means_dropped() {
         Verdict::Dropped
     );
 }
+
+#[test]
+fn invisible_characters_in_model_output_never_reach_the_suggestion() {
+    // A bidi override could make `is_admin` read as something else in the editor; a zero-width
+    // space splits an identifier invisibly; tag characters hide text altogether.
+    let ctx = context("let allowed = ", ";\n", Language::Rust);
+    let suggestion = finish("is_\u{200B}admin(\u{202E}user\u{202C}) \u{E0041}", &ctx);
+    assert_eq!(suggestion.text, "is_admin(user) ");
+    assert!(suggestion.text.chars().all(|c| c.is_ascii()));
+}

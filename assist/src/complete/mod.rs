@@ -7,7 +7,7 @@
 //! - [`trim_suffix_overlap`] removes what the suffix already holds;
 //! - [`parse_check`] re-parses `prefix + completion + suffix` with tree-sitter and trims a
 //!   suggestion that adds syntax errors to its last clean line, or drops it;
-//! - [`finish`] runs them all in that order.
+//! - [`finish`] strips invisible Unicode from the model's text, then runs them all in that order.
 
 mod parse;
 mod stream;
@@ -133,6 +133,10 @@ pub struct Suggestion {
 
 /// Runs every step on a complete (or already stopped) model output.
 pub fn finish(completion: &str, context: &CursorContext) -> Suggestion {
+    // Invisible characters (zero-width, bidi overrides, tag characters) in model output could
+    // hide code from the person accepting it: they never reach the editor.
+    let completion = analysis::strip_invisible(completion);
+    let completion = completion.as_ref();
     let mode = line_mode(context);
     let mut stream = StreamStop::new(context, mode);
     stream.push(completion);
