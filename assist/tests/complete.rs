@@ -185,5 +185,5 @@ fn invisible_characters_in_model_output_never_reach_the_suggestion() {
     let ctx = context("let allowed = ", ";\n", Language::Rust);
     let suggestion = finish("is_\u{200B}admin(\u{202E}user\u{202C}) \u{E0041}", &ctx);
     assert_eq!(suggestion.text, "is_admin(user) ");
-    assert!(suggestion.text.chars().all(|c| c.is_ascii()));
+    assert!(suggestion.text.is_ascii());
 }
