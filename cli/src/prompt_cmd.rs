@@ -187,7 +187,7 @@ pub fn build(input: &PromptInput, mode: Mode, question: Option<&str>) -> Result<
                 str::to_string,
             );
             let mut snippets = gathered.snippets.clone();
-            snippets.insert(0, window_snippet(window, &*counter));
+            snippets.insert(0, window.as_snippet(&*counter));
             let request = ChatRequest {
                 system: "You are a coding assistant inside the person's editor. Answer briefly and precisely; cite files as path:line.",
                 history: &[],
@@ -306,24 +306,6 @@ fn gather(
         retrieval,
         counter,
     )?)
-}
-
-/// The cursor's surroundings as the chat prompt's first excerpt, so the question has its code.
-fn window_snippet(
-    window: &assist::context::CursorWindow,
-    counter: &dyn TokenCounter,
-) -> assist::Snippet {
-    let text = format!("{}{}", window.prefix, window.suffix);
-    assist::Snippet {
-        kind: assist::SnippetKind::OpenFile,
-        path: window.path.clone(),
-        start_line: window.prefix_start_line,
-        end_line: window.suffix_end_line,
-        tokens: counter.count(&text),
-        text,
-        score: f32::INFINITY,
-        why: "the code around the cursor".to_string(),
-    }
 }
 
 /// The repository's name for the repository-level templates: the indexed folder's name.

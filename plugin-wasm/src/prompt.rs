@@ -12,12 +12,11 @@
 use std::collections::BTreeMap;
 
 use assist::TokenCounter;
-use assist::context::{Cursor, CursorWindow, GatherConfig, Gathered, Retrieval};
+use assist::context::{Cursor, GatherConfig, Gathered, Retrieval};
 use assist::prompt::{
     ChatConfig, ChatRequest, FimConfig, FimRequest, SecretRedactor, build_chat, build_fim,
 };
 use assist::tokens::{EstimatedTokens, ExactTokens};
-use assist::{Snippet, SnippetKind};
 use engine::{Language, LineIndex};
 
 use crate::error::Error;
@@ -107,7 +106,7 @@ impl Engine {
                 });
                 // The cursor's surroundings go first, so the question has its code.
                 let mut snippets = gathered.snippets.clone();
-                snippets.insert(0, window_snippet(window, counter));
+                snippets.insert(0, window.as_snippet(counter));
                 let chat = ChatRequest {
                     system: CHAT_SYSTEM,
                     history: &[],
@@ -173,21 +172,6 @@ fn utf8_offset(
             offset,
             what: "a multi-byte character",
         }),
-    }
-}
-
-/// The cursor's surroundings as the chat prompt's first excerpt.
-fn window_snippet(window: &CursorWindow, counter: &dyn TokenCounter) -> Snippet {
-    let text = format!("{}{}", window.prefix, window.suffix);
-    Snippet {
-        kind: SnippetKind::OpenFile,
-        path: window.path.clone(),
-        start_line: window.prefix_start_line,
-        end_line: window.suffix_end_line,
-        tokens: counter.count(&text),
-        text,
-        score: f32::INFINITY,
-        why: "the code around the cursor".to_string(),
     }
 }
 

@@ -5,7 +5,8 @@
 use engine::embed::Embedder;
 use syntax::{Language, LineIndex};
 
-use crate::snippet::Snippet;
+use crate::snippet::{Snippet, SnippetKind};
+use crate::tokens::TokenCounter;
 
 /// Where the person is typing: the file's current text (which may differ from the indexed copy)
 /// and a UTF-8 byte offset into it.
@@ -176,6 +177,24 @@ pub struct CursorWindow {
     pub cursor_line: usize,
     pub prefix_tokens: usize,
     pub suffix_tokens: usize,
+}
+
+impl CursorWindow {
+    /// The window as one excerpt, for a chat prompt that asks about the code at the cursor (a
+    /// FIM prompt renders prefix and suffix itself). It outranks every gathered snippet.
+    pub fn as_snippet(&self, counter: &dyn TokenCounter) -> Snippet {
+        let text = format!("{}{}", self.prefix, self.suffix);
+        Snippet {
+            kind: SnippetKind::OpenFile,
+            path: self.path.clone(),
+            start_line: self.prefix_start_line,
+            end_line: self.suffix_end_line,
+            tokens: counter.count(&text),
+            text,
+            score: f32::INFINITY,
+            why: "the code around the cursor".to_string(),
+        }
+    }
 }
 
 /// Everything gathered for a cursor.
