@@ -16,8 +16,6 @@ use std::borrow::Cow;
 
 use syntax::Language;
 
-use super::template::ModelFamily;
-
 /// The control strings of the chat format (ChatML, which the chat template renders).
 pub const CHAT_CONTROL: &[&str] = &["<|im_start|>", "<|im_end|>", "<|endoftext|>"];
 
@@ -33,11 +31,6 @@ pub fn sanitize<'a>(text: &'a str, controls: &[&str]) -> Cow<'a, str> {
         out = out.replace(token, "");
     }
     Cow::Owned(out)
-}
-
-/// [`sanitize`] with `family`'s control strings.
-pub fn sanitize_for(text: &str, family: ModelFamily) -> Cow<'_, str> {
-    sanitize(text, family.special_tokens())
 }
 
 /// The line-comment marker of `language` (`//` when unknown: most languages read it).
@@ -105,22 +98,6 @@ pub fn markdown_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sanitize_removes_control_tokens_even_when_nested() {
-        let qwen = ModelFamily::QwenCoder;
-        assert_eq!(sanitize_for("a<|fim_<|fim_middle|>middle|>b", qwen), "ab");
-        assert_eq!(
-            sanitize_for("<｜fim▁hole｜>x", ModelFamily::DeepSeekCoder),
-            "x"
-        );
-        assert_eq!(sanitize_for("a[SUFFIX]", qwen), "a[SUFFIX]");
-        assert_eq!(sanitize_for("a[SUFFIX]", ModelFamily::Codestral), "a");
-        assert!(matches!(
-            sanitize_for("plain", qwen),
-            Cow::Borrowed("plain")
-        ));
-    }
 
     #[test]
     fn markdown_fence_outlasts_backticks_inside() {

@@ -3,7 +3,6 @@
 
 use syntax::Language;
 
-use super::fence::sanitize_for;
 use super::template::{ContextFile, Layout, ModelFamily};
 use super::{BuildError, Dropped, Part, PartKind, Prompt, Redactor, secret_path_drop};
 use crate::snippet::Snippet;
@@ -126,7 +125,7 @@ pub fn build_fim(
     redactor: &dyn Redactor,
 ) -> Result<Prompt, BuildError> {
     let family = config.family;
-    let clean = |text: &str| sanitize_for(&redactor.redact(text), family).into_owned();
+    let clean = |text: &str| family.sanitize(&redactor.redact(text)).into_owned();
     let prefix_text = clean(request.prefix);
     let suffix_text = clean(request.suffix);
     let path = clean(request.path);

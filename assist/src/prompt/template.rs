@@ -52,6 +52,12 @@ pub(crate) struct Layout<'a> {
 }
 
 impl ModelFamily {
+    /// `text` without this family's control strings (a file holding `<|fim_middle|>` must not
+    /// steer the model).
+    pub fn sanitize(self, text: &str) -> std::borrow::Cow<'_, str> {
+        fence::sanitize(text, self.special_tokens())
+    }
+
     pub const ALL: [ModelFamily; 6] = [
         ModelFamily::StarCoder,
         ModelFamily::StarCoder2,
@@ -170,5 +176,22 @@ impl ModelFamily {
             ModelFamily::CodeLlama => format!("<PRE> {context}{prefix} <SUF>{suffix} <MID>"),
             ModelFamily::Codestral => format!("[SUFFIX]{suffix}[PREFIX]{context}{prefix}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::ModelFamily;
+
+    #[test]
+    fn sanitize_removes_control_tokens_even_when_nested() {
+        let qwen = ModelFamily::QwenCoder;
+        assert_eq!(qwen.sanitize("a<|fim_<|fim_middle|>middle|>b"), "ab");
+        assert_eq!(ModelFamily::DeepSeekCoder.sanitize("<｜fim▁hole｜>x"), "x");
+        assert_eq!(qwen.sanitize("a[SUFFIX]"), "a[SUFFIX]");
+        assert_eq!(ModelFamily::Codestral.sanitize("a[SUFFIX]"), "a");
+        assert!(matches!(qwen.sanitize("plain"), Cow::Borrowed("plain")));
     }
 }
