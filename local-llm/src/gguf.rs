@@ -10,23 +10,9 @@ use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
 
-use crate::template::{ChatTemplate, TemplateError};
+pub use crate::load_error::LoadError;
+use crate::template::ChatTemplate;
 use crate::tokenizer::TextTokenizer;
-
-/// Why a GGUF could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("reading the GGUF failed: {0}")]
-    Gguf(candle_core::Error),
-    #[error("the GGUF metadata has no {0}")]
-    Missing(String),
-    #[error("unsupported model: {0}")]
-    Unsupported(String),
-    #[error("building the tokenizer from the GGUF vocabulary failed: {0}")]
-    Tokenizer(String),
-    #[error(transparent)]
-    Template(#[from] TemplateError),
-}
 
 /// A loaded model: weights, tokenizer, chat template. Cheap to clone per generation: the weights
 /// are reference-counted tensors, and each clone gets its own key-value cache.

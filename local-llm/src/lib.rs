@@ -13,6 +13,7 @@
 pub mod decode;
 pub mod generate;
 pub mod gguf;
+mod load_error;
 pub mod prompt;
 pub mod sampler;
 pub mod stop;

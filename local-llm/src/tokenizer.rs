@@ -17,7 +17,7 @@ use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::{AddedToken, Tokenizer};
 
 use crate::ModelError;
-use crate::gguf::LoadError;
+use crate::load_error::LoadError;
 
 /// GGUF token types (llama.cpp's `llama_token_type`): control tokens and user-defined tokens are
 /// matched whole in text, never split by BPE.
