@@ -60,6 +60,12 @@ pub struct Behaviour {
     pub first_byte_delay: Mutex<Duration>,
     /// Content chunks per streamed answer.
     pub chunks: AtomicUsize,
+    /// When set, completions, chat and messages answer this text (in `chunks` pieces) instead of
+    /// `w0 w1 …`: a browser test needs code a parse check accepts.
+    pub script: Mutex<Option<String>>,
+    /// A pause before each streamed event, so a client sees the answer arrive piece by piece
+    /// and can cancel it half-way.
+    pub event_delay: Mutex<Duration>,
     hits: AtomicUsize,
     seen: Mutex<Vec<Seen>>,
     cancelled: AtomicUsize,
@@ -73,6 +79,8 @@ impl Default for Behaviour {
             remaining: AtomicUsize::new(usize::MAX),
             first_byte_delay: Mutex::new(Duration::ZERO),
             chunks: AtomicUsize::new(5),
+            script: Mutex::new(None),
+            event_delay: Mutex::new(Duration::ZERO),
             hits: AtomicUsize::new(0),
             seen: Mutex::new(Vec::new()),
             cancelled: AtomicUsize::new(0),
@@ -270,6 +278,17 @@ fn words(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("w{i} ")).collect()
 }
 
+/// The answer in `n` streamed pieces: the scripted text cut at character boundaries into pieces
+/// of about equal length, or [`words`].
+fn pieces(b: &Behaviour, n: usize) -> Vec<String> {
+    let Some(text) = b.script.lock().unwrap().clone() else {
+        return words(n);
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let size = chars.len().div_ceil(n.max(1)).max(1);
+    chars.chunks(size).map(|c| c.iter().collect()).collect()
+}
+
 fn usage(prompt: u64, completion: u64) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
@@ -286,10 +305,14 @@ fn sse(b: &Arc<Behaviour>, events: Vec<String>, mode: Mode, content_start: usize
         Mode::StallAfter(n) => (Some(content_start + n), true),
         _ => (None, false),
     };
+    let delay = *b.event_delay.lock().unwrap();
     let stream = async_stream::stream! {
         // Rebind so the whole guard (not just its `armed` field) lives in, and dies with, the body.
         let mut guard = guard;
         for (i, ev) in events.into_iter().enumerate() {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             if Some(i) == cut {
                 if stall {
                     std::future::pending::<()>().await;
@@ -346,7 +369,7 @@ async fn serve_openai(
                 return axum::Json(json!({
                     "id": id, "object": "chat.completion", "created": 1700000000, "model": model,
                     "system_fingerprint": fp,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": words(n).concat()},
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": pieces(&b, n).concat()},
                                  "logprobs": null, "finish_reason": "stop"}],
                     "usage": usage(9, n as u64),
                 }))
@@ -366,7 +389,7 @@ async fn serve_openai(
                 Value::Null,
             )];
             events.extend(
-                words(n)
+                pieces(&b, n)
                     .iter()
                     .map(|w| chunk(json!({"content": w}), Value::Null)),
             );
@@ -381,7 +404,11 @@ async fn serve_openai(
         }
         "completions" => {
             let suffix = req.get("suffix").and_then(Value::as_str).unwrap_or("");
-            let text = format!("{}<{}>", words(n).concat(), suffix.len());
+            let scripted = b.script.lock().unwrap().is_some();
+            let text = match scripted {
+                true => pieces(&b, n).concat(),
+                false => format!("{}<{}>", words(n).concat(), suffix.len()),
+            };
             if !stream {
                 return axum::Json(json!({
                     "id": "cmpl-fake1", "object": "text_completion", "created": 1700000000, "model": model,
@@ -397,7 +424,8 @@ async fn serve_openai(
                     "choices": [{"text": text, "index": 0, "logprobs": null, "finish_reason": finish}]});
                 format!("data: {c}\n\n")
             };
-            let mut events: Vec<String> = words(n).iter().map(|w| chunk(w, Value::Null)).collect();
+            let mut events: Vec<String> =
+                pieces(&b, n).iter().map(|w| chunk(w, Value::Null)).collect();
             events.push(chunk("", json!("stop")));
             if include_usage {
                 let u = json!({"id": "cmpl-fake1", "object": "text_completion", "created": 1700000000,
@@ -447,7 +475,7 @@ async fn anthropic(b: Arc<Behaviour>, headers: HeaderMap, body: Bytes) -> Respon
     if req.get("stream").and_then(Value::as_bool) != Some(true) {
         return axum::Json(json!({
             "id": "msg_fake1", "type": "message", "role": "assistant", "model": model,
-            "content": [{"type": "text", "text": words(n).concat()}],
+            "content": [{"type": "text", "text": pieces(&b, n).concat()}],
             "stop_reason": "end_turn", "stop_sequence": null,
             "usage": {"input_tokens": 11, "output_tokens": n},
         }))
@@ -473,7 +501,7 @@ async fn anthropic(b: Arc<Behaviour>, headers: HeaderMap, body: Bytes) -> Respon
     ));
     events.push(ev("ping", json!({"type": "ping"})));
     let content_start = events.len();
-    events.extend(words(n).iter().map(|w| {
+    events.extend(pieces(&b, n).iter().map(|w| {
         ev(
             "content_block_delta",
             json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": w}}),
