@@ -79,16 +79,16 @@ pub fn run(args: ChatArgs) -> Result<()> {
     eprintln!(
         "pilotfish: {} prompt tokens{}, {} completion tokens, first text {}, total {:.0} ms; context:\n{}",
         streamed
-            .prompt_tokens
-            .map_or_else(|| built.tokens.to_string(), |t| t.to_string()),
-        if streamed.prompt_tokens.is_some() {
+            .usage
+            .map_or_else(|| built.tokens.to_string(), |u| u.prompt_tokens.to_string()),
+        if streamed.usage.is_some() {
             ""
         } else {
             " (estimated)"
         },
         streamed
-            .completion_tokens
-            .map_or("?".to_string(), |t| t.to_string()),
+            .usage
+            .map_or("?".to_string(), |u| u.completion_tokens.to_string()),
         streamed
             .first_text_ms
             .map_or("-".to_string(), |ms| format!("{ms:.0} ms")),

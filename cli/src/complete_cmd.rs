@@ -6,15 +6,12 @@
 //! check) exactly as in the tab. Prints the suggestion, or one JSON object with `--json`.
 
 use anyhow::Result;
-use assist::complete::{CursorContext, LineMode, StreamStop, finish, line_mode};
+use assist::complete::{CallSettings, CompletionCall, CursorContext};
 use assist::routing::Task;
 use serde_json::json;
 
 use crate::prompt_cmd::{self, Mode, PromptInput};
-use crate::stream_client::{Flow, ProxyArgs, ProxyClient, Streamed};
-
-/// OpenAI's `/v1/completions` accepts at most four stop strings; the rest are checked here.
-const MAX_API_STOPS: usize = 4;
+use crate::stream_client::{ProxyArgs, ProxyClient, Streamed};
 
 /// Complete the code at a cursor through the proxy.
 #[derive(Debug, clap::Args)]
@@ -37,46 +34,20 @@ pub fn run(args: CompleteArgs) -> Result<()> {
         suffix: &built.file.text[offset..],
         language: Some(built.file.language),
     };
-    let mode = line_mode(&context);
-    let stops = built.stop.clone().unwrap_or_default();
     let alias = args
         .proxy
         .alias
         .clone()
         .unwrap_or_else(|| Task::Autocomplete.default_alias().to_string());
-    let body = json!({
-        "model": alias,
-        "prompt": built.text,
-        "max_tokens": args.proxy.max_tokens.unwrap_or(match mode {
-            LineMode::Single => 64,
-            LineMode::Multi => 256,
-        }),
-        "temperature": args.proxy.temperature,
-        "stop": &stops[..stops.len().min(MAX_API_STOPS)],
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
-
-    let mut raw = String::new();
-    let mut early = StreamStop::new(&context, mode);
-    let streamed = client.stream("/v1/completions", &body, |text| {
-        raw.push_str(text);
-        // A template stop string the API could not take (or the upstream ignored) ends it here;
-        // `finish` below re-runs the early stop on what is kept.
-        if let Some(at) = stops
-            .iter()
-            .filter_map(|stop| raw.find(stop.as_str()))
-            .min()
-        {
-            raw.truncate(at);
-            return Flow::Enough;
-        }
-        match early.push(text) {
-            Some(_) => Flow::Enough,
-            None => Flow::More,
-        }
-    })?;
-    let suggestion = finish(&raw, &context);
+    let settings = CallSettings {
+        max_tokens: args.proxy.max_tokens,
+        temperature: f64::from(args.proxy.temperature),
+    };
+    let stops = built.stop.clone().unwrap_or_default();
+    let mut call = CompletionCall::new(&alias, &built.text, &stops, &context, &settings);
+    let body = serde_json::to_value(call.body())?;
+    let streamed = client.stream("/v1/completions", &body, |text| call.push(text))?;
+    let suggestion = call.finish(&context);
     if args.json {
         println!(
             "{}",

@@ -9,7 +9,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use assist::sse::{ChunkStream, StreamEvent};
+use assist::sse::AnswerReader;
+pub use assist::sse::{Flow, Streamed};
 use futures::StreamExt;
 use protocol::ErrorBody;
 use secrecy::{ExposeSecret, SecretString};
@@ -35,26 +36,6 @@ pub struct ProxyArgs {
     /// Seconds to wait for the next byte of the answer.
     #[arg(long, default_value_t = 60)]
     pub read_timeout: u64,
-}
-
-/// Whether the caller wants more text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    More,
-    Enough,
-}
-
-/// How a stream went.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Streamed {
-    /// The upstream's `finish_reason`, when the stream got that far.
-    pub finish_reason: Option<String>,
-    /// The caller said [`Flow::Enough`] and the connection was closed early.
-    pub stopped_early: bool,
-    pub prompt_tokens: Option<u64>,
-    pub completion_tokens: Option<u64>,
-    pub first_text_ms: Option<f64>,
-    pub total_ms: f64,
 }
 
 /// A client for one proxy.
@@ -125,46 +106,18 @@ impl ProxyClient {
                 let bytes = response.bytes().await.unwrap_or_default();
                 bail!("{}", self.refusal(&endpoint, status.as_u16(), &bytes, body));
             }
-            let mut streamed = Streamed::default();
-            let mut decoder = ChunkStream::default();
-            let mut events = Vec::new();
+            let mut reader = AnswerReader::new(0.0);
             let mut body_stream = response.bytes_stream();
-            'read: while let Some(bytes) = body_stream.next().await {
+            while let Some(bytes) = body_stream.next().await {
                 let bytes = bytes.with_context(|| format!("reading the answer from {endpoint}"))?;
-                decoder.feed(&bytes, &mut events)?;
-                for event in events.drain(..) {
-                    match event {
-                        StreamEvent::Delta { index: 0, text } => {
-                            streamed.first_text_ms.get_or_insert_with(|| ms(started));
-                            if on_text(&text) == Flow::Enough {
-                                streamed.stopped_early = true;
-                                break 'read;
-                            }
-                        }
-                        StreamEvent::Finish { index: 0, reason } => {
-                            streamed.finish_reason = Some(reason);
-                        }
-                        StreamEvent::Usage {
-                            prompt_tokens,
-                            completion_tokens,
-                            ..
-                        } => {
-                            streamed.prompt_tokens = Some(prompt_tokens);
-                            streamed.completion_tokens = Some(completion_tokens);
-                        }
-                        StreamEvent::Delta { .. }
-                        | StreamEvent::Finish { .. }
-                        | StreamEvent::Done => {}
-                    }
+                if reader.feed(&bytes, ms(started), &mut on_text)? == Flow::Enough {
+                    break;
                 }
             }
             // Dropping the body closes the connection: the proxy sees the client go away and
             // stops the upstream's generation.
             drop(body_stream);
-            if !streamed.stopped_early {
-                decoder.finish()?;
-            }
-            streamed.total_ms = ms(started);
+            let streamed = reader.finish(ms(started))?;
             Ok(streamed)
         })
     }

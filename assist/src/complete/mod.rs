@@ -7,13 +7,16 @@
 //! - [`trim_suffix_overlap`] removes what the suffix already holds;
 //! - [`parse_check`] re-parses `prefix + completion + suffix` with tree-sitter and trims a
 //!   suggestion that adds syntax errors to its last clean line, or drops it;
-//! - [`finish`] strips invisible Unicode from the model's text, then runs them all in that order.
+//! - [`finish`] strips invisible Unicode from the model's text, then runs them all in that order;
+//! - [`CompletionCall`] is one request: its `/v1/completions` body, cache key and stream reader.
 
+mod call;
 mod parse;
 mod stream;
 
 use syntax::Language;
 
+pub use call::{CallSettings, CompletionCall, MAX_API_STOPS, default_max_tokens};
 pub use parse::{ParseCheck, Verdict, parse_check, syntax_errors};
 pub use stream::{StopReason, StreamStop};
 

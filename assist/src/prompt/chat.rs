@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fence::{CHAT_CONTROL, markdown_block, sanitize};
 use super::{BuildError, Dropped, Part, PartKind, Redactor, secret_path_drop};
@@ -15,7 +15,7 @@ use crate::snippet::Snippet;
 use crate::tokens::TokenCounter;
 
 /// Who says a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     System,
@@ -34,7 +34,8 @@ impl Role {
 }
 
 /// One chat message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,

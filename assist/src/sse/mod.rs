@@ -1,7 +1,8 @@
 //! Server-sent events, decoded incrementally: the facade feeds the bytes of a streamed response as
 //! they arrive, split anywhere (inside a UTF-8 sequence, between `\r` and `\n`, mid-field), and
 //! gets whole events back. [`ChunkStream`] reads the OpenAI-compatible streaming chunks the proxy
-//! relays on top of it.
+//! relays on top of it, and [`AnswerReader`] reads one answer to its end or until the caller has
+//! enough.
 //!
 //! Written by hand after the WHATWG rules ("Interpreting an event stream"), because the crate the
 //! proxy uses, `eventsource-stream`, is an adapter over a `futures::Stream` of bytes, while the
@@ -12,8 +13,10 @@
 //! that event.
 
 mod chunks;
+mod reader;
 
 pub use chunks::{ChunkStream, StreamError, StreamEvent};
+pub use reader::{AnswerReader, Flow, Streamed};
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
