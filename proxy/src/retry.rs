@@ -6,7 +6,11 @@
 //! fault, the next alias of its `fallbacks` list is tried. For streams, "first byte" means the
 //! first event carrying content, a finish reason or usage: role-only preamble events (and
 //! Anthropic's `message_start`) are held back, so an `overloaded_error` right after them is still
-//! retried instead of reaching the client.
+//! retried instead of reaching the client. What is held back is bounded by
+//! `limits.max_held_bytes`: a stream whose preamble grows past it (a reasoning model's
+//! `reasoning_content` before its first content) is opened there, its held events are sent and
+//! the rest is relayed as it comes. Memory stays bounded and the reasoning reaches the client;
+//! the price is that a failure after that point ends the stream instead of being retried.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -184,13 +188,16 @@ async fn open_once(
 ) -> Result<OpenedStream, UpstreamError> {
     let upstream = upstream_for(state, route)?;
     let req = prepare(state, route, request, true);
+    let max_held = state.config.limits.max_held_bytes;
     let first = async {
         let mut rest = upstream.stream(&req).await?;
         let mut head = Vec::new();
+        let mut held = 0;
         loop {
             match rest.next().await {
                 Some(Ok(v)) => {
-                    let done = is_substantive(&v);
+                    held += v.to_string().len();
+                    let done = is_substantive(&v) || held > max_held;
                     head.push(v);
                     if done {
                         return Ok((head, rest, false));

@@ -76,11 +76,13 @@ impl Client {
     }
 }
 
-/// A cached answer: a JSON body, or the chunks of a completed stream (replayed as SSE).
+/// A cached answer: a JSON body, or a completed stream as the SSE text it was sent as (one
+/// `data: {chunk}\n\n` event per chunk, without the closing `data: [DONE]`), replayed as is.
+/// Text rather than parsed chunks, so a recording costs its bytes and no more.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CachedReply {
     Json(Value),
-    Stream(Vec<Value>),
+    Stream(String),
 }
 
 /// What the request path reports about one finished request (for metrics and logs).

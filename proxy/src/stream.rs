@@ -8,10 +8,16 @@
 //! OpenAI SDKs raise an `APIError` on such an event, whereas a `[DONE]` would make a truncated
 //! answer look complete. Usage is recorded when the stream ends, or (estimated) when the client
 //! disconnects early.
+//!
+//! A deterministic stream is recorded for the cache as the SSE text sent, up to
+//! `cache.max_entry_bytes`: past that the recording is dropped at once and the rest of the
+//! stream is only relayed, so one long answer costs the proxy no more than the bound.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderName;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -45,8 +51,39 @@ fn is_usage_only(chunk: &Value) -> bool {
         && usage::reported(chunk).is_some()
 }
 
-fn data(v: &Value) -> Event {
-    Event::default().data(v.to_string())
+/// The SSE text of a stream as sent, kept for the cache while it fits under a byte bound.
+#[derive(Debug)]
+struct Recording {
+    text: String,
+    max_bytes: usize,
+}
+
+impl Recording {
+    fn new(max_bytes: usize) -> Self {
+        Recording {
+            text: String::new(),
+            max_bytes,
+        }
+    }
+
+    /// Appends one event's data; false once the recording would pass its bound (the caller
+    /// then drops it, freeing what it held).
+    fn push(&mut self, data: &str) -> bool {
+        const FRAME: usize = "data: \n\n".len();
+        let needed = self.text.len() + data.len() + FRAME;
+        if needed > self.max_bytes {
+            return false;
+        }
+        // Grow by doubling as usual, but never past the bound: the capacity is what is held.
+        if needed > self.text.capacity() {
+            let target = needed.max(self.text.capacity() * 2).min(self.max_bytes);
+            self.text.reserve_exact(target - self.text.len());
+        }
+        self.text.push_str("data: ");
+        self.text.push_str(data);
+        self.text.push_str("\n\n");
+        true
+    }
 }
 
 fn error_event(e: &UpstreamError) -> Event {
@@ -70,8 +107,8 @@ struct Ledger {
     usage: Option<Usage>,
     completion_chars: usize,
     first_event: Option<Duration>,
-    /// Chunks as sent, kept only for cacheable requests.
-    recorded: Option<Vec<Value>>,
+    /// The stream as sent, kept only for cacheable requests and while it fits.
+    recorded: Option<Recording>,
     settled: bool,
 }
 
@@ -105,13 +142,13 @@ impl Ledger {
         let edge = &self.job.state.edge;
         edge.record_usage(&self.job.caller, &self.route, usage, estimated)
             .await;
-        if complete && let Some(chunks) = self.recorded.take() {
+        if complete && let Some(recording) = self.recorded.take() {
             edge.cache_store(
                 &self.job.caller,
                 self.job.request.endpoint(),
                 &self.route,
                 &self.job.body,
-                CachedReply::Stream(chunks),
+                CachedReply::Stream(recording.text),
             )
             .await;
         }
@@ -144,7 +181,9 @@ pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
     let idle = job.state.config.limits.idle_timeout();
     let include_usage = job.request.wants_stream_usage();
     // Only deterministic answers can be replayed, so only those are kept for the cache.
-    let recorded = job.request.is_deterministic().then(Vec::new);
+    let cache = &job.state.config.cache;
+    let recorded = (cache.enabled && job.request.is_deterministic())
+        .then(|| Recording::new(cache.max_entry_bytes));
     let mut ledger = Ledger {
         route: opened.route,
         first_event: Some(job.started.elapsed()),
@@ -194,10 +233,12 @@ pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
             if !include_usage && is_usage_only(&chunk) {
                 continue;
             }
-            if let Some(r) = ledger.recorded.as_mut() {
-                r.push(chunk.clone());
+            let text = chunk.to_string();
+            if ledger.recorded.as_mut().is_some_and(|r| !r.push(&text)) {
+                // Too big to cache: stop keeping it now, not when the stream ends.
+                ledger.recorded = None;
             }
-            yield Ok(data(&chunk));
+            yield Ok(Event::default().data(text));
         }
         yield Ok(Event::default().data("[DONE]"));
         ledger.settle(true).await;
@@ -205,15 +246,32 @@ pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
     Sse::new(body).into_response()
 }
 
-/// Replays a cached stream as SSE.
-pub fn replay(chunks: Vec<Value>) -> Response {
-    let events = chunks
-        .into_iter()
-        .map(|c| data(&c))
-        .chain(std::iter::once(Event::default().data("[DONE]")))
-        .map(Ok::<Event, Infallible>);
-    let mut res = Sse::new(futures::stream::iter(events)).into_response();
-    res.headers_mut()
-        .insert("x-cache", axum::http::HeaderValue::from_static("hit"));
-    res
+/// Replays a cached stream: its SSE text as sent, then `[DONE]`.
+pub fn replay(events: String) -> Response {
+    let body = events + "data: [DONE]\n\n";
+    (
+        [
+            (CONTENT_TYPE, "text/event-stream"),
+            (CACHE_CONTROL, "no-cache"),
+            (HeaderName::from_static("x-cache"), "hit"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recording_keeps_sse_text_until_its_bound() {
+        let mut r = Recording::new(30);
+        assert!(r.push("{\"a\":1}"));
+        assert_eq!(r.text, "data: {\"a\":1}\n\n");
+        // 15 bytes so far; another 15 fit exactly, one more byte does not.
+        assert!(!r.push("{\"b\":12}"));
+        assert!(r.push("{\"b\":1}"));
+        assert_eq!(r.text.len(), 30);
+    }
 }

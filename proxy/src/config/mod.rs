@@ -106,6 +106,11 @@ pub struct Limits {
     /// never counted nor blocked, so clients sharing an address (NAT, a reverse proxy) are not
     /// locked out by one misconfigured neighbour.
     pub refused_per_minute: u64,
+    /// Bytes of stream events held back before the first content (role preambles, reasoning
+    /// deltas) so that a failure there can still be retried. Past this the held events are sent
+    /// and the stream is relayed as it comes: memory per stream stays bounded, and a long
+    /// reasoning phase reaches the client instead of failing.
+    pub max_held_bytes: usize,
 }
 
 impl Default for Limits {
@@ -116,6 +121,7 @@ impl Default for Limits {
             first_byte_timeout_ms: 30_000,
             idle_timeout_ms: 30_000,
             refused_per_minute: 30,
+            max_held_bytes: 256 * 1024,
         }
     }
 }
@@ -168,7 +174,13 @@ pub struct Cors {
 pub struct Cache {
     pub enabled: bool,
     pub ttl_secs: u64,
+    /// Most answers the in-memory cache holds.
     pub max_entries: u64,
+    /// Most bytes the in-memory cache holds (answers and keys), whatever their number.
+    pub max_bytes: u64,
+    /// Largest answer stored, as the JSON body or the SSE text of a stream. A stream that grows
+    /// past it is still relayed in full; it stops being recorded and is not stored.
+    pub max_entry_bytes: usize,
     pub redis_url: Option<String>,
 }
 
@@ -178,6 +190,8 @@ impl Default for Cache {
             enabled: true,
             ttl_secs: 3_600,
             max_entries: 10_000,
+            max_bytes: 64 * 1024 * 1024,
+            max_entry_bytes: 1024 * 1024,
             redis_url: None,
         }
     }
@@ -286,6 +300,10 @@ pub struct Client {
 /// The longest upstream timeout a config may set: one hour.
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
+/// The largest byte cap a config may set for one answer or one held-back stream head: 1 GiB.
+/// More is a typo, and the in-memory cache weighs entries in `u32`.
+pub const MAX_ONE_ANSWER_BYTES: usize = 1 << 30;
+
 /// A dollar amount a config may hold: finite and not negative (NaN and infinity would poison
 /// every sum they enter).
 fn is_amount(usd: f64) -> bool {
@@ -364,6 +382,7 @@ impl Config {
                 "limits.max_body_bytes must be > 0".into(),
             ));
         }
+        self.validate_sizes()?;
         if self.retry.max_attempts == 0 {
             return Err(ConfigError::Invalid(
                 "retry.max_attempts must be >= 1".into(),
@@ -450,6 +469,39 @@ impl Config {
             if !ok {
                 return Err(ConfigError::BadRedisUrl(r.clone()));
             }
+        }
+        Ok(())
+    }
+
+    /// The byte caps that bound memory: each must hold something, and one answer must fit in
+    /// the whole cache.
+    fn validate_sizes(&self) -> Result<(), ConfigError> {
+        let (limits, cache) = (&self.limits, &self.cache);
+        // A held-back head smaller than a role preamble would commit every stream to its first
+        // upstream before the first content, so retries before the first byte would be lost.
+        if !(1024..=MAX_ONE_ANSWER_BYTES).contains(&limits.max_held_bytes) {
+            return Err(ConfigError::Invalid(format!(
+                "limits.max_held_bytes must be between 1024 and {MAX_ONE_ANSWER_BYTES}, got {}",
+                limits.max_held_bytes
+            )));
+        }
+        if !(1..=MAX_ONE_ANSWER_BYTES).contains(&cache.max_entry_bytes) {
+            return Err(ConfigError::Invalid(format!(
+                "cache.max_entry_bytes must be between 1 and {MAX_ONE_ANSWER_BYTES}, got {}",
+                cache.max_entry_bytes
+            )));
+        }
+        if cache.max_bytes < cache.max_entry_bytes as u64 {
+            return Err(ConfigError::Invalid(format!(
+                "cache.max_bytes ({}) must be at least cache.max_entry_bytes ({})",
+                cache.max_bytes, cache.max_entry_bytes
+            )));
+        }
+        if cache.max_entries == 0 {
+            return Err(ConfigError::Invalid(
+                "cache.max_entries must be >= 1 (set cache.enabled = false to turn the cache off)"
+                    .into(),
+            ));
         }
         Ok(())
     }

@@ -18,11 +18,14 @@ max_body_bytes = 1048576
 connect_timeout_ms = 5000
 first_byte_timeout_ms = 30000
 idle_timeout_ms = 30000
+max_held_bytes = 262144
 [cors]
 origins = ["http://localhost:8080", "https://*.vscode-cdn.net"]
 [cache]
 ttl_secs = 3600
 max_entries = 10000
+max_bytes = 67108864
+max_entry_bytes = 1048576
 [[providers]]
 name = "openai"
 kind = "openai"
@@ -92,9 +95,9 @@ fn bad_configs_give_clear_messages() {
     check(
         |s| s.replace(r#"kind = "ollama""#, r#"kind = "gemini""#),
         expect![[r#"
-            invalid config: TOML parse error at line 21, column 8
+            invalid config: TOML parse error at line 24, column 8
                |
-            21 | kind = "gemini"
+            24 | kind = "gemini"
                |        ^^^^^^^^
             unknown variant `gemini`, expected one of `openai`, `anthropic`, `openai-compatible`, `ollama`
         "#]],
@@ -112,9 +115,9 @@ fn bad_configs_give_clear_messages() {
     check(
         |s| s.replace("http://127.0.0.1:11434/v1", "not a url"),
         expect![[r#"
-            invalid config: TOML parse error at line 22, column 12
+            invalid config: TOML parse error at line 25, column 12
                |
-            22 | base_url = "not a url"
+            25 | base_url = "not a url"
                |            ^^^^^^^^^^^
             relative URL without a base: "not a url"
         "#]],
@@ -143,11 +146,11 @@ fn bad_configs_give_clear_messages() {
     check(
         |s| s.replace("ttl_secs", "ttl_seconds"),
         expect![[r#"
-            invalid config: TOML parse error at line 12, column 1
+            invalid config: TOML parse error at line 13, column 1
                |
-            12 | ttl_seconds = 3600
+            13 | ttl_seconds = 3600
                | ^^^^^^^^^^^
-            unknown field `ttl_seconds`, expected one of `enabled`, `ttl_secs`, `max_entries`, `redis_url`
+            unknown field `ttl_seconds`, expected one of `enabled`, `ttl_secs`, `max_entries`, `max_bytes`, `max_entry_bytes`, `redis_url`
         "#]],
     );
     check(
@@ -215,6 +218,31 @@ fn out_of_range_values_are_refused_naming_the_field() {
             "daily_budget_usd = 5.0",
             "daily_budget_usd = -1.0",
             "client `demo`: daily_budget_usd must be a finite number >= 0",
+        ),
+        (
+            "max_held_bytes = 262144",
+            "max_held_bytes = 0",
+            "limits.max_held_bytes must be between 1024 and 1073741824, got 0",
+        ),
+        (
+            "max_entry_bytes = 1048576",
+            "max_entry_bytes = 0",
+            "cache.max_entry_bytes must be between 1 and 1073741824, got 0",
+        ),
+        (
+            "max_entry_bytes = 1048576",
+            "max_entry_bytes = 2147483648",
+            "cache.max_entry_bytes must be between 1 and 1073741824",
+        ),
+        (
+            "max_bytes = 67108864",
+            "max_bytes = 1000",
+            "cache.max_bytes (1000) must be at least cache.max_entry_bytes (1048576)",
+        ),
+        (
+            "max_entries = 10000",
+            "max_entries = 0",
+            "cache.max_entries must be >= 1",
         ),
     ];
     for (from, to, want) in table {

@@ -7,10 +7,11 @@
 //!
 //! Non-streaming answers are stored as the JSON body; streaming answers as the complete SSE
 //! byte stream, which is replayed verbatim to the next caller. Only streams that ended with
-//! `data: [DONE]` are stored, so a dropped upstream never poisons the cache.
+//! `data: [DONE]` are stored, so a dropped upstream never poisons the cache, and only answers
+//! up to `cache.max_entry_bytes` (the stream recorder in `stream.rs` stops at the same bound).
 //!
-//! Storage is the shared [`Store`]: moka in memory (bounded by `max_entries`) or Redis when
-//! `cache.redis_url` is set; entries live `ttl_secs`.
+//! Storage is the shared [`Store`]: moka in memory (bounded by `max_bytes` and `max_entries`)
+//! or Redis when `cache.redis_url` is set; entries live `ttl_secs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,14 +54,14 @@ impl IntoResponse for Cached {
     }
 }
 
-/// Largest body worth caching; bigger answers are served but not stored.
-pub const MAX_CACHED_BYTES: usize = 1 << 20;
-
 /// The response cache of one proxy process (shared with others through Redis).
 #[derive(Debug, Clone)]
 pub struct ResponseCache {
     store: Arc<dyn Store>,
     ttl: Duration,
+    /// Largest body worth caching (`cache.max_entry_bytes`); bigger answers are served but
+    /// not stored.
+    max_entry_bytes: usize,
 }
 
 /// Whether a request may be answered from the cache: only when sampling is deterministic.
@@ -127,8 +128,12 @@ fn write_canonical(v: &Value, top: bool, out: &mut String) {
 }
 
 impl ResponseCache {
-    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
-        Self { store, ttl }
+    pub fn new(store: Arc<dyn Store>, ttl: Duration, max_entry_bytes: usize) -> Self {
+        Self {
+            store,
+            ttl,
+            max_entry_bytes,
+        }
     }
 
     /// The cached answer under `key`. A corrupt entry counts as a miss.
@@ -142,7 +147,7 @@ impl ResponseCache {
 
     /// Stores an answer unless it is too large or (for SSE) incomplete.
     pub async fn put(&self, key: &str, entry: &Cached, now_ms: u64) -> Result<bool, StoreError> {
-        if entry.body.len() > MAX_CACHED_BYTES
+        if entry.body.len() > self.max_entry_bytes
             || (entry.kind == Kind::Sse && !sse_completed(&entry.body))
         {
             return Ok(false);
@@ -171,36 +176,6 @@ pub fn sse_completed(body: &str) -> bool {
         }
     }
     done
-}
-
-/// Collects the bytes of a stream as it is forwarded, for storing once it completes.
-#[derive(Debug, Default)]
-pub struct SseRecorder {
-    buf: Vec<u8>,
-    overflow: bool,
-}
-
-impl SseRecorder {
-    pub fn push(&mut self, chunk: &[u8]) {
-        if self.overflow || self.buf.len() + chunk.len() > MAX_CACHED_BYTES {
-            self.overflow = true;
-            self.buf = Vec::new();
-            return;
-        }
-        self.buf.extend_from_slice(chunk);
-    }
-
-    /// The recorded stream, if it fit and is valid UTF-8.
-    pub fn finish(self) -> Option<Cached> {
-        if self.overflow {
-            return None;
-        }
-        let body = String::from_utf8(self.buf).ok()?;
-        Some(Cached {
-            kind: Kind::Sse,
-            body,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -244,8 +219,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn put_then_get_until_ttl() {
-        let c = ResponseCache::new(Arc::new(MemoryStore::new(10)), Duration::from_secs(10));
+    async fn put_then_get_until_ttl_within_the_size_bound() {
+        let c = ResponseCache::new(Arc::new(MemoryStore::new(10)), Duration::from_secs(10), 100);
         let json = Cached {
             kind: Kind::Json,
             body: "{}".into(),
@@ -254,23 +229,20 @@ mod tests {
         assert_eq!(c.get("k", 9_999).await.unwrap(), Some(json));
         assert_eq!(c.get("k", 10_000).await.unwrap(), None);
 
-        let mut rec = SseRecorder::default();
-        rec.push(b"data: {}\n\n");
-        assert!(!c.put("s", &rec.finish().unwrap(), 0).await.unwrap());
-        let mut rec = SseRecorder::default();
-        rec.push(b"data: {}\n\n");
-        rec.push(b"data: [DONE]\n\n");
-        let sse = rec.finish().unwrap();
-        assert!(c.put("s", &sse, 0).await.unwrap());
-        assert_eq!(c.get("s", 1).await.unwrap(), Some(sse));
-    }
-
-    #[test]
-    fn recorder_gives_up_past_the_size_bound() {
-        let mut rec = SseRecorder::default();
-        rec.push(&vec![b'a'; MAX_CACHED_BYTES]);
-        rec.push(b"b");
-        assert_eq!(rec.finish(), None);
+        let sse = |body: &str| Cached {
+            kind: Kind::Sse,
+            body: body.into(),
+        };
+        assert!(!c.put("s", &sse("data: {}\n\n"), 0).await.unwrap());
+        let done = sse("data: {}\n\ndata: [DONE]\n\n");
+        assert!(c.put("s", &done, 0).await.unwrap());
+        assert_eq!(c.get("s", 1).await.unwrap(), Some(done));
+        let big = Cached {
+            kind: Kind::Json,
+            body: format!("\"{}\"", "a".repeat(99)),
+        };
+        assert!(!c.put("big", &big, 0).await.unwrap());
+        assert_eq!(c.get("big", 0).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -106,8 +106,13 @@ impl ProxyEdge {
     /// Builds the edge with the wall clock and the store the config names (connecting to
     /// Redis if `cache.redis_url` is set).
     pub async fn from_config(config: &Config) -> Result<Self, EdgeError> {
-        let store =
-            store::open(config.cache.redis_url.as_deref(), config.cache.max_entries).await?;
+        let cache = &config.cache;
+        let store = store::open(
+            cache.redis_url.as_deref(),
+            cache.max_entries,
+            cache.max_bytes,
+        )
+        .await?;
         Self::with_parts(config, store, Arc::new(SystemClock))
     }
 
@@ -147,6 +152,7 @@ impl ProxyEdge {
             ResponseCache::new(
                 store.clone(),
                 Duration::from_secs(config.cache.ttl_secs.max(1)),
+                config.cache.max_entry_bytes,
             )
         });
         Ok(Self {
@@ -193,36 +199,24 @@ fn to_cached(reply: &CachedReply) -> Cached {
             kind: Kind::Json,
             body: v.to_string(),
         },
-        CachedReply::Stream(chunks) => {
-            let mut body = String::new();
-            for c in chunks {
-                body.push_str("data: ");
-                body.push_str(&c.to_string());
-                body.push_str("\n\n");
-            }
-            body.push_str("data: [DONE]\n\n");
-            Cached {
-                kind: Kind::Sse,
-                body,
-            }
-        }
+        CachedReply::Stream(events) => Cached {
+            kind: Kind::Sse,
+            body: format!("{events}{DONE_EVENT}"),
+        },
     }
 }
+
+/// The event that ends every stored stream.
+const DONE_EVENT: &str = "data: [DONE]\n\n";
 
 fn from_cached(c: Cached) -> Option<CachedReply> {
     match c.kind {
         Kind::Json => serde_json::from_str(&c.body).ok().map(CachedReply::Json),
         Kind::Sse => {
-            let chunks = c
-                .body
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim)
-                .filter(|d| *d != "[DONE]")
-                .map(serde_json::from_str)
-                .collect::<Result<Vec<Value>, _>>()
-                .ok()?;
-            Some(CachedReply::Stream(chunks))
+            let mut events = c.body;
+            // Only complete streams are stored; anything else is a corrupt entry, so a miss.
+            events.truncate(events.strip_suffix(DONE_EVENT)?.len());
+            Some(CachedReply::Stream(events))
         }
     }
 }
@@ -401,7 +395,7 @@ mod tests {
 
     #[test]
     fn streams_round_trip_through_their_sse_form() {
-        let reply = CachedReply::Stream(vec![json!({"a": 1}), json!({"b": "x"})]);
+        let reply = CachedReply::Stream("data: {\"a\":1}\n\ndata: {\"b\":\"x\"}\n\n".into());
         let stored = to_cached(&reply);
         assert_eq!(
             stored.body,

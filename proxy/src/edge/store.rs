@@ -95,34 +95,66 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
 }
 
-/// Opens the store the config asks for: Redis when a URL is given, memory otherwise.
-pub async fn open(redis_url: Option<&str>, max_entries: u64) -> Result<Arc<dyn Store>, StoreError> {
+/// Opens the store the config asks for: Redis when a URL is given, memory otherwise (holding
+/// at most `max_entries` values and `max_bytes` bytes).
+pub async fn open(
+    redis_url: Option<&str>,
+    max_entries: u64,
+    max_bytes: u64,
+) -> Result<Arc<dyn Store>, StoreError> {
     match redis_url {
         Some(url) => Ok(Arc::new(RedisStore::connect(url).await?)),
-        None => Ok(Arc::new(MemoryStore::new(max_entries))),
+        None => Ok(Arc::new(MemoryStore::bounded(max_entries, max_bytes))),
     }
 }
 
 /// In-process store. Counters live in a mutex-guarded map (a handful of keys per client and
-/// minute, pruned as windows expire); values live in a size-bounded moka cache.
+/// minute, pruned as windows expire); values live in a moka cache bounded by bytes and entries.
 #[derive(Debug)]
 pub struct MemoryStore {
     counters: Mutex<HashMap<String, (u64, u64)>>,
     values: moka::future::Cache<String, (Vec<u8>, u64)>,
 }
 
+/// The byte bound of [`MemoryStore::new`] (the config's `cache.max_bytes` default).
+pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Prune expired counters once the map grows past this many keys, so that memory stays bounded
 /// by the number of live windows rather than by uptime.
 const PRUNE_AT: usize = 4096;
 
 impl MemoryStore {
+    /// A store of at most `max_entries` values within the default byte bound.
     pub fn new(max_entries: u64) -> Self {
+        Self::bounded(max_entries, DEFAULT_MAX_BYTES)
+    }
+
+    /// A store of at most `max_entries` values and `max_bytes` bytes (keys and values).
+    ///
+    /// moka bounds one weight only, so both bounds become one: each entry weighs its bytes but
+    /// never less than `max_bytes / max_entries`, so the bytes can never pass `max_bytes` and
+    /// the count can never pass `max_entries`.
+    pub fn bounded(max_entries: u64, max_bytes: u64) -> Self {
+        let max_entries = max_entries.max(1);
+        let max_bytes = max_bytes.max(1);
+        let floor = u32::try_from(max_bytes / max_entries).unwrap_or(u32::MAX);
         Self {
             counters: Mutex::new(HashMap::new()),
             values: moka::future::Cache::builder()
-                .max_capacity(max_entries)
+                .max_capacity(max_bytes)
+                .weigher(move |key: &String, (value, _): &(Vec<u8>, u64)| {
+                    u32::try_from(key.len() + value.len())
+                        .unwrap_or(u32::MAX)
+                        .max(floor)
+                })
                 .build(),
         }
+    }
+
+    /// Bytes of the values held now (with the per-entry floor), for tests and metrics.
+    pub async fn value_bytes(&self) -> u64 {
+        self.values.run_pending_tasks().await;
+        self.values.weighted_size()
     }
 }
 
@@ -171,7 +203,15 @@ impl Store for MemoryStore {
         now_ms: u64,
     ) -> Result<(), StoreError> {
         let expires = now_ms + ttl.as_millis() as u64;
+        // The weight counts the length; what is kept is the capacity, which a growing buffer
+        // may have doubled.
+        let mut value = value;
+        value.shrink_to_fit();
         self.values.insert(key.to_owned(), (value, expires)).await;
+        // moka evicts in batches when it gets round to it; a burst of large answers would sit
+        // above the byte bound until then. Writes are rare (cache misses of temperature-0
+        // requests), so evict now and keep the bound exact.
+        self.values.run_pending_tasks().await;
         Ok(())
     }
 }
@@ -303,6 +343,27 @@ mod tests {
         }
         s.incr("fresh", 1, MIN, 120_000).await.unwrap();
         assert_eq!(s.counters.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_values_are_bounded_by_bytes_and_by_count() {
+        // 10 kB, or 10 entries: a 4 kB value weighs 4 kB, a 10-byte one weighs the 1 kB floor.
+        let s = MemoryStore::bounded(10, 10_000);
+        for i in 0..5 {
+            s.set(&format!("big{i}"), vec![0; 4_000], MIN, 0)
+                .await
+                .unwrap();
+        }
+        assert!(s.value_bytes().await <= 10_000);
+        let s = MemoryStore::bounded(10, 10_000);
+        for i in 0..30 {
+            s.set(&format!("small{i}"), vec![0; 10], MIN, 0)
+                .await
+                .unwrap();
+        }
+        assert!(s.value_bytes().await <= 10_000);
+        s.values.run_pending_tasks().await;
+        assert!(s.values.entry_count() <= 10, "{}", s.values.entry_count());
     }
 
     #[test]

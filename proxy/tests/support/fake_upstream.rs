@@ -40,7 +40,14 @@ pub enum Mode {
     InStreamOverloaded,
     /// Headers only after this delay.
     SlowHeaders(Duration),
+    /// Chat streams: `reasoning` bytes of `delta.reasoning_content` (all `R`), then `content`
+    /// bytes of `delta.content` (all `Q`), in pieces of [`HUGE_PIECE`] bytes, generated as they
+    /// are sent so the fake itself holds no more than one piece (memory tests measure the proxy).
+    Huge { reasoning: usize, content: usize },
 }
+
+/// Bytes of text per chunk in [`Mode::Huge`].
+pub const HUGE_PIECE: usize = 4096;
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
@@ -336,6 +343,42 @@ fn sse(b: &Arc<Behaviour>, events: Vec<String>, mode: Mode, content_start: usize
         .unwrap()
 }
 
+/// A chat stream of `reasoning` then `content` bytes in [`HUGE_PIECE`]-byte deltas, made lazily.
+fn huge(
+    b: &Arc<Behaviour>,
+    reasoning: usize,
+    content: usize,
+    chunk: impl Fn(Value, Value) -> String + Send + 'static,
+    usage: Option<Value>,
+) -> Response {
+    let guard = CancelGuard {
+        behaviour: b.clone(),
+        armed: true,
+    };
+    let stream = async_stream::stream! {
+        let mut guard = guard;
+        yield Ok::<Bytes, std::io::Error>(Bytes::from(chunk(json!({"role": "assistant"}), Value::Null)));
+        for (total, field, letter) in [(reasoning, "reasoning_content", "R"), (content, "content", "Q")] {
+            let mut sent = 0;
+            while sent < total {
+                let piece = HUGE_PIECE.min(total - sent);
+                sent += piece;
+                yield Ok(Bytes::from(chunk(json!({ field: letter.repeat(piece) }), Value::Null)));
+            }
+        }
+        yield Ok(Bytes::from(chunk(json!({}), json!("stop"))));
+        if let Some(u) = &usage {
+            yield Ok(Bytes::from(format!("data: {u}\n\n")));
+        }
+        yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
+        guard.armed = false;
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
 async fn serve_openai(
     b: Arc<Behaviour>,
     flavor: Flavor,
@@ -375,15 +418,23 @@ async fn serve_openai(
                 }))
                 .into_response();
             }
-            let chunk = |delta: Value, finish: Value| {
+            let chunk_model = model.clone();
+            let chunk = move |delta: Value, finish: Value| {
                 let mut c = json!({"id": id, "object": "chat.completion.chunk", "created": 1700000000,
-                    "model": model, "system_fingerprint": fp,
+                    "model": chunk_model, "system_fingerprint": fp,
                     "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]});
                 if include_usage && flavor == Flavor::OpenAi {
                     c["usage"] = Value::Null;
                 }
                 format!("data: {c}\n\n")
             };
+            if let Mode::Huge { reasoning, content } = mode {
+                let usage = include_usage.then(|| {
+                    json!({"id": id, "object": "chat.completion.chunk", "created": 1700000000,
+                        "model": model, "choices": [], "usage": usage(9, (reasoning + content) as u64 / 4)})
+                });
+                return huge(&b, reasoning, content, chunk, usage);
+            }
             let mut events = vec![chunk(
                 json!({"role": "assistant", "content": ""}),
                 Value::Null,
@@ -424,8 +475,10 @@ async fn serve_openai(
                     "choices": [{"text": text, "index": 0, "logprobs": null, "finish_reason": finish}]});
                 format!("data: {c}\n\n")
             };
-            let mut events: Vec<String> =
-                pieces(&b, n).iter().map(|w| chunk(w, Value::Null)).collect();
+            let mut events: Vec<String> = pieces(&b, n)
+                .iter()
+                .map(|w| chunk(w, Value::Null))
+                .collect();
             events.push(chunk("", json!("stop")));
             if include_usage {
                 let u = json!({"id": "cmpl-fake1", "object": "text_completion", "created": 1700000000,
