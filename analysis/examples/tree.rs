@@ -1,0 +1,31 @@
+//! Prints a file's tree-sitter tree with field names, for writing rule queries. Run with
+//! `cargo run -p pilotfish-analysis --example tree -- FILE`.
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: tree FILE");
+    let text = std::fs::read_to_string(&path).expect("readable UTF-8 file");
+    let language = syntax::Language::detect(&path, &text).expect("a known language");
+    let grammar = syntax::grammar::grammar(language).expect("its grammar is compiled in");
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&grammar).expect("grammar loads");
+    let tree = parser.parse(&text, None).expect("parses");
+    print(tree.root_node(), None, 0);
+}
+
+fn print(node: tree_sitter::Node, field: Option<&str>, depth: usize) {
+    if !node.is_named() {
+        return;
+    }
+    let field = field.map(|f| format!("{f}: ")).unwrap_or_default();
+    let row = node.start_position().row + 1;
+    println!(
+        "{:indent$}{field}{} [{row}]",
+        "",
+        node.kind(),
+        indent = depth * 2
+    );
+    let mut cursor = node.walk();
+    for (i, child) in node.children(&mut cursor).enumerate() {
+        print(child, node.field_name_for_child(i as u32), depth + 1);
+    }
+}
