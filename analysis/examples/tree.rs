@@ -13,15 +13,19 @@ fn main() {
 }
 
 fn print(node: tree_sitter::Node, field: Option<&str>, depth: usize) {
-    if !node.is_named() {
-        return;
-    }
     let field = field.map(|f| format!("{f}: ")).unwrap_or_default();
-    let row = node.start_position().row + 1;
+    let at = node.start_position();
+    let kind = if node.is_named() {
+        node.kind().to_string()
+    } else {
+        format!("{:?}", node.kind())
+    };
+    let missing = if node.is_missing() { "MISSING " } else { "" };
     println!(
-        "{:indent$}{field}{} [{row}]",
+        "{:indent$}{field}{missing}{kind} [{}:{}]",
         "",
-        node.kind(),
+        at.row + 1,
+        at.column + 1,
         indent = depth * 2
     );
     let mut cursor = node.walk();

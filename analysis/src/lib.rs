@@ -1,6 +1,7 @@
 //! Pilotfish's content analysis: what code says about its own safety, and what must not leave
 //! the browser tab in a prompt. Security rules of the bandit/semgrep class run as tree-sitter
-//! queries held as data ([`rules`]).
+//! queries held as data ([`rules`]); syntax errors become readable diagnostics
+//! ([`diagnostics`]).
 //! Secrets in text (provider keys, private keys, tokens, passwords in connection strings and
 //! assignments) are found by data-driven rules and replaced by `[REDACTED:rule-id]`
 //! ([`secrets`]); files that hold secrets by convention (`.env`, `*.pem`, `id_rsa`, ...) are
@@ -11,6 +12,7 @@
 //! for languages and grammars and knows nothing of prompts, the engine or the assistant;
 //! `assist` calls it through its `Redactor` hook, and the CLI through `scan` and `diagnose`.
 
+pub mod diagnostics;
 pub mod paths;
 pub mod rules;
 pub mod secrets;
