@@ -8,6 +8,7 @@
 //! - `app`: the router, wrapped in the edge's HTTP layers;
 //! - `routes`, then `pipeline`: the handlers, and the named steps of a model request;
 //! - `stream`, `retry`: SSE towards the client; retries and fallbacks before the first byte;
+//! - `charge`: the reservation admission made, settled exactly once however a request ends;
 //! - `state`: what everything shares (`AppState`, `Caller`, the `Edge` seam);
 //! - `upstream`: the providers behind one trait; `usage`: reported or estimated token usage;
 //! - `request`: the typed request, parsed once; `config` and `error` at the bottom.
@@ -17,6 +18,7 @@
 
 // part A: the request path.
 pub mod app;
+pub mod charge;
 pub mod config;
 pub mod error;
 pub mod pipeline;

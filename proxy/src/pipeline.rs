@@ -1,7 +1,12 @@
 //! The named steps every model request runs, in this order: authenticate → read the body
-//! (size limit) → parse JSON → guard (SSRF) → parse the typed request → resolve the alias (the
-//! caller's allowed models) → admit (rate limit/budget) → cache lookup → upstream call
-//! (retry/fallback) → usage accounting → cache store → metrics.
+//! (size limit) → parse JSON → guard (SSRF) → parse the typed request → per-request caps (`n`,
+//! `max_tokens`) → resolve the alias (the caller's allowed models) → admit (rate limit/budget,
+//! reserving the request's estimate) → cache lookup → upstream call (retry/fallback) → settle
+//! the reservation → cache store → metrics.
+//!
+//! From admission on, the reservation travels in a [`Charge`], which settles it on every path:
+//! here for answers, failures and cache hits, in `stream` for streams, and on its own drop when
+//! the client leaves before any answer.
 //!
 //! The edge steps are calls on `state.edge` (see `state::Edge`); they see the client's JSON body
 //! as it came, while everything after the guard reads the typed [`ModelRequest`]. Streams finish
@@ -17,10 +22,11 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::Value;
 
+use crate::charge::Charge;
 use crate::error::AppError;
 use crate::request::{Endpoint, ModelRequest};
 use crate::retry;
-use crate::state::{AppState, CachedReply, Observation};
+use crate::state::{AppState, CachedReply, Observation, Outcome};
 use crate::stream::{self, StreamJob};
 use crate::usage;
 
@@ -108,6 +114,8 @@ async fn steps(
     // 5. the typed request, parsed once; everything below reads it.
     let request = ModelRequest::parse(endpoint, &body)
         .map_err(|e| AppError::InvalidRequest(format!("invalid request: {e}")))?;
+    // 5b. per-request caps: no request may ask for more than the operator allows.
+    request.check_caps(&state.config.limits)?;
     // Only a configured alias becomes a label; any other name the client chose is `other`.
     labels.model = match state.config.route(request.model()) {
         Some(route) => route.alias.clone(),
@@ -119,8 +127,18 @@ async fn steps(
     let primary = &chain[0];
     labels.model.clone_from(&primary.alias);
 
-    // 7. admit (part B): rate limits and budget.
-    state.edge.admit(&caller, primary, &body).await?;
+    // 7. admit (part B): rate limits and budget, reserving the prompt plus n × max_tokens (the
+    // alias's `default_max_tokens` when the client set none).
+    let allowance = request.completions()?.saturating_mul(u64::from(
+        request.max_tokens().unwrap_or(primary.default_max_tokens),
+    ));
+    let reservation = state.edge.admit(&caller, primary, &body, allowance).await?;
+    let mut charge = Charge::new(
+        state.edge.clone(),
+        caller.clone(),
+        primary.clone(),
+        reservation,
+    );
 
     // 8. cache lookup (part B); a hit of the other kind (stream vs JSON) is no answer.
     let is_stream = request.is_stream();
@@ -140,6 +158,7 @@ async fn steps(
             _ => None,
         };
         if let Some(res) = res {
+            charge.settle(Outcome::Nothing).await;
             state.edge.observe(&Observation {
                 route: endpoint.route(),
                 model: primary.alias.clone(),
@@ -154,10 +173,18 @@ async fn steps(
     }
 
     // 9. upstream call with retries and fallbacks (before the first byte only).
+    // A failed upstream made nothing for the client, so it is charged nothing (providers do not
+    // bill failed requests either). If the client leaves while this waits, the future is
+    // dropped, and so is the charge: it settles as abandoned.
     if is_stream {
-        let opened = retry::open_stream(state, &chain, &request)
-            .await
-            .map_err(|e| e.into_app_error())?;
+        let opened = match retry::open_stream(state, &chain, &request).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                charge.settle(Outcome::Nothing).await;
+                return Err(e.into_app_error());
+            }
+        };
+        charge.served_by(&opened.route);
         // 10–12 happen in the stream as it ends (usage, cache store, metrics).
         let job = StreamJob {
             state: state.clone(),
@@ -166,19 +193,21 @@ async fn steps(
             body,
             started,
         };
-        return Ok(stream::respond(job, opened));
+        return Ok(stream::respond(job, charge, opened));
     }
-    let (answer, route) = retry::call(state, &chain, &request)
-        .await
-        .map_err(|e| e.into_app_error())?;
+    let (answer, route) = match retry::call(state, &chain, &request).await {
+        Ok(served) => served,
+        Err(e) => {
+            charge.settle(Outcome::Nothing).await;
+            return Err(e.into_app_error());
+        }
+    };
     labels.model.clone_from(&route.alias);
 
-    // 10. usage and cost accounting (part B).
+    // 10. settle the reservation to what the upstream reported (or the estimate).
     let (usage, estimated) = usage::of_answer(&request, &answer);
-    state
-        .edge
-        .record_usage(&caller, &route, usage, estimated)
-        .await;
+    charge.served_by(&route);
+    charge.settle(Outcome::Used { usage, estimated }).await;
 
     // 11. cache store (part B).
     state

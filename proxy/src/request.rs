@@ -11,6 +11,9 @@ use protocol::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::Limits;
+use crate::error::AppError;
+
 /// Which OpenAI endpoint a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -123,6 +126,72 @@ impl ModelRequest {
         self.options().and_then(|o| o.temperature) == Some(0.0)
     }
 
+    /// Completions the upstream generates for this request: `n`, or a legacy completion's
+    /// `best_of` when larger (it generates that many and returns the best); 1 when absent,
+    /// 0 for embeddings. 400 when either is not a positive integer.
+    pub fn completions(&self) -> Result<u64, AppError> {
+        let extra = match self {
+            ModelRequest::Chat(r) => &r.extra,
+            ModelRequest::Completion(r) => &r.extra,
+            ModelRequest::Embedding(_) => return Ok(0),
+        };
+        let mut most = 1;
+        for field in ["n", "best_of"] {
+            match extra.get(field) {
+                None | Some(Value::Null) => {}
+                Some(v) => match v.as_u64() {
+                    Some(k) if k >= 1 => most = most.max(k),
+                    _ => {
+                        return Err(AppError::InvalidRequestCode {
+                            message: format!("`{field}` must be a positive integer, got {v}"),
+                            code: "invalid_n",
+                        });
+                    }
+                },
+            }
+        }
+        Ok(most)
+    }
+
+    /// The completion tokens the client allows per choice: `max_tokens`, or a chat request's
+    /// `max_completion_tokens` when larger; `None` when it set neither.
+    pub fn max_tokens(&self) -> Option<u32> {
+        let completion = match self {
+            ModelRequest::Chat(r) => r.max_completion_tokens,
+            _ => None,
+        };
+        let max_tokens = self.options().and_then(|o| o.max_tokens);
+        max_tokens.max(completion)
+    }
+
+    /// Refuses a request asking for more completions or tokens than `limits` allow (400), so
+    /// one request can never reserve, or cost, more than the operator meant.
+    pub fn check_caps(&self, limits: &Limits) -> Result<(), AppError> {
+        let n = self.completions()?;
+        if n > limits.max_n {
+            return Err(AppError::InvalidRequestCode {
+                message: format!(
+                    "this request asks for {n} completions; at most {} are allowed \
+                     (limits.max_n)",
+                    limits.max_n
+                ),
+                code: "n_too_large",
+            });
+        }
+        if let Some(asked) = self.max_tokens()
+            && u64::from(asked) > limits.max_tokens
+        {
+            return Err(AppError::InvalidRequestCode {
+                message: format!(
+                    "max_tokens {asked} is above the {} this proxy allows (limits.max_tokens)",
+                    limits.max_tokens
+                ),
+                code: "max_tokens_too_large",
+            });
+        }
+        Ok(())
+    }
+
     /// Characters of prompt text (messages, prompt and suffix, or embedding input), for the
     /// usage estimate when an upstream reports none.
     pub fn prompt_chars(&self) -> usize {
@@ -177,5 +246,32 @@ mod tests {
         let emb = ModelRequest::parse(Endpoint::Embeddings, &emb).unwrap();
         assert!(!emb.is_stream());
         assert_eq!(emb.prompt_chars(), 3);
+    }
+
+    #[test]
+    fn completions_and_max_tokens_read_every_field_that_sets_them() {
+        let chat = |body: Value| ModelRequest::parse(Endpoint::Chat, &body).unwrap();
+        let r = chat(
+            json!({"model": "m", "messages": [], "n": 3, "max_tokens": 10,
+            "max_completion_tokens": 20}),
+        );
+        assert_eq!((r.completions().unwrap(), r.max_tokens()), (3, Some(20)));
+        let r = chat(json!({"model": "m", "messages": [], "n": null}));
+        assert_eq!((r.completions().unwrap(), r.max_tokens()), (1, None));
+        let e = chat(json!({"model": "m", "messages": [], "n": 0}))
+            .completions()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "`n` must be a positive integer, got 0");
+        let fim = json!({"model": "m", "prompt": "a", "n": 2, "best_of": 5, "max_tokens": 7});
+        let fim = ModelRequest::parse(Endpoint::Completions, &fim).unwrap();
+        assert_eq!((fim.completions().unwrap(), fim.max_tokens()), (5, Some(7)));
+        let limits = Limits {
+            max_n: 4,
+            ..Limits::default()
+        };
+        assert_eq!(
+            fim.check_caps(&limits).unwrap_err().parts().2,
+            Some("n_too_large")
+        );
     }
 }

@@ -85,6 +85,35 @@ pub enum CachedReply {
     Stream(String),
 }
 
+/// What admission set aside against the caller's token limit and daily budget, held until the
+/// request settles. The windows it holds are the ones of `at_ms`, so a request that ends in the
+/// next minute or day corrects the counters it reserved in, not fresh ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Reservation {
+    /// The estimate reserved: the prompt, and `n` × `max_tokens` of completion.
+    pub usage: Usage,
+    /// Tokens held in the minute's token window (0 when the client has no token limit).
+    pub tokens: u64,
+    /// Micro-dollars held in the day's spend (0 when the client has no budget).
+    pub micro_usd: u64,
+    /// When the reservation was made (Unix milliseconds of the edge's clock).
+    pub at_ms: u64,
+}
+
+/// How an admitted request ended, for settling its reservation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// The upstream answered, completely or until the stream was cut: what it reported, or an
+    /// estimate (`estimated`) from the text that passed.
+    Used { usage: Usage, estimated: bool },
+    /// The client left before the proxy saw any of the answer (a non-streaming request, or a
+    /// stream before its first content). The upstream may have generated up to the limit, so
+    /// the reservation is charged.
+    Abandoned,
+    /// Nothing was generated for the client: the upstream failed, or the cache answered.
+    Nothing,
+}
+
 /// What the request path reports about one finished request (for metrics and logs).
 #[derive(Debug, Clone)]
 pub struct Observation {
@@ -104,7 +133,8 @@ pub struct Observation {
 /// The edge of the request path. Every method has a pass-through default; the edge
 /// implementation overrides what it provides. Called in this order by every handler:
 /// authenticate → guard → (alias resolution) → admit → cache_lookup → (upstream) →
-/// record_usage → cache_store → observe; `refuse` whenever the answer is 401 or 403.
+/// settle → cache_store → observe; `refuse` whenever the answer is 401 or 403. Every request
+/// admitted is settled exactly once, whichever way it ends (`charge::Charge` sees to it).
 #[async_trait]
 pub trait Edge: Send + Sync + 'static {
     /// Who is calling; 401 for a missing or unknown token.
@@ -124,14 +154,16 @@ pub trait Edge: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Rate limit and budget check before the upstream call.
+    /// Rate limit and budget check before the upstream call, reserving the request's estimate
+    /// (its prompt, from the client's `body`, plus `completion_tokens`: `n` × `max_tokens`).
     async fn admit(
         &self,
         _caller: &Caller,
         _route: &ModelRoute,
         _body: &Value,
-    ) -> Result<(), AppError> {
-        Ok(())
+        _completion_tokens: u64,
+    ) -> Result<Reservation, AppError> {
+        Ok(Reservation::default())
     }
 
     /// A cached answer for this request, if any. `body` is the client's request.
@@ -156,13 +188,14 @@ pub trait Edge: Send + Sync + 'static {
     ) {
     }
 
-    /// Usage of one served request; `estimated` when the upstream reported none.
-    async fn record_usage(
+    /// Settles a reservation once the request ended: charges what `outcome` says was used
+    /// (priced at `route`, the alias that served it) and gives back the rest.
+    async fn settle(
         &self,
         _caller: &Caller,
         _route: &ModelRoute,
-        _usage: Usage,
-        _estimated: bool,
+        _reservation: Reservation,
+        _outcome: Outcome,
     ) {
     }
 

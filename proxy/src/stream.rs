@@ -24,10 +24,11 @@ use futures::StreamExt;
 use protocol::{ErrorBody, Usage};
 use serde_json::Value;
 
+use crate::charge::Charge;
 use crate::config::ModelRoute;
 use crate::request::ModelRequest;
 use crate::retry::OpenedStream;
-use crate::state::{AppState, CachedReply, Caller, Observation};
+use crate::state::{AppState, CachedReply, Caller, Observation, Outcome};
 use crate::upstream::UpstreamError;
 use crate::usage;
 
@@ -109,7 +110,8 @@ struct Ledger {
     first_event: Option<Duration>,
     /// The stream as sent, kept only for cacheable requests and while it fits.
     recorded: Option<Recording>,
-    settled: bool,
+    /// The reservation admission made; taken when the stream settles.
+    charge: Option<Charge>,
 }
 
 impl Ledger {
@@ -137,11 +139,11 @@ impl Ledger {
 
     /// Normal end: usage, cache (complete streams only), metrics.
     async fn settle(&mut self, complete: bool) {
-        self.settled = true;
         let (usage, estimated) = self.usage();
+        if let Some(charge) = self.charge.take() {
+            charge.settle(Outcome::Used { usage, estimated }).await;
+        }
         let edge = &self.job.state.edge;
-        edge.record_usage(&self.job.caller, &self.route, usage, estimated)
-            .await;
         if complete && let Some(recording) = self.recorded.take() {
             edge.cache_store(
                 &self.job.caller,
@@ -158,26 +160,18 @@ impl Ledger {
 
 impl Drop for Ledger {
     fn drop(&mut self) {
-        if self.settled {
+        let Some(charge) = self.charge.take() else {
             return;
-        }
+        };
         // The client went away mid-stream: what was generated so far is still billed.
         let (usage, estimated) = self.usage();
-        let obs = self.observation(499);
-        let edge = self.job.state.edge.clone();
-        let caller = self.job.caller.clone();
-        let route = self.route.clone();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                edge.record_usage(&caller, &route, usage, estimated).await;
-                edge.observe(&obs);
-            });
-        }
+        drop(charge.settle_later(Outcome::Used { usage, estimated }));
+        self.job.state.edge.observe(&self.observation(499));
     }
 }
 
 /// The SSE response for an opened upstream stream.
-pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
+pub fn respond(job: StreamJob, charge: Charge, opened: OpenedStream) -> Response {
     let idle = job.state.config.limits.idle_timeout();
     let include_usage = job.request.wants_stream_usage();
     // Only deterministic answers can be replayed, so only those are kept for the cache.
@@ -191,7 +185,7 @@ pub fn respond(job: StreamJob, opened: OpenedStream) -> Response {
         usage: None,
         completion_chars: 0,
         recorded,
-        settled: false,
+        charge: Some(charge),
     };
     let OpenedStream {
         head,

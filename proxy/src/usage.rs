@@ -22,21 +22,28 @@ pub fn reported(answer: &Value) -> Option<Usage> {
         .and_then(|u| Usage::deserialize(u).ok())
 }
 
-/// Characters of completion text in an answer (`message.content`) or a streamed chunk
-/// (`delta.content`), or in a legacy completion's `text`, summed over its choices.
+/// Where generated text sits in a choice: content and reasoning (billed as completion tokens
+/// too) of an answer's `message` or a chunk's `delta`, and a legacy completion's `text`.
+const GENERATED: [&str; 7] = [
+    "/message/content",
+    "/message/reasoning_content",
+    "/message/reasoning",
+    "/delta/content",
+    "/delta/reasoning_content",
+    "/delta/reasoning",
+    "/text",
+];
+
+/// Characters of generated text in an answer or a streamed chunk, summed over its choices.
 pub fn completion_chars(answer: &Value) -> usize {
     answer
         .get("choices")
         .and_then(Value::as_array)
         .map(|cs| {
             cs.iter()
-                .map(|c| {
-                    c.pointer("/message/content")
-                        .or_else(|| c.pointer("/delta/content"))
-                        .or_else(|| c.get("text"))
-                        .and_then(Value::as_str)
-                        .map_or(0, str::len)
-                })
+                .flat_map(|c| GENERATED.iter().filter_map(|p| c.pointer(p)))
+                .filter_map(Value::as_str)
+                .map(str::len)
                 .sum()
         })
         .unwrap_or(0)
@@ -72,6 +79,9 @@ mod tests {
         assert_eq!(of_answer(&req, &answer), (Usage::new(3, 2), true));
         let chunk = json!({"choices": [{"delta": {"content": "abcde"}}, {"text": "xyz"}]});
         assert_eq!(completion_chars(&chunk), 8);
+        let thinking =
+            json!({"choices": [{"delta": {"reasoning_content": "hmm", "content": "a"}}]});
+        assert_eq!(completion_chars(&thinking), 4);
         let answer =
             json!({"usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}});
         assert_eq!(of_answer(&req, &answer), (Usage::new(9, 1), false));

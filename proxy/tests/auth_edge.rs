@@ -341,8 +341,10 @@ async fn the_burst_past_rpm_gets_429_with_retry_after_until_the_next_window() {
 #[tokio::test]
 async fn a_spent_daily_budget_gets_429_budget_exceeded_until_utc_midnight() {
     let h = start().await;
-    let body = chat(json!({}));
-    // 10 prompt + 5 completion tokens at 0.15/0.60 per Mtok = 4.5 micro-dollars > the 2 allowed.
+    // Admission reserves the prompt (3 tokens) and max_tokens (1) at 0.15/0.60 per Mtok: 2
+    // micro-dollars, which fit. The answer reports 10 prompt + 5 completion tokens = 4.5
+    // micro-dollars, more than the 2 allowed.
+    let body = chat(json!({"max_tokens": 1}));
     assert_eq!(h.post(Some(POOR_TOKEN), &body).await.status(), 200);
     let res = h.post(Some(POOR_TOKEN), &body).await;
     assert_eq!(res.status(), 429);

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proxy::edge::auth::token_sha256_hex;
 use serde_json::{Value, json};
+use support::redis_server::start_redis;
 use support::{ANTHROPIC_KEY, FakeUpstream, OPENAI_KEY, config_toml};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
@@ -26,57 +27,6 @@ const LIMITED: [&str; 2] = ["pf-limited-0-e5a1", "pf-limited-1-93b0"];
 const WRONG_TOKEN: &str = "pf-wrong-token-b81e44";
 const PROMPT: &str = "PROMPT-SENTINEL-4d1c";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A `redis-server` on a free loopback port, killed when dropped.
-struct Redis {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_redis() -> Redis {
-    let port = free_port();
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("redis-server on PATH (installed by `cargo xtask setup`)");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    tokio::time::timeout(START_TIMEOUT, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains("Ready to accept connections") {
-                return;
-            }
-        }
-        panic!("redis-server exited before it was ready");
-    })
-    .await
-    .expect("redis-server ready in time");
-    // Keep draining its output so it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let url = format!("redis://127.0.0.1:{port}/");
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
-    assert_eq!(pong, "PONG");
-    Redis { child, url }
-}
 
 /// A running proxy binary with its captured stdout+stderr.
 struct Running {
@@ -428,6 +378,23 @@ async fn redis_counters_are_atomic_and_always_expire() {
         .await
         .unwrap();
     assert!((1..=120_000).contains(&pttl), "{pttl}");
+    // Releasing a reservation takes back at most what is there and keeps the expiry; a key
+    // that is gone (its window over) stays gone.
+    assert_eq!(store.release("t:counter", 50, 0).await.unwrap(), 150);
+    assert_eq!(store.release("t:counter", 1_000, 0).await.unwrap(), 0);
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg("pilotfish:t:counter")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!((1..=120_000).contains(&pttl), "{pttl}");
+    assert_eq!(store.release("t:gone", 5, 0).await.unwrap(), 0);
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg("pilotfish:t:gone")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0);
     // Values round-trip with their TTL.
     store
         .set("t:value", b"cached".to_vec(), ttl, 0)

@@ -1,7 +1,8 @@
 //! The contract between the request path and its `Edge`, checked with a small recording edge:
 //! the order of the steps, that a refusal stops the request before any upstream hit, that a
-//! complete temperature-0 stream is offered to the cache and replayed as SSE, and that usage is
-//! recorded for finished streams and (estimated) for streams the client abandoned.
+//! complete temperature-0 stream is offered to the cache and replayed as SSE, and that the
+//! reservation is settled with the usage of finished streams and (estimated) of streams the
+//! client abandoned mid-answer.
 
 mod support;
 
@@ -16,7 +17,7 @@ use protocol::Usage;
 use proxy::config::ModelRoute;
 use proxy::error::AppError;
 use proxy::request::Endpoint;
-use proxy::state::{CachedReply, Caller, Edge, Observation};
+use proxy::state::{CachedReply, Caller, Edge, Observation, Outcome, Reservation};
 use serde_json::{Value, json};
 use support::{FakeUpstream, Mode, Proxy, config_toml, load_config, sse_data, sse_text};
 use tokio::sync::Notify;
@@ -25,8 +26,8 @@ use tokio::sync::Notify;
 struct Recorder {
     steps: Mutex<Vec<String>>,
     cache: Mutex<HashMap<String, CachedReply>>,
-    usage: Mutex<Vec<(Usage, bool)>>,
-    usage_recorded: Notify,
+    outcomes: Mutex<Vec<Outcome>>,
+    settled: Notify,
 }
 
 impl Recorder {
@@ -55,9 +56,15 @@ impl Edge for Recorder {
         self.step("guard");
         Ok(())
     }
-    async fn admit(&self, _c: &Caller, route: &ModelRoute, _b: &Value) -> Result<(), AppError> {
+    async fn admit(
+        &self,
+        _c: &Caller,
+        route: &ModelRoute,
+        _b: &Value,
+        _completion_tokens: u64,
+    ) -> Result<Reservation, AppError> {
         self.step(format!("admit {}", route.alias));
-        Ok(())
+        Ok(Reservation::default())
     }
     async fn cache_lookup(
         &self,
@@ -87,10 +94,10 @@ impl Edge for Recorder {
             .unwrap()
             .insert(format!("{}{e:?}{}{b}", c.tenant, r.alias), reply);
     }
-    async fn record_usage(&self, _c: &Caller, _r: &ModelRoute, usage: Usage, estimated: bool) {
-        self.step("record_usage");
-        self.usage.lock().unwrap().push((usage, estimated));
-        self.usage_recorded.notify_one();
+    async fn settle(&self, _c: &Caller, _r: &ModelRoute, _held: Reservation, outcome: Outcome) {
+        self.step("settle");
+        self.outcomes.lock().unwrap().push(outcome);
+        self.settled.notify_one();
     }
     fn observe(&self, o: &Observation) {
         self.step(format!("observe {} cache_hit={}", o.status, o.cache_hit));
@@ -159,7 +166,7 @@ async fn a_deterministic_stream_is_cached_and_replayed() {
             "guard",
             "admit chat",
             "cache_lookup",
-            "record_usage",
+            "settle",
             "cache_store",
             "observe 200 cache_hit=false"
         ]
@@ -178,11 +185,20 @@ async fn a_deterministic_stream_is_cached_and_replayed() {
             "guard",
             "admit chat",
             "cache_lookup",
+            "settle",
             "observe 200 cache_hit=true"
         ]
     );
+    // A cache hit made nothing upstream: its reservation is given back.
+    assert_eq!(rec.outcomes.lock().unwrap()[1], Outcome::Nothing);
     // Exact usage from the upstream's (hidden) usage chunk.
-    assert_eq!(rec.usage.lock().unwrap()[0], (Usage::new(9, 5), false));
+    assert_eq!(
+        rec.outcomes.lock().unwrap()[0],
+        Outcome::Used {
+            usage: Usage::new(9, 5),
+            estimated: false
+        }
+    );
 }
 
 #[tokio::test]
@@ -194,10 +210,12 @@ async fn an_abandoned_stream_still_records_estimated_usage() {
     let mut stream = res.bytes_stream();
     stream.next().await.unwrap().unwrap();
     drop(stream);
-    tokio::time::timeout(Duration::from_secs(1), rec.usage_recorded.notified())
+    tokio::time::timeout(Duration::from_secs(1), rec.settled.notified())
         .await
         .expect("usage recorded after the client left");
-    let (usage, estimated) = rec.usage.lock().unwrap()[0];
+    let Outcome::Used { usage, estimated } = rec.outcomes.lock().unwrap()[0] else {
+        panic!("{:?}", rec.outcomes.lock().unwrap());
+    };
     assert!(estimated);
     assert_eq!(
         usage.prompt_tokens, 3,

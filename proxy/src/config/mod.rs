@@ -111,6 +111,10 @@ pub struct Limits {
     /// and the stream is relayed as it comes: memory per stream stays bounded, and a long
     /// reasoning phase reaches the client instead of failing.
     pub max_held_bytes: usize,
+    /// Most completions one request may ask for (`n`, or a legacy completion's `best_of`).
+    pub max_n: u64,
+    /// Most completion tokens one request may ask for (`max_tokens`, `max_completion_tokens`).
+    pub max_tokens: u64,
 }
 
 impl Default for Limits {
@@ -122,6 +126,8 @@ impl Default for Limits {
             idle_timeout_ms: 30_000,
             refused_per_minute: 30,
             max_held_bytes: 256 * 1024,
+            max_n: 8,
+            max_tokens: 65_536,
         }
     }
 }
@@ -484,6 +490,15 @@ impl Config {
                 "limits.max_held_bytes must be between 1024 and {MAX_ONE_ANSWER_BYTES}, got {}",
                 limits.max_held_bytes
             )));
+        }
+        // A cap of 0 would refuse every request that names the field.
+        for (field, cap) in [
+            ("limits.max_n", limits.max_n),
+            ("limits.max_tokens", limits.max_tokens),
+        ] {
+            if cap == 0 {
+                return Err(ConfigError::Invalid(format!("{field} must be >= 1")));
+            }
         }
         if !(1..=MAX_ONE_ANSWER_BYTES).contains(&cache.max_entry_bytes) {
             return Err(ConfigError::Invalid(format!(

@@ -19,6 +19,8 @@ connect_timeout_ms = 5000
 first_byte_timeout_ms = 30000
 idle_timeout_ms = 30000
 max_held_bytes = 262144
+max_n = 8
+max_tokens = 65536
 [cors]
 origins = ["http://localhost:8080", "https://*.vscode-cdn.net"]
 [cache]
@@ -95,9 +97,9 @@ fn bad_configs_give_clear_messages() {
     check(
         |s| s.replace(r#"kind = "ollama""#, r#"kind = "gemini""#),
         expect![[r#"
-            invalid config: TOML parse error at line 24, column 8
+            invalid config: TOML parse error at line 26, column 8
                |
-            24 | kind = "gemini"
+            26 | kind = "gemini"
                |        ^^^^^^^^
             unknown variant `gemini`, expected one of `openai`, `anthropic`, `openai-compatible`, `ollama`
         "#]],
@@ -115,9 +117,9 @@ fn bad_configs_give_clear_messages() {
     check(
         |s| s.replace("http://127.0.0.1:11434/v1", "not a url"),
         expect![[r#"
-            invalid config: TOML parse error at line 25, column 12
+            invalid config: TOML parse error at line 27, column 12
                |
-            25 | base_url = "not a url"
+            27 | base_url = "not a url"
                |            ^^^^^^^^^^^
             relative URL without a base: "not a url"
         "#]],
@@ -146,9 +148,9 @@ fn bad_configs_give_clear_messages() {
     check(
         |s| s.replace("ttl_secs", "ttl_seconds"),
         expect![[r#"
-            invalid config: TOML parse error at line 13, column 1
+            invalid config: TOML parse error at line 15, column 1
                |
-            13 | ttl_seconds = 3600
+            15 | ttl_seconds = 3600
                | ^^^^^^^^^^^
             unknown field `ttl_seconds`, expected one of `enabled`, `ttl_secs`, `max_entries`, `max_bytes`, `max_entry_bytes`, `redis_url`
         "#]],
@@ -243,6 +245,12 @@ fn out_of_range_values_are_refused_naming_the_field() {
             "max_entries = 10000",
             "max_entries = 0",
             "cache.max_entries must be >= 1",
+        ),
+        ("max_n = 8", "max_n = 0", "limits.max_n must be >= 1"),
+        (
+            "max_tokens = 65536",
+            "max_tokens = 0",
+            "limits.max_tokens must be >= 1",
         ),
     ];
     for (from, to, want) in table {

@@ -7,8 +7,8 @@
 //! The estimate when usage is absent is deliberately tokenizer-free: `ceil(utf8_bytes / 4)`,
 //! OpenAI's published rule of thumb for English text. A real tokenizer (tiktoken-rs) would
 //! only be right for OpenAI models anyway and would add megabytes of BPE tables to the binary;
-//! the estimate is only used for limits and budgets when an upstream (e.g. a local
-//! llama.cpp server) reports nothing.
+//! the estimate is used for the prompt part of a request's reservation at admission, and for
+//! limits and budgets when an upstream (e.g. a local llama.cpp server) reports nothing.
 
 use serde_json::Value;
 

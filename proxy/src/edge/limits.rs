@@ -8,19 +8,23 @@
 //! what a shared store can do atomically in one round trip, and their worst case (2× the limit
 //! across a window edge) is acceptable for cost control.
 //!
-//! Flow per request: [`Limiter::admit`] before the upstream call (counts the request, checks
-//! tokens already used this minute plus the prompt estimate, checks today's spend), then
-//! [`Limiter::record`] once usage is known (adds tokens and cost).
+//! Flow per request: [`Limiter::admit`] before the upstream call counts the request and
+//! reserves its estimate (prompt + `n` × `max_tokens`) in this minute's tokens and today's
+//! spend, refusing it (and taking the reservation back) when that would pass a limit; then
+//! [`Limiter::settle`] once the request ended corrects both counters from the reservation to
+//! what was used, in the windows the reservation was made in. Requests in flight therefore
+//! count against the limits with their worst case, and a client cannot run many expensive
+//! requests at once on a budget that covers one.
 //!
-//! Known slack, accepted for one round trip per check: spend and tokens are charged when a
-//! request ends, so requests already in flight when a budget or token limit runs out still
-//! finish, and the total can overshoot by their cost.
+//! Known slack: when the upstream reports more than was reserved (the 4-bytes-per-token prompt
+//! estimate was low, or no `max_tokens` was sent and the alias's default was passed), the total
+//! can overshoot by the difference.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::store::{Store, StoreError};
-use crate::state::Client;
+use crate::state::{Client, Reservation};
 
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 86_400_000;
@@ -37,6 +41,13 @@ pub enum LimitError {
         budget_usd: f64,
         retry_after_secs: u64,
     },
+    /// One request whose reservation alone is more than the whole daily budget: waiting does
+    /// not help, only a smaller `max_tokens` (or `n`) does.
+    #[error(
+        "this request may cost up to ${cost_usd} (its prompt plus n × max_tokens), more than the \
+         daily budget of ${budget_usd}; lower max_tokens or n"
+    )]
+    OverBudget { cost_usd: f64, budget_usd: f64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -54,7 +65,7 @@ impl LimitError {
             | LimitError::Budget {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
-            LimitError::Store(_) => None,
+            LimitError::OverBudget { .. } | LimitError::Store(_) => None,
         }
     }
 
@@ -63,6 +74,7 @@ impl LimitError {
         match self {
             LimitError::Requests { .. } | LimitError::Tokens { .. } => "rate_limit_exceeded",
             LimitError::Budget { .. } => "budget_exceeded",
+            LimitError::OverBudget { .. } => "request_over_budget",
             LimitError::Store(_) => "store_unavailable",
         }
     }
@@ -102,24 +114,20 @@ impl Limiter {
         Self { store }
     }
 
-    /// Admits one request of `client` with `prompt_tokens` estimated input, or says why not.
+    /// Admits one request of `client`, reserving `tokens` and `micro_usd` (its estimate), or
+    /// says why not. The reservation is what [`Limiter::settle`] later corrects.
     pub async fn admit(
         &self,
         client: &Client,
-        prompt_tokens: u64,
+        tokens: u64,
+        micro_usd: u64,
         now_ms: u64,
-    ) -> Result<(), LimitError> {
+    ) -> Result<Reservation, LimitError> {
         let (rpm_key, tpm_key, window_end) = minute_keys(&client.name, now_ms);
-        if client.daily_budget_micro_usd > 0 {
-            let (key, day_end) = budget_key(&client.name, now_ms);
-            let spent = self.store.incr(&key, 0, DAY_TTL, now_ms).await?;
-            if spent >= client.daily_budget_micro_usd {
-                return Err(LimitError::Budget {
-                    budget_usd: super::cost::micro_to_usd(client.daily_budget_micro_usd),
-                    retry_after_secs: secs_until(day_end, now_ms),
-                });
-            }
-        }
+        let mut held = Reservation {
+            at_ms: now_ms,
+            ..Reservation::default()
+        };
         if client.rpm > 0 {
             let n = self.store.incr(&rpm_key, 1, MINUTE_TTL, now_ms).await?;
             if n > client.rpm {
@@ -130,17 +138,51 @@ impl Limiter {
             }
         }
         if client.tpm > 0 {
-            let used = self.store.incr(&tpm_key, 0, MINUTE_TTL, now_ms).await?;
-            // A single prompt larger than the whole limit could never pass; let it through
+            let used = self
+                .store
+                .incr(&tpm_key, tokens, MINUTE_TTL, now_ms)
+                .await?;
+            let before = used - tokens;
+            // A single request larger than the whole limit could never pass; let it through
             // on an empty window rather than reject it forever.
-            if used >= client.tpm || (used > 0 && used + prompt_tokens > client.tpm) {
+            if before >= client.tpm || (before > 0 && used > client.tpm) {
+                self.store.release(&tpm_key, tokens, now_ms).await?;
                 return Err(LimitError::Tokens {
                     limit: client.tpm,
                     retry_after_secs: secs_until(window_end, now_ms),
                 });
             }
+            held.tokens = tokens;
         }
-        Ok(())
+        if client.daily_budget_micro_usd > 0 {
+            let budget = client.daily_budget_micro_usd;
+            let refused = if micro_usd > budget {
+                Some(LimitError::OverBudget {
+                    cost_usd: super::cost::micro_to_usd(micro_usd),
+                    budget_usd: super::cost::micro_to_usd(budget),
+                })
+            } else {
+                let (key, day_end) = budget_key(&client.name, now_ms);
+                let spent = self.store.incr(&key, micro_usd, DAY_TTL, now_ms).await?;
+                // Spent already, or this request's worst case does not fit in what is left.
+                let over = spent - micro_usd >= budget || spent > budget;
+                if over {
+                    self.store.release(&key, micro_usd, now_ms).await?;
+                }
+                over.then(|| LimitError::Budget {
+                    budget_usd: super::cost::micro_to_usd(budget),
+                    retry_after_secs: secs_until(day_end, now_ms),
+                })
+            };
+            if let Some(e) = refused {
+                if held.tokens > 0 {
+                    self.store.release(&tpm_key, held.tokens, now_ms).await?;
+                }
+                return Err(e);
+            }
+            held.micro_usd = micro_usd;
+        }
+        Ok(held)
     }
 
     /// Counts one refused (401/403) request from `address` and fails once that address was
@@ -159,25 +201,38 @@ impl Limiter {
         Ok(())
     }
 
-    /// Records what a finished request used; returns today's spend in micro-dollars.
-    pub async fn record(
+    /// Settles what `held` reserved to what the request used (`tokens`, `micro_usd`), in the
+    /// windows it was reserved in; returns that day's spend in micro-dollars.
+    pub async fn settle(
         &self,
         client: &Client,
+        held: Reservation,
         tokens: u64,
-        cost_micro_usd: u64,
-        now_ms: u64,
+        micro_usd: u64,
     ) -> Result<u64, LimitError> {
-        let (_, tpm_key, _) = minute_keys(&client.name, now_ms);
-        if tokens > 0 {
-            self.store
-                .incr(&tpm_key, tokens, MINUTE_TTL, now_ms)
-                .await?;
-        }
-        let (key, _) = budget_key(&client.name, now_ms);
-        Ok(self
-            .store
-            .incr(&key, cost_micro_usd, DAY_TTL, now_ms)
-            .await?)
+        let at = held.at_ms;
+        let (_, tpm_key, _) = minute_keys(&client.name, at);
+        self.correct(&tpm_key, held.tokens, tokens, MINUTE_TTL, at)
+            .await?;
+        let (key, _) = budget_key(&client.name, at);
+        self.correct(&key, held.micro_usd, micro_usd, DAY_TTL, at)
+            .await
+    }
+
+    /// Moves a counter from `reserved` to `used`: one round trip either way.
+    async fn correct(
+        &self,
+        key: &str,
+        reserved: u64,
+        used: u64,
+        ttl: Duration,
+        at_ms: u64,
+    ) -> Result<u64, LimitError> {
+        Ok(if used >= reserved {
+            self.store.incr(key, used - reserved, ttl, at_ms).await?
+        } else {
+            self.store.release(key, reserved - used, at_ms).await?
+        })
     }
 }
 
@@ -205,42 +260,69 @@ mod tests {
         let l = limiter();
         let c = client(2, 0, 0);
         let t0 = 10 * MINUTE_MS + 15_500; // 15.5 s into a minute
-        l.admit(&c, 0, t0).await.unwrap();
-        l.admit(&c, 0, t0).await.unwrap();
-        let e = l.admit(&c, 0, t0).await.unwrap_err();
+        l.admit(&c, 0, 0, t0).await.unwrap();
+        l.admit(&c, 0, 0, t0).await.unwrap();
+        let e = l.admit(&c, 0, 0, t0).await.unwrap_err();
         assert_eq!(e.code(), "rate_limit_exceeded");
         assert_eq!(e.retry_after_secs(), Some(45)); // 44.5 s, rounded up
-        l.admit(&c, 0, 11 * MINUTE_MS).await.unwrap();
+        l.admit(&c, 0, 0, 11 * MINUTE_MS).await.unwrap();
     }
 
     #[tokio::test]
-    async fn tokens_per_minute_counts_recorded_usage() {
+    async fn tokens_per_minute_hold_reservations_until_settled() {
         let l = limiter();
         let c = client(0, 100, 0);
-        // An oversize prompt on an empty window still goes through.
-        l.admit(&c, 500, 0).await.unwrap();
-        l.record(&c, 90, 0, 0).await.unwrap();
-        l.admit(&c, 10, 0).await.unwrap();
-        let e = l.admit(&c, 11, 1_000).await.unwrap_err();
+        // An oversize request on an empty window still goes through; it used 90.
+        let big = l.admit(&c, 500, 0, 0).await.unwrap();
+        assert_eq!(big.tokens, 500);
+        assert_eq!(l.settle(&c, big, 90, 0).await.unwrap(), 0);
+        // 10 more fit while reserved; one more does not.
+        let held = l.admit(&c, 10, 0, 0).await.unwrap();
+        let e = l.admit(&c, 1, 0, 1_000).await.unwrap_err();
         assert!(matches!(e, LimitError::Tokens { limit: 100, .. }), "{e:?}");
         assert_eq!(e.retry_after_secs(), Some(59));
-        l.admit(&c, 11, MINUTE_MS).await.unwrap();
+        // Settled at nothing used, the reservation is free again.
+        l.settle(&c, held, 0, 0).await.unwrap();
+        l.admit(&c, 10, 0, 1_000).await.unwrap();
+        l.admit(&c, 11, 0, MINUTE_MS).await.unwrap();
     }
 
     #[tokio::test]
-    async fn budget_blocks_until_the_next_utc_day() {
+    async fn budget_reservations_block_until_settled_or_the_next_utc_day() {
         let l = limiter();
         let c = client(0, 0, 1_000);
         let noon = 20_000 * DAY_MS + DAY_MS / 2;
-        l.admit(&c, 0, noon).await.unwrap();
-        assert_eq!(l.record(&c, 0, 600, noon).await.unwrap(), 600);
-        l.admit(&c, 0, noon).await.unwrap();
-        assert_eq!(l.record(&c, 0, 600, noon).await.unwrap(), 1_200);
-        let e = l.admit(&c, 0, noon).await.unwrap_err();
+        let first = l.admit(&c, 0, 600, noon).await.unwrap();
+        assert_eq!(first.micro_usd, 600);
+        // While it is in flight, a second worst case of 600 does not fit.
+        let e = l.admit(&c, 0, 600, noon).await.unwrap_err();
+        assert_eq!(e.code(), "budget_exceeded");
+        // It used 300: settled, a second one fits, and uses 700.
+        assert_eq!(l.settle(&c, first, 0, 300).await.unwrap(), 300);
+        let second = l.admit(&c, 0, 600, noon).await.unwrap();
+        assert_eq!(l.settle(&c, second, 0, 700).await.unwrap(), 1_000);
+        let e = l.admit(&c, 0, 0, noon).await.unwrap_err();
         assert_eq!(e.code(), "budget_exceeded");
         assert_eq!(e.retry_after_secs(), Some(43_200));
         assert!(e.to_string().contains("$0.001 "), "{e}");
-        l.admit(&c, 0, noon + DAY_MS / 2).await.unwrap();
+        // A worst case above the whole budget can never fit: no Retry-After, a 400's code.
+        let e = l.admit(&c, 0, 1_001, noon + DAY_MS / 2).await.unwrap_err();
+        assert_eq!(
+            (e.code(), e.retry_after_secs()),
+            ("request_over_budget", None)
+        );
+        l.admit(&c, 0, 1_000, noon + DAY_MS / 2).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_reservation_settles_in_the_windows_it_was_made_in() {
+        let l = limiter();
+        let c = client(0, 100, 1_000);
+        let held = l.admit(&c, 50, 500, MINUTE_MS - 1).await.unwrap();
+        // Settled in the next minute: this minute's window is untouched by it.
+        l.settle(&c, held, 40, 400).await.unwrap();
+        let next = l.admit(&c, 100, 0, MINUTE_MS).await.unwrap();
+        assert_eq!(next.tokens, 100);
     }
 
     #[tokio::test]
@@ -251,8 +333,8 @@ mod tests {
             name: "other".into(),
             ..a.clone()
         };
-        l.admit(&a, 0, 0).await.unwrap();
-        l.admit(&b, 0, 0).await.unwrap();
-        assert!(l.admit(&a, 0, 0).await.is_err());
+        l.admit(&a, 0, 0, 0).await.unwrap();
+        l.admit(&b, 0, 0, 0).await.unwrap();
+        assert!(l.admit(&a, 0, 0, 0).await.is_err());
     }
 }

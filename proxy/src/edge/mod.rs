@@ -42,7 +42,7 @@ use store::{Clock, StoreError, SystemClock};
 use crate::config::{Config, ModelRoute};
 use crate::error::AppError;
 use crate::request::Endpoint;
-use crate::state::{CachedReply, Caller, Client, Edge, Observation};
+use crate::state::{CachedReply, Caller, Client, Edge, Observation, Outcome, Reservation};
 
 /// Why the edge could not be built from a config.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +97,10 @@ impl From<LimitError> for AppError {
             LimitError::Budget {
                 retry_after_secs, ..
             } => AppError::BudgetExceeded { retry_after_secs },
+            e @ LimitError::OverBudget { .. } => AppError::InvalidRequestCode {
+                message: e.to_string(),
+                code: "request_over_budget",
+            },
             LimitError::Store(e) => AppError::Internal(e.to_string()),
         }
     }
@@ -176,6 +180,11 @@ impl ProxyEdge {
         caller.data.as_deref()
     }
 
+    /// The prices of an alias (free when unpriced).
+    fn price(&self, route: &ModelRoute) -> Pricing {
+        self.pricing.get(&route.alias).copied().unwrap_or_default()
+    }
+
     /// The `model` label for a request: a configured alias, `-` when the request failed before
     /// its model was known, and `other` for anything else. Clients choose the requested name
     /// (up to the body limit), so it must never become a label of its own: every new name would
@@ -248,19 +257,28 @@ impl Edge for ProxyEdge {
     async fn admit(
         &self,
         caller: &Caller,
-        _route: &ModelRoute,
+        route: &ModelRoute,
         body: &Value,
-    ) -> Result<(), AppError> {
+        completion_tokens: u64,
+    ) -> Result<Reservation, AppError> {
         let Some(client) = Self::client(caller) else {
-            return Ok(());
+            return Ok(Reservation::default());
         };
-        let estimate = cost::estimate_prompt_tokens(body);
+        let usage = cost::Usage {
+            prompt_tokens: cost::estimate_prompt_tokens(body),
+            completion_tokens,
+            estimated: true,
+        };
+        let micro = cost::cost_micro_usd(self.price(route), usage);
         match self
             .limiter
-            .admit(client, estimate, self.clock.now_ms())
+            .admit(client, usage.total(), micro, self.clock.now_ms())
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(held) => Ok(Reservation {
+                usage: Usage::new(usage.prompt_tokens, usage.completion_tokens),
+                ..held
+            }),
             Err(e) => {
                 self.metrics.rejection(&client.name, e.code());
                 tracing::info!(client = %client.name, reason = e.code(), "request refused by a limit");
@@ -311,38 +329,45 @@ impl Edge for ProxyEdge {
         }
     }
 
-    async fn record_usage(
+    async fn settle(
         &self,
         caller: &Caller,
         route: &ModelRoute,
-        usage: Usage,
-        estimated: bool,
+        reservation: Reservation,
+        outcome: Outcome,
     ) {
         let Some(client) = Self::client(caller) else {
             return;
         };
-        let pricing = self.pricing.get(&route.alias).copied().unwrap_or_default();
+        let (used, estimated, how) = match outcome {
+            Outcome::Used { usage, estimated } => (usage, estimated, "used"),
+            Outcome::Abandoned => (reservation.usage, true, "abandoned"),
+            Outcome::Nothing => (Usage::new(0, 0), false, "nothing"),
+        };
         let usage = cost::Usage {
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
+            prompt_tokens: used.prompt_tokens,
+            completion_tokens: used.completion_tokens,
             estimated,
         };
-        let micro = cost::cost_micro_usd(pricing, usage);
+        let micro = cost::cost_micro_usd(self.price(route), usage);
         let spent = self
             .limiter
-            .record(client, usage.total(), micro, self.clock.now_ms())
+            .settle(client, reservation, usage.total(), micro)
             .await;
-        self.metrics.usage(
-            &client.name,
-            &route.alias,
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            cost::micro_to_usd(micro),
-        );
+        if usage.total() > 0 {
+            self.metrics.usage(
+                &client.name,
+                &route.alias,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                cost::micro_to_usd(micro),
+            );
+        }
         match spent {
             Ok(today) => tracing::info!(
                 client = %client.name,
                 model = %route.alias,
+                outcome = how,
                 prompt_tokens = usage.prompt_tokens,
                 completion_tokens = usage.completion_tokens,
                 estimated,
@@ -350,7 +375,8 @@ impl Edge for ProxyEdge {
                 spent_today_usd = cost::micro_to_usd(today),
                 "usage"
             ),
-            Err(e) => tracing::warn!(error = %e, "could not record usage"),
+            // The reservation stays counted: erring towards the limit, not past it.
+            Err(e) => tracing::warn!(error = %e, "could not settle usage"),
         }
     }
 

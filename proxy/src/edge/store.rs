@@ -83,6 +83,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         ttl: Duration,
         now_ms: u64,
     ) -> Result<u64, StoreError>;
+    /// Atomically takes up to `amount` back from the counter `key` (never below zero) and
+    /// returns the new total. A counter that does not exist (or has expired) stays absent: a
+    /// reservation released after its window ended must not open a new one.
+    async fn release(&self, key: &str, amount: u64, now_ms: u64) -> Result<u64, StoreError>;
     /// The value stored under `key`, unless absent or expired at `now_ms`.
     async fn get(&self, key: &str, now_ms: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores `value` under `key` for `ttl`.
@@ -184,6 +188,20 @@ impl Store for MemoryStore {
         Ok(entry.0)
     }
 
+    async fn release(&self, key: &str, amount: u64, now_ms: u64) -> Result<u64, StoreError> {
+        let mut map = self
+            .counters
+            .lock()
+            .map_err(|_| StoreError::Unavailable("counter map poisoned".into()))?;
+        Ok(match map.get_mut(key) {
+            Some(entry) if entry.1 > now_ms => {
+                entry.0 = entry.0.saturating_sub(amount);
+                entry.0
+            }
+            _ => 0,
+        })
+    }
+
     async fn get(&self, key: &str, now_ms: u64) -> Result<Option<Vec<u8>>, StoreError> {
         match self.values.get(key).await {
             Some((value, expires)) if expires > now_ms => Ok(Some(value)),
@@ -221,6 +239,7 @@ impl Store for MemoryStore {
 pub struct RedisStore {
     conn: redis::aio::ConnectionManager,
     incr_script: Arc<redis::Script>,
+    release_script: Arc<redis::Script>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -240,6 +259,19 @@ end
 return v
 ";
 
+/// DECRBY on an existing key only (DECRBY keeps its expiry; creating it would leave a negative
+/// counter with none), clamped at zero, in one atomic step.
+const RELEASE_LUA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local v = redis.call('DECRBY', KEYS[1], ARGV[1])
+if v < 0 then
+  v = redis.call('INCRBY', KEYS[1], -v)
+end
+return v
+";
+
 /// All keys live under this prefix so a shared Redis can hold other data too.
 const PREFIX: &str = "pilotfish:";
 
@@ -251,6 +283,7 @@ impl RedisStore {
         Ok(Self {
             conn,
             incr_script: Arc::new(redis::Script::new(INCR_LUA)),
+            release_script: Arc::new(redis::Script::new(RELEASE_LUA)),
         })
     }
 }
@@ -274,6 +307,17 @@ impl Store for RedisStore {
             .key(format!("{PREFIX}{key}"))
             .arg(delta)
             .arg(ttl_ms(ttl))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(v)
+    }
+
+    async fn release(&self, key: &str, amount: u64, _now_ms: u64) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let v: u64 = self
+            .release_script
+            .key(format!("{PREFIX}{key}"))
+            .arg(amount)
             .invoke_async(&mut conn)
             .await?;
         Ok(v)
@@ -322,6 +366,19 @@ mod tests {
         // The window opened at 1_000 ends at 61_000: the counter restarts.
         assert_eq!(s.incr("a", 1, MIN, 61_000).await.unwrap(), 1);
         assert_eq!(s.incr("b", 0, MIN, 61_000).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn memory_release_never_goes_below_zero_nor_revives_a_window() {
+        let s = MemoryStore::new(10);
+        s.incr("a", 10, MIN, 0).await.unwrap();
+        assert_eq!(s.release("a", 4, 1).await.unwrap(), 6);
+        assert_eq!(s.release("a", 40, 1).await.unwrap(), 0);
+        assert_eq!(s.release("missing", 4, 1).await.unwrap(), 0);
+        s.incr("b", 10, MIN, 0).await.unwrap();
+        // After its window the counter is gone: releasing does not bring it back.
+        assert_eq!(s.release("b", 4, 60_000).await.unwrap(), 0);
+        assert_eq!(s.incr("b", 0, MIN, 60_000).await.unwrap(), 0);
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fake_upstream;
+pub mod redis_server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
