@@ -12,14 +12,18 @@
 //! (the `Engine` class and its native entry points; `prompt` adds `buildPrompt`'s) → `exports`
 //! (its `#[wasm_bindgen]` methods); `vectors` (the `VectorIndex` class) stands beside them.
 
+#[cfg(feature = "assistant")]
+pub mod assistant;
 pub mod embedder;
 pub mod error;
 mod exports;
 pub mod hits;
 mod js;
+#[cfg(feature = "assistant")]
+pub mod net;
 pub mod options;
 pub mod project;
-#[cfg(feature = "prompt")]
+#[cfg(feature = "assistant")]
 pub mod prompt;
 pub mod vectors;
 pub mod wire;

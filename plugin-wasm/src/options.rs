@@ -193,6 +193,12 @@ pub struct PromptRequest {
     pub family: Option<String>,
     /// Chat: the question (default: explain the code at the cursor).
     pub question: Option<String>,
+    /// Chat: the conversation so far, oldest first (trimmed to the budget oldest-first).
+    #[serde(default)]
+    pub history: Vec<assist::prompt::ChatMessage>,
+    /// Chat: what is asked, `"chat"` (default), `"explain"`, `"generate"` or `"refactor"`: it
+    /// picks the instructions and the proxy alias.
+    pub task: Option<String>,
     #[serde(default)]
     pub open_files: Vec<OpenFileInput>,
     #[serde(default)]
@@ -261,6 +267,22 @@ impl PromptRequest {
             got: name.to_string(),
             known: ModelFamily::ALL.map(ModelFamily::name).join(", "),
         })
+    }
+
+    /// Chat's task; autocomplete is not one (`complete` is its own method).
+    pub fn chat_task(&self) -> Result<assist::routing::Task, OptionsError> {
+        use assist::routing::Task;
+        match self.task.as_deref() {
+            None | Some("chat") => Ok(Task::Chat),
+            Some("explain") => Ok(Task::Explain),
+            Some("generate") => Ok(Task::Generate),
+            Some("refactor") => Ok(Task::Refactor),
+            Some(other) => Err(unknown(
+                "task",
+                other,
+                "\"chat\", \"explain\", \"generate\" or \"refactor\"",
+            )),
+        }
     }
 
     /// What the host reported besides the cursor, in gathering's terms.

@@ -7,7 +7,7 @@
 //! `JsValue` crossing, and the native tests call these directly.
 
 use assist::context::Workspace;
-#[cfg(feature = "prompt")]
+#[cfg(feature = "assistant")]
 use assist::tokens::ExactTokens;
 use engine::ProjectConfig;
 use engine::embed::Embedder;
@@ -34,8 +34,11 @@ pub struct Engine {
     /// Hashed by default; `loadStaticTable` switches it while the project is empty.
     pub(crate) embedder: ActiveEmbedder,
     /// `loadTokenizer`'s exact counts for prompts; `None`: the calibrated estimate.
-    #[cfg(feature = "prompt")]
+    #[cfg(feature = "assistant")]
     pub(crate) tokenizer: Option<ExactTokens>,
+    /// `configureAssistant`'s session, shared with the requests in flight.
+    #[cfg(feature = "assistant")]
+    pub(crate) session: Option<std::rc::Rc<std::cell::RefCell<crate::exports::assistant::Session>>>,
 }
 
 impl Engine {
@@ -47,8 +50,10 @@ impl Engine {
                 ..ProjectConfig::default()
             }),
             embedder: ActiveEmbedder::default(),
-            #[cfg(feature = "prompt")]
+            #[cfg(feature = "assistant")]
             tokenizer: None,
+            #[cfg(feature = "assistant")]
+            session: None,
         })
     }
 

@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use assist::TokenCounter;
 use assist::context::{Cursor, GatherConfig, Gathered, Retrieval};
 use assist::prompt::{
-    ChatConfig, ChatRequest, FimConfig, FimRequest, SecretRedactor, build_chat, build_fim,
+    ChatConfig, ChatRequest, FimConfig, FimRequest, Role, SecretRedactor, build_chat, build_fim,
 };
+use assist::routing::Task;
 use assist::tokens::{EstimatedTokens, ExactTokens};
 use engine::{Language, LineIndex};
 
@@ -26,6 +27,22 @@ use crate::wire::WirePrompt;
 
 /// The chat prompt's instructions, worded as the CLI's so both ask the model the same thing.
 const CHAT_SYSTEM: &str = "You are a coding assistant inside the person's editor. Answer briefly and precisely; cite files as path:line.";
+
+/// The instructions per chat task.
+fn system_for(task: Task) -> &'static str {
+    match task {
+        Task::Explain => {
+            "You are a coding assistant inside the person's editor. Explain what the code at the cursor does and why, briefly; cite files as path:line."
+        }
+        Task::Generate => {
+            "You are a coding assistant inside the person's editor. Write the code asked for, in the file's language, in one fenced block, followed by tests for it in a second fenced block; use the repository's own functions where they fit."
+        }
+        Task::Refactor => {
+            "You are a coding assistant inside the person's editor. Rewrite the code at the cursor as asked, keeping its behaviour; answer with the new code in one fenced block and one sentence on what changed."
+        }
+        Task::Chat | Task::Autocomplete => CHAT_SYSTEM,
+    }
+}
 
 impl Engine {
     /// Gathers context for the request's cursor from the indexed files and builds a FIM prompt
@@ -107,9 +124,19 @@ impl Engine {
                 // The cursor's surroundings go first, so the question has its code.
                 let mut snippets = gathered.snippets.clone();
                 snippets.insert(0, window.as_snippet(counter));
+                if request.history.iter().any(|m| m.role == Role::System) {
+                    // The instructions are the engine's; a host-supplied system turn could
+                    // override the untrusted-content rule.
+                    return Err(Error::Argument {
+                        argument: "request.history",
+                        message:
+                            "only user and assistant messages; the system message is the engine's"
+                                .into(),
+                    });
+                }
                 let chat = ChatRequest {
-                    system: CHAT_SYSTEM,
-                    history: &[],
+                    system: system_for(request.chat_task()?),
+                    history: &request.history,
                     question: &question,
                     snippets: &snippets,
                 };
@@ -143,7 +170,7 @@ impl Engine {
 /// The UTF-8 offset of a host offset into `text`. The conversion is the `LineIndex`'s (the one
 /// chunk offsets go through); a UTF-16 offset that does not come back unchanged from the round
 /// trip fell between the halves of a surrogate pair, which the index would silently move.
-fn utf8_offset(
+pub(crate) fn utf8_offset(
     lines: &LineIndex,
     text: &str,
     offset: usize,

@@ -1,7 +1,7 @@
 //! Native checks of `buildPrompt`'s entry point (`Engine::build_prompt_native`): the request as
 //! the host's JSON, the result as the JSON the host receives. The browser test
 //! (`prompt_web.rs`) runs the same project through the exported method.
-#![cfg(all(not(target_arch = "wasm32"), feature = "prompt"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "assistant"))]
 
 mod prompt_common;
 

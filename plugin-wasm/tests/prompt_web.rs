@@ -2,7 +2,7 @@
 //! (tags, import resolution, search) and prompt building run in the tab's wasm build, and the
 //! request and result cross as the host sends and reads them.
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p pilotfish-plugin-wasm --target wasm32-unknown-unknown --test prompt_web`.
-#![cfg(all(target_arch = "wasm32", feature = "prompt"))]
+#![cfg(all(target_arch = "wasm32", feature = "assistant"))]
 
 mod prompt_common;
 

@@ -46,7 +46,8 @@ struct ModeRequest {
 
 async fn script(State(b): State<Arc<Behaviour>>, Json(s): Json<Script>) -> StatusCode {
     *b.script.lock().unwrap() = s.text;
-    b.chunks.store(s.chunks.unwrap_or(5).max(1), Ordering::SeqCst);
+    b.chunks
+        .store(s.chunks.unwrap_or(5).max(1), Ordering::SeqCst);
     *b.event_delay.lock().unwrap() = Duration::from_millis(s.event_delay_ms.unwrap_or(0));
     StatusCode::NO_CONTENT
 }
@@ -95,5 +96,7 @@ async fn main() {
         "{}",
         json!({"upstream": fake.v1(), "control": format!("http://{control_addr}")})
     );
-    axum::serve(listener, control).await.expect("control server");
+    axum::serve(listener, control)
+        .await
+        .expect("control server");
 }

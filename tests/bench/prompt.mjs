@@ -1,11 +1,11 @@
 // buildPrompt latency in headless Chromium: a synthetic Python project (packages of modules that
-// import each other's functions, seeded) is indexed into pkg-prompt's Engine, then buildPrompt
+// import each other's functions, seeded) is indexed into pkg-assistant's Engine, then buildPrompt
 // runs at seeded cursors inside function bodies, each with the file's text edited at the cursor
 // (as an editor would send it), in FIM and chat mode. Prints p50/p95/max milliseconds.
 //
-// `cargo xtask bench prompt` builds plugin-wasm/pkg-prompt, starts the static server and runs
+// `cargo xtask bench prompt` builds plugin-wasm/pkg-assistant, starts the static server and runs
 // this. By hand, with any static server at the repo root:
-//   PILOTFISH_DEMO_URL=http://127.0.0.1:8123/ PILOTFISH_BENCH_PKG=/plugin-wasm/pkg-prompt/ \
+//   PILOTFISH_DEMO_URL=http://127.0.0.1:8123/ PILOTFISH_BENCH_PKG=/plugin-wasm/pkg-assistant/ \
 //     node tests/bench/prompt.mjs [--packages 20] [--modules 20] [--cursors 200]
 import { chromium } from "playwright-core";
 
@@ -16,7 +16,7 @@ const opt = (name, dflt) => {
 };
 const base = process.env.PILOTFISH_DEMO_URL ?? "http://127.0.0.1:8123/";
 const params = {
-  pkg: process.env.PILOTFISH_BENCH_PKG ?? "/pkg-prompt/",
+  pkg: process.env.PILOTFISH_BENCH_PKG ?? "/pkg-assistant/",
   packages: opt("--packages", 20),
   modules: opt("--modules", 20),
   cursors: opt("--cursors", 200),

@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 /// Runs a command, inheriting stdio; fails with the command line if it exits non-zero.
 pub fn run(command: &mut Command) -> Result<()> {
@@ -41,6 +41,13 @@ pub fn exists(program: &str) -> bool {
 /// executable it produced for the binary target `name` (not a test harness). Diagnostics are
 /// still rendered to stderr.
 pub fn built_executable(command: &mut Command, name: &str) -> Result<PathBuf> {
+    let mut found = built_executables(command, &[name])?;
+    Ok(found.remove(0))
+}
+
+/// Like [`built_executable`], for several binary or example targets of one build, in the order
+/// of `names`.
+pub fn built_executables(command: &mut Command, names: &[&str]) -> Result<Vec<PathBuf>> {
     command.arg("--message-format=json-render-diagnostics");
     eprintln!("$ {}", describe(command));
     let out = command
@@ -50,23 +57,31 @@ pub fn built_executable(command: &mut Command, name: &str) -> Result<PathBuf> {
     if !out.status.success() {
         bail!("`{}` failed with {}", describe(command), out.status);
     }
+    let mut found: Vec<Option<PathBuf>> = vec![None; names.len()];
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
         let target = &message["target"];
+        let runnable = target["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "bin" || k == "example"));
         if message["reason"] == "compiler-artifact"
-            && target["name"] == name
-            && target["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+            && runnable
             && message["profile"]["test"] == false
             && let Some(path) = message["executable"].as_str()
+            && let Some(i) = names.iter().position(|n| target["name"] == *n)
         {
-            return Ok(PathBuf::from(path));
+            found[i] = Some(PathBuf::from(path));
         }
     }
-    bail!("`{}` built no `{name}` executable", describe(command))
+    names
+        .iter()
+        .zip(found)
+        .map(|(name, path)| {
+            path.ok_or_else(|| anyhow!("`{}` built no `{name}` executable", describe(command)))
+        })
+        .collect()
 }
 
 pub fn cargo() -> Command {

@@ -10,6 +10,7 @@ mod bench_vector;
 mod cmd;
 mod code_tokenizer;
 mod corpus;
+mod e2e_stack;
 mod local_model;
 mod model;
 mod packages;
@@ -30,7 +31,7 @@ commands:
   setup        install missing tools (apt packages, wasm32 target, wasm-bindgen-cli, npm packages, venv)
   build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size;
                --model also builds plugin-wasm/pkg-model (with the MiniLM transformer),
-               --prompt also builds plugin-wasm/pkg-prompt (with buildPrompt)
+               --assistant also builds plugin-wasm/pkg-assistant (buildPrompt, complete, chat)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
@@ -49,8 +50,8 @@ fn main() -> Result<()> {
             if args.iter().any(|a| a == "--model") {
                 wasm::build_package(&root, wasm::Package::Model)?;
             }
-            if args.iter().any(|a| a == "--prompt") {
-                wasm::build_package(&root, wasm::Package::Prompt)?;
+            if args.iter().any(|a| a == "--assistant") {
+                wasm::build_package(&root, wasm::Package::Assistant)?;
             }
             Ok(())
         }

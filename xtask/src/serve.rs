@@ -16,8 +16,10 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
         ("/pkg/", root.join("plugin-wasm/pkg")),
         ("/pkg-model/", root.join("plugin-wasm/pkg-model")),
-        // `buildPrompt`'s package, for the prompt bench (tests/bench/prompt.mjs).
-        ("/pkg-prompt/", root.join("plugin-wasm/pkg-prompt")),
+        // The assistant's package, for its end-to-end tests and the prompt bench.
+        ("/pkg-assistant/", root.join("plugin-wasm/pkg-assistant")),
+        // Pages the end-to-end tests load (tests/e2e/pages/).
+        ("/tests/e2e/pages/", root.join("tests/e2e/pages")),
         // The static table (and `active.json`, naming it) for the demo and the embed bench.
         ("/embed/", root.join(".cache/embed")),
         // MiniLM's files, for the transformer row of the embed bench (pkg-model).

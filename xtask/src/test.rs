@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, code_tokenizer, corpus, serve, setup, wasm};
+use crate::{cmd, code_tokenizer, corpus, e2e_stack, serve, setup, wasm};
 
 const WASM32: &str = "wasm32-unknown-unknown";
 
@@ -43,22 +43,24 @@ pub fn all(root: &Path) -> Result<()> {
     step("rustfmt", &mut || {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))
     })?;
-    let mut cli = None;
+    let mut built = Vec::new();
     step("clippy + build (native)", &mut || {
         // `cargo build --all-targets` builds what `cargo clippy --all-targets` checks: every
-        // target, and the lib and bins once more as unit tests. The `pilotfish` binary it builds
-        // distills the static table for the end-to-end step (no second CLI build).
-        cli = Some(cmd::built_executable(
+        // target, and the lib and bins once more as unit tests. What the end-to-end step runs
+        // comes from this one build: the `pilotfish` binary distills the static table, and the
+        // proxy and the fake upstream (an example) serve the assistant's browser tests.
+        built = cmd::built_executables(
             clippy.lint(cmd::cargo().args([
                 "build",
                 "--workspace",
                 "--all-targets",
                 "--all-features",
             ])),
-            "pilotfish",
-        )?);
+            &["pilotfish", "pilotfish-proxy", "fake_upstream"],
+        )?;
         Ok(())
     })?;
+    let (cli, proxy, fake_upstream) = (&built[0], &built[1], &built[2]);
     step("clippy + build (wasm32)", &mut || {
         // The pure crates' tests run natively; on wasm32 their libraries must build and lint
         // clean with their default features, and the facade (with the engine features it
@@ -115,14 +117,18 @@ pub fn all(root: &Path) -> Result<()> {
                 .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
         )
     })?;
-    step("build-wasm", &mut || wasm::build(root).map(|_| ()))?;
+    step("build-wasm", &mut || {
+        wasm::build(root)?;
+        wasm::build_package(root, wasm::Package::Assistant).map(|_| ())
+    })?;
     step("browser end-to-end (Playwright)", &mut || {
         // The demo's search test uses the static table when it can be built, and checks the
         // hashed-embedder notice when it cannot.
-        if let Err(error) = serve::publish_table(root, cli.as_deref()) {
+        if let Err(error) = serve::publish_table(root, Some(cli)) {
             eprintln!("warning: no static table for the end-to-end tests: {error:#}");
         }
         let server = serve::start_static(root, 0)?;
+        let stack = e2e_stack::start(fake_upstream, proxy, &root.join("target/e2e"))?;
         let tests = node_tests(root, "tests/e2e")?;
         if tests.is_empty() {
             bail!("no end-to-end tests found in tests/e2e");
@@ -131,7 +137,10 @@ pub fn all(root: &Path) -> Result<()> {
             Command::new("node")
                 .arg("--test")
                 .args(&tests)
-                .env("PILOTFISH_DEMO_URL", &server.url),
+                .env("PILOTFISH_DEMO_URL", &server.url)
+                .env("PILOTFISH_E2E_PROXY", &stack.proxy)
+                .env("PILOTFISH_E2E_CONTROL", &stack.control)
+                .env("PILOTFISH_E2E_TOKEN", e2e_stack::TOKEN),
         )
     })?;
 

@@ -3,7 +3,7 @@
 //! crash at init, see TOOLCHAIN.md). `plugin-wasm/pkg` is the default package (hashed embedder and
 //! static table); `plugin-wasm/pkg-model` adds the MiniLM transformer (feature `local-model`) for
 //! hosts that want the model itself in the tab and can afford the larger download;
-//! `plugin-wasm/pkg-prompt` adds `buildPrompt` (feature `prompt`), which would take the default
+//! `plugin-wasm/pkg-assistant` adds the assistant (feature `assistant`), which would take the default
 //! package past its 2.5 MB gzipped budget (BENCHMARKS.md).
 
 use std::io::Write;
@@ -30,8 +30,8 @@ pub enum Package {
     Default,
     /// `plugin-wasm/pkg-model`: also the MiniLM transformer.
     Model,
-    /// `plugin-wasm/pkg-prompt`: also `buildPrompt` and `loadTokenizer`.
-    Prompt,
+    /// `plugin-wasm/pkg-assistant`: also the assistant (`buildPrompt`, `complete`, `chat`, ...).
+    Assistant,
 }
 
 impl Package {
@@ -39,7 +39,7 @@ impl Package {
         match self {
             Package::Default => "plugin-wasm/pkg",
             Package::Model => "plugin-wasm/pkg-model",
-            Package::Prompt => "plugin-wasm/pkg-prompt",
+            Package::Assistant => "plugin-wasm/pkg-assistant",
         }
     }
 }
@@ -68,8 +68,8 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
         Package::Model => {
             cargo.args(["--features", "local-model"]);
         }
-        Package::Prompt => {
-            cargo.args(["--features", "prompt"]);
+        Package::Assistant => {
+            cargo.args(["--features", "assistant"]);
         }
     }
     cmd::run(&mut cargo)?;

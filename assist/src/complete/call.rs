@@ -141,6 +141,12 @@ impl CompletionCall {
         &self.raw
     }
 
+    /// What the early stop has accepted so far: the suggestion as it grows, for a host that
+    /// renders the stream (postprocessing still runs on the whole at the end).
+    pub fn accepted(&self) -> &str {
+        self.early.text()
+    }
+
     /// The suggestion: every postprocessing step on what was kept.
     pub fn finish(&self, context: &CursorContext) -> Suggestion {
         finish(&self.raw, context)

@@ -3,8 +3,10 @@
 //! from `JsValue` (`js.rs`) → one native entry point (`project.rs`) → wire type → `js_call`,
 //! which turns any failure into a JS `Error` naming the method.
 
+#[cfg(feature = "assistant")]
+pub(crate) mod assistant;
 mod embed;
 mod files;
-#[cfg(feature = "prompt")]
+#[cfg(feature = "assistant")]
 mod prompt;
 mod search;

@@ -1,7 +1,7 @@
 //! The prompt for a cursor, built in the tab: `buildPrompt` (FIM or chat, under a token budget,
 //! with what was included, why, and what was dropped) and `loadTokenizer` (exact token counts
 //! from a model's `tokenizer.json`). Only in packages built with the feature `prompt`
-//! (`pkg-prompt`; see `prompt.rs`). The request crosses as one JSON string (`json_arg`), so a
+//! (`pkg-assistant`; see `prompt.rs`). The request crosses as one JSON string (`json_arg`), so a
 //! misspelt key anywhere in it is an error rather than silently ignored.
 
 use wasm_bindgen::prelude::*;

@@ -2,6 +2,8 @@
 //! `app/config.py`, and `other/config.py` defines a same-named decoy that only the import tells
 //! apart. The cursor file's current text differs from its indexed copy (an edited line, and an
 //! emoji before the cursor so UTF-16 and UTF-8 offsets differ).
+// Each test file uses the parts it needs.
+#![allow(dead_code)]
 
 pub const FILES: &[(&str, &str)] = &[
     (
