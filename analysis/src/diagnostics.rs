@@ -60,13 +60,15 @@ pub fn diagnose_tree(language: Language, tree: &Tree, text: &str) -> Vec<SyntaxD
         if node.is_missing() {
             out.push(at(node, format!("missing {}", describe_kind(node))));
         } else if node.is_error() {
-            out.push(describe_error(language, node, source));
+            out.extend(describe_error(language, node, source));
         } else if node.has_error() {
             let mut cursor = node.walk();
             let children: Vec<Node> = node.children(&mut cursor).collect();
             stack.extend(children.into_iter().rev());
         }
     }
+    out.truncate(MAX_DIAGNOSTICS);
+    out.sort_by_key(|d| d.range.start);
     out
 }
 
@@ -79,33 +81,37 @@ fn describe_kind(node: Node) -> String {
     }
 }
 
-fn describe_error(language: Language, error: Node, source: &[u8]) -> SyntaxDiagnostic {
+/// What one ERROR node means: a Python header's missing colon and an unbalanced bracket are
+/// both reported (one ERROR can swallow both); failing those, the first token it skipped.
+fn describe_error(language: Language, error: Node, source: &[u8]) -> Vec<SyntaxDiagnostic> {
     let tokens = tokens(error);
-    match unbalanced_bracket(&tokens) {
-        Some(Unbalanced::Close(close)) => {
-            return at(close, format!("unexpected `{}`", close.kind()));
-        }
-        Some(Unbalanced::Open(open)) => {
-            return at(open, format!("unclosed `{}`", open.kind()));
-        }
-        None => {}
-    }
+    let mut found = Vec::new();
     if language == Language::Python
         && let Some(end) = header_without_colon(&tokens)
     {
         let point = end.end_position();
-        return SyntaxDiagnostic {
+        found.push(SyntaxDiagnostic {
             message: "missing `:`".into(),
             range: end.end_byte()..end.end_byte(),
             line: point.row + 1,
             column: point.column + 1,
             end_line: point.row + 1,
             end_column: point.column + 1,
-        };
+        });
+    }
+    match unbalanced_bracket(&tokens) {
+        Some(Unbalanced::Close(close)) => {
+            found.push(at(close, format!("unexpected `{}`", close.kind())));
+        }
+        Some(Unbalanced::Open(open)) => found.push(at(open, format!("unclosed `{}`", open.kind()))),
+        None => {}
+    }
+    if !found.is_empty() {
+        return found;
     }
     // A keyword or punctuation the parser skipped says more than a whole expression it kept.
     let first = tokens.iter().find(|t| !t.is_named()).or(tokens.first());
-    match first {
+    let diagnostic = match first {
         Some(&first) => {
             let text = String::from_utf8_lossy(&source[first.byte_range()]);
             let line = text.lines().next().unwrap_or_default();
@@ -113,11 +119,12 @@ fn describe_error(language: Language, error: Node, source: &[u8]) -> SyntaxDiagn
             if shown.len() < text.len() {
                 shown.push('…');
             }
-            at(error, format!("unexpected `{shown}`"))
+            at(first, format!("unexpected `{shown}`"))
         }
         None if error.start_byte() >= source.len() => at(error, "unexpected end of file".into()),
         None => at(error, "syntax error".into()),
-    }
+    };
+    vec![diagnostic]
 }
 
 /// The ERROR node's direct tokens and complete children, in order: a child that parsed whole
@@ -276,6 +283,13 @@ mod tests {
             one(3, 5, "missing `:`")
         );
         assert_eq!(check(Python, "print(1))\n"), one(1, 9, "unexpected `)`"));
+        assert_eq!(
+            check(Python, "def f(x)\n    return x\n\nprint(\"a\"\n"),
+            [
+                (1, 9, "missing `:`".to_string()),
+                (4, 6, "unclosed `(`".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod chat_cmd;
 mod chunk_cmd;
 mod complete_cmd;
 mod cursor;
+mod diagnose_cmd;
 mod embed;
 mod eval;
 mod index_cmd;
@@ -18,6 +19,7 @@ mod prompt_cmd;
 mod remote;
 mod scan_cmd;
 mod search_cmd;
+mod source_files;
 mod stream_client;
 
 #[derive(Debug, Parser)]
@@ -46,10 +48,13 @@ enum Command {
     Complete(complete_cmd::CompleteArgs),
     /// Ask about the code at a cursor through pilotfish-proxy; the answer streams to stdout.
     Chat(chat_cmd::ChatArgs),
-    /// Find secrets, invisible Unicode and secret files: `path:line: rule-id`, exit 1 if any.
+    /// Find security issues (rules for Python, JS/TS, Go, Java), secrets, invisible Unicode and
+    /// secret files: `path:line: rule-id ...` (or JSON lines), exit 1 if any.
     Scan(scan_cmd::ScanArgs),
-    /// Print a file with its secrets replaced by `[REDACTED:rule-id]`.
+    /// Print a file with its secrets replaced by `[REDACTED:rule-id]` (or the secrets as JSON).
     Redact(scan_cmd::RedactArgs),
+    /// Print syntax errors: `path:line:column: message` (or JSON lines), exit 1 if any.
+    Diagnose(diagnose_cmd::DiagnoseArgs),
     /// Measure retrieval quality and speed on CoSQA dev.
     Eval(eval::EvalArgs),
     /// Distil the static token-embedding table from the MiniLM model.
@@ -95,6 +100,13 @@ fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Redact(args) => scan_cmd::redact(&args),
+        Command::Diagnose(args) => {
+            let code = diagnose_cmd::run(&args)?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
         Command::Eval(args) => eval::run(args),
         Command::Distill(args) => embed::distill::run(&args),
         Command::EmbedEval(args) => embed::embed_eval::run(&args),
