@@ -3,6 +3,13 @@
 // runs at seeded cursors inside function bodies, each with the file's text edited at the cursor
 // (as an editor would send it), in FIM and chat mode. Prints p50/p95/max milliseconds.
 //
+// With PILOTFISH_E2E_PROXY/_CONTROL/_TOKEN (a real proxy in front of the fake upstream, as
+// `cargo xtask bench prompt` starts them), `complete` runs at the same cursors too: the engine's
+// own time between the debounce deadline and the request leaving (metrics().request_overhead_ms),
+// complete's synchronous part (plan_ms: caches, gathering, prompt building, which runs while the
+// debounce waits), and the time to serve a suggestion from the prefix cache (the person typing
+// into it) and from the response cache.
+//
 // `cargo xtask bench prompt` builds plugin-wasm/pkg-assistant, starts the static server and runs
 // this. By hand, with any static server at the repo root:
 //   PILOTFISH_DEMO_URL=http://127.0.0.1:8123/ PILOTFISH_BENCH_PKG=/plugin-wasm/pkg-assistant/ \
@@ -17,11 +24,23 @@ const opt = (name, dflt) => {
 const base = process.env.PILOTFISH_DEMO_URL ?? "http://127.0.0.1:8123/";
 const params = {
   pkg: process.env.PILOTFISH_BENCH_PKG ?? "/pkg-assistant/",
-  packages: opt("--packages", 20),
-  modules: opt("--modules", 20),
+  packages: opt("--packages", 36),
+  modules: opt("--modules", 36),
   cursors: opt("--cursors", 200),
   seed: 0x5eed0002,
+  proxy: process.env.PILOTFISH_E2E_PROXY ?? null,
+  token: process.env.PILOTFISH_E2E_TOKEN ?? null,
 };
+const control = process.env.PILOTFISH_E2E_CONTROL;
+if (control) {
+  // Every completion answers one short line in two pieces.
+  const res = await fetch(`${control}/script`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ text: "json.dumps(data)\n", chunks: 2 }),
+  });
+  if (res.status !== 204) throw new Error(`the fake upstream refused the script: ${res.status}`);
+}
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -49,9 +68,21 @@ for (const r of result.rows) {
     `| ${r.mode} | ${r.budget} | ${r.n} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.max)} | ${f(r.tokens, 0)} | ${f(r.definitions)} |`,
   );
 }
+if (result.complete) {
+  const c = result.complete;
+  console.log(`\ncomplete() through the proxy and the fake upstream, ${c.n} cursors, debounce fixed at ${c.debounceMs} ms:\n`);
+  console.log("| what | count | p50 ms | p95 ms | p99 ms | max ms |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  const row = (what, s) => console.log(`| ${what} | ${s.count} | ${f(s.p50, 2)} | ${f(s.p95, 2)} | ${f(s.p99, 2)} | ${f(s.max, 2)} |`);
+  row("request overhead (debounce deadline → request sent)", c.overhead);
+  row("plan (caches, gathering, FIM prompt; during the debounce)", c.plan);
+  row("prefix-cache hit (typing into the suggestion), call → resolved", c.prefixHit);
+  row("response-cache hit (same prompt again), call → resolved", c.responseHit);
+  row("network answer, call → resolved (debounce included)", c.network);
+}
 
 // Runs inside the page: everything it needs is in its arguments.
-async function runInPage({ pkg, packages, modules, cursors, seed }) {
+async function runInPage({ pkg, packages, modules, cursors, seed, proxy, token }) {
   const { default: init, Engine } = await import(new URL(`${pkg}plugin_wasm.js`, location.href).href);
   await init();
   // mulberry32, as the other browser benches use.
@@ -148,5 +179,50 @@ async function runInPage({ pkg, packages, modules, cursors, seed }) {
     });
   }
   const lines = files.reduce((n, f) => n + f.text.split("\n").length, 0);
-  return { userAgent: navigator.userAgent, files: files.length, lines, chunks, indexMs, rows };
+  let complete = null;
+  if (proxy) {
+    const debounceMs = 30;
+    await engine.configureAssistant({
+      proxyUrl: proxy, token, debounce: { minMs: debounceMs, maxMs: debounceMs, initialMs: debounceMs },
+    });
+    const summary = (times) => {
+      const sorted = [...times].sort((x, y) => x - y);
+      return { count: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95),
+        p99: percentile(sorted, 0.99), max: sorted.at(-1) };
+    };
+    const network = [];
+    const prefixHit = [];
+    const responseHit = [];
+    for (const request of requests) {
+      let t = performance.now();
+      const shown = await engine.complete(request);
+      network.push(performance.now() - t);
+      if (!shown || shown.source !== "network" || shown.text.length < 2) {
+        throw new Error(`no network suggestion at ${request.path}: ${JSON.stringify(shown)}`);
+      }
+      // The person types the suggestion's first character: served from the prefix cache.
+      const typed = { ...request, text: request.text.slice(0, request.offset) + shown.text[0] + request.text.slice(request.offset), offset: request.offset + 1 };
+      t = performance.now();
+      const rest = await engine.complete(typed);
+      prefixHit.push(performance.now() - t);
+      if (rest?.source !== "prefix_cache") throw new Error(`expected a prefix-cache hit: ${JSON.stringify(rest)}`);
+      // Dismissed, then asked again at the same cursor: the response cache.
+      engine.acceptSuggestion(request.path);
+      t = performance.now();
+      const again = await engine.complete(request);
+      responseHit.push(performance.now() - t);
+      if (again?.source !== "response_cache") throw new Error(`expected a response-cache hit: ${JSON.stringify(again)}`);
+    }
+    const m = engine.metrics();
+    const fromSketch = (s) => ({ count: s.count, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max });
+    complete = {
+      n: requests.length, debounceMs,
+      overhead: fromSketch(m.request_overhead_ms),
+      plan: fromSketch(m.plan_ms),
+      prefixHit: summary(prefixHit),
+      responseHit: summary(responseHit),
+      network: summary(network),
+    };
+  }
+  return { userAgent: navigator.userAgent, files: files.length, lines, chunks, indexMs, rows, complete };
 }
