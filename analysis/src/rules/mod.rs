@@ -191,13 +191,16 @@ impl RuleSet {
     }
 
     /// A string literal whose value could be a real credential: not empty, not a placeholder,
-    /// not an environment lookup.
+    /// not an environment lookup, not a pattern (a raw string, a character class: tokenizers and
+    /// grammars name their regexes `token`).
     fn is_credential(&self, node: Node, source: &[u8]) -> bool {
         if !constant::is_string_literal(self.language, node) {
             return false;
         }
+        let raw = matches!(source[node.start_byte()], b'r' | b'R');
         let value = constant::string_content(node, source);
-        value.len() >= 4 && !value.contains(&b' ') && !is_placeholder(value)
+        let class = value.contains(&b'[') && value.contains(&b']');
+        value.len() >= 4 && !value.contains(&b' ') && !raw && !class && !is_placeholder(value)
     }
 }
 
