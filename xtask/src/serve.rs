@@ -18,6 +18,17 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
         ("/pkg-model/", root.join("plugin-wasm/pkg-model")),
         // The assistant's package, for its end-to-end tests and the prompt bench.
         ("/pkg-assistant/", root.join("plugin-wasm/pkg-assistant")),
+        // The Monaco adapter and the package it loads, at the paths they have in the repository, so
+        // a page imports `/plugin-wasm/monaco/index.js` as it would from a server at the root.
+        ("/plugin-wasm/monaco/", root.join("plugin-wasm/monaco")),
+        (
+            "/plugin-wasm/pkg-assistant/",
+            root.join("plugin-wasm/pkg-assistant"),
+        ),
+        (
+            "/node_modules/monaco-editor/",
+            root.join("node_modules/monaco-editor"),
+        ),
         // Pages the end-to-end tests load (tests/e2e/pages/).
         ("/tests/e2e/pages/", root.join("tests/e2e/pages")),
         // The static table (and `active.json`, naming it) for the demo and the embed bench.

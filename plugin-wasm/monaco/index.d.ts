@@ -1,0 +1,84 @@
+// Types of the Monaco adapter (index.js). The engine's own types (SearchHit, Answer, Suggestion,
+// PromptRequest, …) are the assistant package's: ../pkg-assistant/plugin_wasm.d.ts.
+import type * as Monaco from 'monaco-editor';
+import type {
+  Answer, BulkReport, CallOptions, EngineOptions, FileInput, PromptRequest, SearchHit, SearchOptions,
+} from '../pkg-assistant/plugin_wasm';
+
+export interface PilotfishOptions {
+  /** The proxy's origin, e.g. "http://127.0.0.1:8787" (a trailing "/v1" is accepted). */
+  proxyUrl: string;
+  /** The client token the proxy knows this person by (sent as a bearer token, never logged). */
+  token?: string;
+  /** The project, indexed in the worker after attaching; paths of a restored index that are not
+   * among them are removed. The editor's copy of the file it shows wins over the one given here. */
+  files?: FileInput[];
+  /** Progress of indexing `files`, after each time slice of the worker. */
+  onProgress?: (done: number, total: number) => void;
+  /** The IndexedDB database the index snapshot (and the response cache) persist in; on the next
+   * attach the snapshot is restored and only files whose content changed are re-indexed. A
+   * damaged or foreign snapshot is discarded with a console warning. Absent: memory only. */
+  persistKey?: string;
+  /** Task → proxy alias (or an escalation ladder), as `Engine.configureAssistant` takes it. */
+  routes?: Record<string, string | string[]>;
+  /** The engine's adaptive debounce bounds (defaults 50–400 ms). */
+  debounce?: { minMs?: number; maxMs?: number; initialMs?: number };
+  /** The engine's options (`positionEncoding` is always "utf16", as Monaco counts). */
+  engineOptions?: Omit<EngineOptions, 'positionEncoding'>;
+  /** The engine's path of a model; default: the model URI's path without the leading "/". */
+  pathOf?: (model: Monaco.editor.ITextModel) => string;
+  /** Opens a file the panel links to (a citation or search hit) that this editor does not show. */
+  openFile?: (path: string, startLine: number, endLine: number) => void;
+  /** Pause after the last edit before the edited file is re-indexed; default 300 ms. */
+  reindexDelayMs?: number;
+  /** Where the worker script is; default worker.js beside index.js. */
+  workerUrl?: string | URL;
+}
+
+/** `indexFiles`' report: the engine's `BulkReport` summed over the worker's time slices. */
+export interface IndexReport extends BulkReport {
+  /** Indexed paths removed because they are not in the project (initial `files` only). */
+  removed: number;
+  /** The snapshot was written to IndexedDB (something changed and `persistKey` is set). */
+  persisted: boolean;
+}
+
+/** What the adapter counted in this editor (the engine's view is `metrics()`). */
+export interface AdapterStats {
+  /** Times Monaco asked for ghost text. */
+  requested: number;
+  shown: number;
+  accepted: number;
+  /** Requests that ended stale (superseded or cancelled by Monaco). */
+  cancelled: number;
+  /** Milliseconds from Monaco's request to the worker's answer, for the last suggestion. */
+  lastMs: number | null;
+  lastSource: 'network' | 'prefix_cache' | 'response_cache' | null;
+}
+
+export interface PilotfishHandle {
+  /** What was restored from IndexedDB: indexed files, and why a snapshot was discarded. */
+  readonly restored: { files: number; discarded: string | null };
+  /** Settles when `options.files` are indexed (null without `files`). */
+  readonly indexed: Promise<IndexReport | null>;
+  /** Indexes (or re-indexes) files in the worker; unchanged files cost a hash. */
+  indexFiles(files: FileInput[], onProgress?: (done: number, total: number) => void): Promise<IndexReport>;
+  search(query: string, options?: SearchOptions): Promise<SearchHit[]>;
+  /** "Pilotfish: explain selection": streams the answer into the panel and resolves to it. */
+  explain(): Promise<Answer | null>;
+  /** The engine's `chat` (tasks chat, explain, generate, refactor) through the worker. */
+  chat(request: PromptRequest & { task?: string }, options?: Omit<CallOptions, 'maxTokens' | 'temperature'>): Promise<Answer | null>;
+  /** The engine's `metrics()`: latency percentiles, cache hit rate, acceptance, tokens, cost. */
+  metrics(): Promise<unknown>;
+  /** Re-indexes the shown file and writes the snapshot and response cache now. */
+  flush(): Promise<void>;
+  stats(): AdapterStats;
+  /** Removes the provider, listeners, actions and panel, and terminates the worker. */
+  dispose(): void;
+}
+
+export function attachPilotfish(
+  editor: Monaco.editor.IStandaloneCodeEditor,
+  monaco: typeof Monaco,
+  options: PilotfishOptions,
+): Promise<PilotfishHandle>;

@@ -1,0 +1,376 @@
+// Pilotfish for Monaco: `attachPilotfish(editor, monaco, options)` wires one editor to the engine,
+// which runs in a Web Worker (worker.js, the assistant package ../pkg-assistant/). What lives here
+// is only the wiring: editor events in, the engine's answers rendered (ghost text, a small panel).
+// Ranking, prompts, debouncing, caching and the decision to abort a stale request are the engine's.
+//
+// Added to the editor, and removed again by `handle.dispose()`:
+// - an inline completions provider for the languages of the editor's models (it answers only for
+//   this editor's model); Monaco's cancellation token aborts the request in the worker; Monaco's
+//   own keys accept (Tab), dismiss (Esc) and accept a word (Ctrl/Cmd+→); an accepted suggestion
+//   is reported to the engine (`acceptSuggestion`, the acceptance rate in `metrics()`);
+// - a content listener that re-indexes the edited file after a pause (`reindexDelayMs`);
+// - the actions "Pilotfish: explain selection" (Alt+Shift+E) and "Pilotfish: search"
+//   (Alt+Shift+S) in the command palette and the context menu, which show their results in a
+//   panel at the editor's top right;
+// - the worker (terminated).
+
+const DEFAULTS = { reindexDelayMs: 300 };
+const ACCEPTED = 0; // monaco.languages.InlineCompletionEndOfLifeReasonKind.Accepted
+
+/** The engine in its worker, called with promises (the message protocol is in worker.js). */
+class WorkerClient {
+  constructor(url, onWarning) {
+    this.worker = new Worker(url, { type: 'module' });
+    this.calls = new Map();
+    this.nextId = 1;
+    this.worker.onmessage = ({ data }) => {
+      if (data.warning) {
+        onWarning(data.warning);
+        return;
+      }
+      const call = this.calls.get(data.id);
+      if (!call) return;
+      if ('text' in data) call.onText?.(data.text, data.soFar);
+      else if ('done' in data) call.onProgress?.(data.done, data.total);
+      else {
+        this.calls.delete(data.id);
+        if ('error' in data) call.reject(new Error(data.error));
+        else call.resolve(data.result);
+      }
+    };
+    this.worker.onerror = (event) => {
+      const error = new Error(`pilotfish: the engine's worker failed: ${event.message ?? 'could not load'}`);
+      for (const call of this.calls.values()) call.reject(error);
+      this.calls.clear();
+    };
+  }
+
+  /** Calls `method`; `signal` aborting sends an abort message (the call still settles). */
+  call(method, args, { signal, onText, onProgress } = {}) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject, onText, onProgress });
+      this.worker.postMessage({ id, method, args });
+      signal?.addEventListener('abort', () => this.worker.postMessage({ id, abort: true }), { once: true });
+    });
+  }
+
+  terminate() {
+    this.worker.terminate();
+    for (const call of this.calls.values()) call.resolve(null);
+    this.calls.clear();
+  }
+}
+
+/** The engine's path for a model: its URI's path without the leading slash. */
+const defaultPathOf = (model) => model.uri.path.replace(/^\//, '');
+
+/**
+ * Attaches Pilotfish to a Monaco editor. Resolves once the engine is loaded and a persisted index
+ * restored; `handle.indexed` resolves when `options.files` are indexed.
+ * @param {import('monaco-editor').editor.IStandaloneCodeEditor} editor
+ * @param {typeof import('monaco-editor')} monaco
+ * @param {import('./index').PilotfishOptions} options
+ * @returns {Promise<import('./index').PilotfishHandle>}
+ */
+export async function attachPilotfish(editor, monaco, options) {
+  const settings = { ...DEFAULTS, ...options };
+  const pathOf = settings.pathOf ?? defaultPathOf;
+  const client = new WorkerClient(settings.workerUrl ?? new URL('./worker.js', import.meta.url), (w) => console.warn(w));
+  let restored;
+  try {
+    restored = await client.call('open', [{
+      proxyUrl: settings.proxyUrl,
+      token: settings.token,
+      persistKey: settings.persistKey,
+      debounce: settings.debounce,
+      routes: settings.routes,
+      engineOptions: settings.engineOptions,
+    }]);
+  } catch (error) {
+    client.terminate();
+    throw error;
+  }
+
+  const disposables = [];
+  const stats = { requested: 0, shown: 0, accepted: 0, cancelled: 0, lastMs: null, lastSource: null };
+  let disposed = false;
+
+  // Completions, only for the languages of this editor's models, re-registered when one appears.
+  const languages = new Set();
+  let registration = null;
+  const provider = {
+    displayName: 'Pilotfish',
+    // The engine debounces by the learned typing rhythm; a second debounce would only add delay.
+    debounceDelayMs: 0,
+    async provideInlineCompletions(model, position, _context, token) {
+      if (disposed || model !== editor.getModel() || token.isCancellationRequested) return undefined;
+      stats.requested += 1;
+      const path = pathOf(model);
+      const controller = new AbortController();
+      const listener = token.onCancellationRequested(() => controller.abort());
+      const started = performance.now();
+      try {
+        const suggestion = await client.call('complete', [{
+          path, text: model.getValue(), offset: model.getOffsetAt(position),
+        }], { signal: controller.signal });
+        if (!suggestion || !suggestion.text) {
+          if (!suggestion) stats.cancelled += 1;
+          return { items: [] };
+        }
+        stats.lastMs = performance.now() - started;
+        stats.lastSource = suggestion.source;
+        const at = new monaco.Range(position.lineNumber, position.column, position.lineNumber, position.column);
+        return { items: [{ insertText: suggestion.text, range: at, pilotfish: { path, source: suggestion.source } }] };
+      } finally {
+        listener.dispose();
+      }
+    },
+    handleItemDidShow() {
+      stats.shown += 1;
+    },
+    handleEndOfLifetime(_completions, item, reason) {
+      if (reason.kind === ACCEPTED && item.pilotfish && !disposed) {
+        stats.accepted += 1;
+        client.call('acceptSuggestion', [item.pilotfish.path]).catch((e) => console.warn(e.message));
+      }
+    },
+    disposeInlineCompletions() {},
+  };
+  const coverLanguage = (model) => {
+    if (!model || languages.has(model.getLanguageId())) return;
+    languages.add(model.getLanguageId());
+    registration?.dispose();
+    registration = monaco.languages.registerInlineCompletionsProvider([...languages], provider);
+  };
+  coverLanguage(editor.getModel());
+  disposables.push({ dispose: () => registration?.dispose() });
+  editor.updateOptions({ inlineSuggest: { enabled: true } });
+
+  // The index follows the editor: the edited file is re-indexed after a pause in typing.
+  let reindexTimer = null;
+  const reindex = (model) => {
+    clearTimeout(reindexTimer);
+    reindexTimer = null;
+    if (!model || disposed) return Promise.resolve(null);
+    return client.call('indexFile', [pathOf(model), model.getValue()]).catch((e) => console.warn(e.message));
+  };
+  disposables.push(editor.onDidChangeModelContent(() => {
+    const model = editor.getModel();
+    clearTimeout(reindexTimer);
+    reindexTimer = setTimeout(() => reindex(model), settings.reindexDelayMs);
+  }));
+  disposables.push(editor.onDidChangeModel(({ newModelUrl }) => {
+    const model = editor.getModel();
+    coverLanguage(model);
+    if (model && newModelUrl) reindex(model);
+  }));
+  disposables.push(editor.onDidChangeModelLanguage(() => coverLanguage(editor.getModel())));
+  disposables.push({ dispose: () => clearTimeout(reindexTimer) });
+
+  /** The host's files, with the editor's copy of the file it shows (it may be edited). */
+  const indexFiles = (files, onProgress, { prune = false } = {}) => {
+    const model = editor.getModel();
+    const open = model && pathOf(model);
+    const current = files.map((f) => (f.path === open ? { path: f.path, text: model.getValue() } : { path: f.path, text: f.text }));
+    if (open && !current.some((f) => f.path === open)) current.push({ path: open, text: model.getValue() });
+    return client.call('indexFiles', [current, { prune }], { onProgress });
+  };
+
+  const panel = createPanel(editor, monaco, pathOf, settings.openFile);
+  disposables.push(panel);
+
+  const explain = async () => {
+    const model = editor.getModel();
+    if (!model) return null;
+    const selection = editor.getSelection();
+    const selected = selection && !selection.isEmpty() ? model.getValueInRange(selection) : '';
+    const start = selection ? model.getOffsetAt(selection.getStartPosition()) : 0;
+    const request = {
+      path: pathOf(model), text: model.getValue(), offset: start, task: 'explain',
+      ...(selected ? { question: `Explain this code:\n${selected}` } : {}),
+    };
+    panel.show('Explain');
+    const controller = panel.controller();
+    try {
+      const answer = await client.call('chat', [request], {
+        signal: controller.signal,
+        onText: (_piece, soFar) => panel.text(soFar),
+      });
+      if (answer) panel.answer(answer);
+      return answer;
+    } catch (error) {
+      panel.error(error.message);
+      throw error;
+    }
+  };
+  const search = (query, searchOptions) => client.call('search', [query, searchOptions]);
+  const openSearch = () => panel.search(search);
+
+  disposables.push(editor.addAction({
+    id: 'pilotfish.explainSelection',
+    label: 'Pilotfish: explain selection',
+    keybindings: [monaco.KeyMod.Alt | monaco.KeyMod.Shift | monaco.KeyCode.KeyE],
+    contextMenuGroupId: 'pilotfish',
+    run: () => explain().catch(() => {}),
+  }));
+  disposables.push(editor.addAction({
+    id: 'pilotfish.search',
+    label: 'Pilotfish: search',
+    keybindings: [monaco.KeyMod.Alt | monaco.KeyMod.Shift | monaco.KeyCode.KeyS],
+    contextMenuGroupId: 'pilotfish',
+    run: openSearch,
+  }));
+
+  // The file on screen first (it is what completions need), then the host's project.
+  const first = reindex(editor.getModel());
+  const indexed = settings.files
+    ? first.then(() => indexFiles(settings.files, settings.onProgress, { prune: true }))
+    : first.then(() => null);
+
+  return {
+    restored,
+    indexed,
+    indexFiles: (files, onProgress) => indexFiles(files, onProgress),
+    search,
+    explain,
+    chat: (request, callOptions = {}) => client.call('chat', [request], callOptions),
+    metrics: () => client.call('metrics', []),
+    flush: async () => {
+      await reindex(editor.getModel());
+      await client.call('flush', []);
+    },
+    stats: () => ({ ...stats }),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const d of disposables.reverse()) d.dispose();
+      client.terminate();
+    },
+  };
+}
+
+/** The panel that shows an explanation or search hits, as an overlay widget at the top right. */
+function createPanel(editor, monaco, pathOf, openFile) {
+  const node = document.createElement('div');
+  node.className = 'pilotfish-panel';
+  node.dataset.testid = 'pilotfish-panel';
+  Object.assign(node.style, {
+    display: 'none', width: '360px', maxHeight: '60%', overflow: 'auto', padding: '8px',
+    font: '12px/1.4 system-ui, sans-serif', boxSizing: 'border-box',
+    background: 'var(--vscode-editorWidget-background, #f3f3f3)',
+    color: 'var(--vscode-editorWidget-foreground, inherit)',
+    border: '1px solid var(--vscode-editorWidget-border, #c8c8c8)', borderRadius: '4px',
+  });
+  const header = document.createElement('div');
+  header.style.display = 'flex';
+  const title = document.createElement('strong');
+  title.style.flex = '1';
+  const close = document.createElement('button');
+  close.textContent = '×';
+  close.title = 'Close';
+  header.append(title, close);
+  const body = document.createElement('div');
+  body.className = 'pilotfish-panel-body';
+  body.style.whiteSpace = 'pre-wrap';
+  const list = document.createElement('ul');
+  list.className = 'pilotfish-panel-list';
+  Object.assign(list.style, { listStyle: 'none', padding: '0', margin: '6px 0 0' });
+  node.append(header, body, list);
+  let controller = new AbortController();
+
+  const widget = {
+    getId: () => 'pilotfish.panel',
+    getDomNode: () => node,
+    getPosition: () => ({ preference: monaco.editor.OverlayWidgetPositionPreference.TOP_RIGHT_CORNER }),
+  };
+  editor.addOverlayWidget(widget);
+
+  const hide = () => {
+    controller.abort();
+    node.style.display = 'none';
+    editor.focus();
+  };
+  close.onclick = hide;
+  node.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') hide();
+  });
+
+  /** Reveals a place: in this editor when it shows `path`, else through the host's `openFile`. */
+  const reveal = (path, startLine, endLine) => {
+    const model = editor.getModel();
+    if (model && pathOf(model) === path) {
+      const range = new monaco.Range(startLine, 1, endLine, model.getLineMaxColumn(endLine));
+      editor.setSelection(range);
+      editor.revealRangeInCenter(range);
+      editor.focus();
+    } else {
+      openFile?.(path, startLine, endLine);
+    }
+  };
+  const place = (label, path, startLine, endLine) => {
+    const item = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = '#';
+    link.textContent = label;
+    link.dataset.path = path;
+    link.onclick = (event) => {
+      event.preventDefault();
+      reveal(path, startLine, endLine);
+    };
+    item.append(link);
+    list.append(item);
+  };
+
+  return {
+    show(what) {
+      controller.abort();
+      controller = new AbortController();
+      title.textContent = `Pilotfish: ${what}`;
+      body.textContent = '';
+      list.textContent = '';
+      node.dataset.state = 'busy';
+      node.style.display = 'block';
+    },
+    controller: () => controller,
+    text(soFar) {
+      body.textContent = soFar;
+    },
+    answer(answer) {
+      body.textContent = answer.text;
+      for (const c of answer.citations) place(`[${c.label}] ${c.path}:${c.startLine}-${c.endLine}`, c.path, c.startLine, c.endLine);
+      node.dataset.state = 'done';
+    },
+    error(message) {
+      body.textContent = message;
+      node.dataset.state = 'error';
+    },
+    search(run) {
+      this.show('search');
+      node.dataset.state = 'done';
+      const input = document.createElement('input');
+      input.type = 'search';
+      input.placeholder = 'Search the project…';
+      input.style.width = '100%';
+      body.append(input);
+      input.addEventListener('keydown', async (event) => {
+        if (event.key !== 'Enter') return;
+        node.dataset.state = 'busy';
+        list.textContent = '';
+        try {
+          const hits = await run(input.value, { limit: 10 });
+          for (const h of hits) place(`${h.qualifiedName ?? h.name ?? h.kind} — ${h.path}:${h.startLine}-${h.endLine}`, h.path, h.startLine, h.endLine);
+          node.dataset.state = 'done';
+        } catch (error) {
+          list.textContent = error.message;
+          node.dataset.state = 'error';
+        }
+      });
+      input.focus();
+    },
+    dispose() {
+      controller.abort();
+      editor.removeOverlayWidget(widget);
+    },
+  };
+}
