@@ -191,8 +191,8 @@ impl RuleSet {
     }
 
     /// A string literal whose value could be a real credential: not empty, not a placeholder,
-    /// not an environment lookup, not a pattern (a raw string, a character class: tokenizers and
-    /// grammars name their regexes `token`).
+    /// not an environment lookup, not a pattern or a name (a raw string, a character class, a
+    /// dotted name: tokenizers, grammars and themes call their regexes and scopes `token`).
     fn is_credential(&self, node: Node, source: &[u8]) -> bool {
         if !constant::is_string_literal(self.language, node) {
             return false;
@@ -200,7 +200,17 @@ impl RuleSet {
         let raw = matches!(source[node.start_byte()], b'r' | b'R');
         let value = constant::string_content(node, source);
         let class = value.contains(&b'[') && value.contains(&b']');
-        value.len() >= 4 && !value.contains(&b' ') && !raw && !class && !is_placeholder(value)
+        // `keyword.flow`, `delimiter.parenthesis`: an editor theme's token names.
+        let dotted_name = value.contains(&b'.')
+            && value
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'.' | b'_' | b'-'));
+        value.len() >= 4
+            && !value.contains(&b' ')
+            && !raw
+            && !class
+            && !dotted_name
+            && !is_placeholder(value)
     }
 }
 
