@@ -10,7 +10,7 @@ use engine::ChunkConfig;
 use engine::Language;
 use engine::project::{SearchMode, SearchOptions};
 use engine::search::{FusionKind, FusionOverrides};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, OptionsError};
 
@@ -178,7 +178,7 @@ impl WireSearchOptions {
 /// `Engine.buildPrompt`'s request. It crosses as one JSON string (`json_arg`), so unknown keys
 /// are errors at every depth, an `openFiles` entry with a `text` included: gathering reads other
 /// files from the index, never from the request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PromptRequest {
     pub path: String,
@@ -212,7 +212,7 @@ pub struct PromptRequest {
 }
 
 /// A file open in the editor, as [`OpenFile`] takes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenFileInput {
     pub path: String,
@@ -221,7 +221,7 @@ pub struct OpenFileInput {
 }
 
 /// A range edited recently, as [`RecentEdit`] takes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecentEditInput {
     pub path: String,

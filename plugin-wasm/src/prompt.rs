@@ -163,6 +163,8 @@ impl Engine {
     /// estimate. The loaded tokenizer should be the family's that prompts are built for.
     pub fn load_tokenizer_bytes(&mut self, tokenizer_json: &[u8]) -> Result<(), Error> {
         self.tokenizer = Some(ExactTokens::from_bytes(tokenizer_json)?);
+        // Prompts built from now on count differently: nothing remembered about them holds.
+        self.workspace.invalidate();
         Ok(())
     }
 }

@@ -306,3 +306,40 @@ fn what_a_host_can_get_wrong_is_a_clear_error() {
             .is_err()
     );
 }
+
+#[test]
+fn an_edit_to_a_file_the_prompt_reads_makes_the_same_cursor_ask_again() {
+    let mut engine = engine();
+    let mut assistant = assistant(json!({}));
+    let settings = CallSettings::default();
+    let mut pending = fetch(
+        engine
+            .plan_completion(&mut assistant, &request("", json!({})), &settings, 1_000)
+            .unwrap(),
+    );
+    pending.push("port\n");
+    assistant
+        .finish_completion(pending, streamed(), 1_050)
+        .unwrap();
+    assistant.accepted("app/main.py");
+    // Same request, same index: the remembered prompt finds the cached answer.
+    let again = engine
+        .plan_completion(&mut assistant, &request("", json!({})), &settings, 1_100)
+        .unwrap();
+    assert!(matches!(again, CompletionPlan::Ready(ref s) if s.source == Source::ResponseCache));
+    // The imported definition changed: the prompt changes, so the cached answer does not apply.
+    engine
+        .index_text(
+            "app/config.py",
+            "def load_config(path, strict=True):\n    return {}\n",
+        )
+        .unwrap();
+    assistant.accepted("app/main.py");
+    let after_edit = fetch(
+        engine
+            .plan_completion(&mut assistant, &request("", json!({})), &settings, 1_200)
+            .unwrap(),
+    );
+    let body: Value = serde_json::from_str(&after_edit.body).unwrap();
+    assert!(body["prompt"].as_str().unwrap().contains("strict=True"));
+}

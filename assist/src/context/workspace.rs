@@ -4,6 +4,8 @@
 //! in the project's chunks: the tag index holds positions and names, and snippets are cut from the
 //! chunks ([`lines`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use engine::embed::Embedder;
 use engine::project::{BulkReport, Control, FileReport, ProjectError};
 use engine::{IndexedFile, Project, ProjectConfig};
@@ -11,11 +13,31 @@ use syntax::Language;
 
 use super::index::{TagIndex, TaggedFile};
 
+/// Revisions are drawn from one counter, so two workspaces (one replaced by a restore, say)
+/// never share one and a memo keyed by revision cannot confuse them.
+static REVISIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_revision() -> u64 {
+    REVISIONS.fetch_add(1, Ordering::Relaxed)
+}
+
 /// The project index and the tag index, updated together.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Workspace {
     project: Project,
     tags: TagIndex,
+    /// Changes whenever what gathering could read may have changed.
+    revision: u64,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace {
+            project: Project::default(),
+            tags: TagIndex::default(),
+            revision: next_revision(),
+        }
+    }
 }
 
 impl Workspace {
@@ -23,7 +45,14 @@ impl Workspace {
         Workspace {
             project: Project::new(config),
             tags: TagIndex::default(),
+            revision: next_revision(),
         }
+    }
+
+    /// A number that changes with every change to the indexed files (and every mutable borrow
+    /// of the project): what was gathered at one revision holds until the next.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Adopts a project (restored from a snapshot, say) and tags its files from their chunks, so
@@ -42,7 +71,17 @@ impl Workspace {
                 );
             }
         }
-        Workspace { project, tags }
+        Workspace {
+            project,
+            tags,
+            revision: next_revision(),
+        }
+    }
+
+    /// Marks what was gathered so far as stale, for a change outside the indexes that changes
+    /// what prompts hold (another tokenizer, say).
+    pub fn invalidate(&mut self) {
+        self.revision = next_revision();
     }
 
     pub fn project(&self) -> &Project {
@@ -53,6 +92,7 @@ impl Workspace {
     /// Indexing and removing go through [`Workspace::index_file`] and
     /// [`Workspace::remove_file`], or the tag index would fall behind the project.
     pub fn project_mut(&mut self) -> &mut Project {
+        self.revision = next_revision();
         &mut self.project
     }
 
@@ -72,6 +112,7 @@ impl Workspace {
         if report.unchanged && self.tags.file(path).is_some() {
             return Ok(report);
         }
+        self.revision = next_revision();
         let language = self
             .project
             .file(path)
@@ -115,6 +156,7 @@ impl Workspace {
 
     /// Removes a file from both indexes; returns whether it was indexed.
     pub fn remove_file(&mut self, path: &str) -> bool {
+        self.revision = next_revision();
         let in_tags = self.tags.remove(path);
         self.project.remove_file(path) || in_tags
     }

@@ -145,18 +145,25 @@ impl Engine {
             }));
         }
 
-        let built = self.build_prompt_native(request)?;
         let language = Language::detect(&request.path, &request.text);
         let context = CursorContext {
             prefix: before,
             suffix: after,
             language,
         };
-        let stops = built.stop.clone().unwrap_or_default();
-        let call = CompletionCall::new(&alias, &built.prompt, &stops, &context, settings);
-        let key = call.cache_key();
+        let memo = PromptMemo::id(request, settings, &alias, self.workspace.revision())?;
+        let (key, stops, prompt_tokens, fresh) = match assistant.prompt_memo.get(memo) {
+            Some(seen) => (seen.key, seen.stops, seen.prompt_tokens, None),
+            None => {
+                let built = self.build_prompt_native(request)?;
+                let stops = built.stop.clone().unwrap_or_default();
+                let call = CompletionCall::new(&alias, &built.prompt, &stops, &context, settings);
+                (call.cache_key(), stops, built.tokens, Some((built, call)))
+            }
+        };
         if let Some(raw) = assistant.responses.get(&key, now_ms).map(str::to_owned) {
-            let mut cached = call.clone();
+            // Finishing needs the cursor and the stop strings, not the prompt.
+            let mut cached = CompletionCall::new(&alias, "", &stops, &context, settings);
             cached.push(&raw);
             let suggestion = cached.finish(&context);
             assistant.metrics.record_cache(Task::Autocomplete, true);
@@ -176,9 +183,26 @@ impl Engine {
                 usage: None,
                 first_text_ms: None,
                 total_ms: None,
-                prompt_tokens: Some(built.tokens),
+                prompt_tokens: Some(prompt_tokens),
             }));
         }
+        // Remembered, but the answer is gone (evicted, expired): build it to send it.
+        let (built, call) = match fresh {
+            Some(fresh) => fresh,
+            None => {
+                let built = self.build_prompt_native(request)?;
+                let call = CompletionCall::new(&alias, &built.prompt, &stops, &context, settings);
+                (built, call)
+            }
+        };
+        assistant.prompt_memo.put(
+            memo,
+            Remembered {
+                key: key.clone(),
+                stops,
+                prompt_tokens: built.tokens,
+            },
+        );
         assistant.metrics.record_cache(Task::Autocomplete, false);
         let body = serde_json::to_string(call.body()).map_err(|e| Error::Output(e.to_string()))?;
         Ok(CompletionPlan::Fetch(Box::new(PendingCompletion {
@@ -195,6 +219,59 @@ impl Engine {
             language,
             prompt_tokens: built.tokens,
         })))
+    }
+}
+
+/// What a completion request's prompt was.
+#[derive(Debug, Clone)]
+pub struct Remembered {
+    key: CacheKey,
+    stops: Vec<String>,
+    prompt_tokens: usize,
+}
+
+/// The last few completion requests' prompts by request: the same request (text, cursor,
+/// host state, settings, alias) at the same workspace revision builds the same prompt, so its
+/// cached answer is found without gathering again (a cache hit must cost well under a frame).
+#[derive(Debug, Default)]
+pub struct PromptMemo {
+    /// Most recent last.
+    entries: Vec<(u128, Remembered)>,
+}
+
+impl PromptMemo {
+    const CAPACITY: usize = 32;
+
+    /// The request's identity: everything the prompt is built from.
+    fn id(
+        request: &PromptRequest,
+        settings: &CallSettings,
+        alias: &str,
+        revision: u64,
+    ) -> Result<u128, Error> {
+        let request = serde_json::to_string(request).map_err(|e| Error::Output(e.to_string()))?;
+        let rest = format!(
+            "{revision}|{alias}|{:?}|{}",
+            settings.max_tokens,
+            settings.temperature.to_bits()
+        );
+        Ok(assist::cache::prompt_hash(&[&request, &rest]))
+    }
+
+    fn get(&mut self, id: u128) -> Option<Remembered> {
+        let at = self.entries.iter().position(|(i, _)| *i == id)?;
+        let entry = self.entries.remove(at);
+        let found = entry.1.clone();
+        self.entries.push(entry);
+        Some(found)
+    }
+
+    fn put(&mut self, id: u128, remembered: Remembered) {
+        self.entries.retain(|(i, _)| *i != id);
+        if self.entries.len() == Self::CAPACITY {
+            self.entries.remove(0);
+        }
+        self.entries.push((id, remembered));
     }
 }
 

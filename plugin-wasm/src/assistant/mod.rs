@@ -52,6 +52,9 @@ pub struct Assistant {
     pub generation: u64,
     /// The response cache changed since it was last persisted.
     pub cache_dirty: bool,
+    /// What recent completion requests' prompts were, so the same request at the same index
+    /// revision finds its cached answer without gathering and building again.
+    pub prompt_memo: completion::PromptMemo,
 }
 
 impl Assistant {
@@ -71,6 +74,7 @@ impl Assistant {
             persist: options.persist.clone(),
             generation: 0,
             cache_dirty: false,
+            prompt_memo: completion::PromptMemo::default(),
         })
     }
 

@@ -349,7 +349,8 @@ impl Engine {
 async fn restore(session: Rc<RefCell<Session>>) -> Result<JsValue, JsValue> {
     let name = session.borrow().assistant.persist.clone();
     let Some(name) = name else {
-        return output(&json!({"restoredEntries": 0})).map_err(|e| js_error("configureAssistant", e));
+        return output(&json!({"restoredEntries": 0}))
+            .map_err(|e| js_error("configureAssistant", e));
     };
     let bytes = idb::get(&name, CACHE_KEY)
         .await
