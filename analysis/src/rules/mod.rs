@@ -113,6 +113,8 @@ impl RuleSet {
         if !active.contains(&true) {
             return Vec::new();
         }
+        // Each pattern's `#file-matches?`, decided once per file when a match first needs it.
+        let mut file_ok: Vec<Option<bool>> = vec![None; self.pattern_file.len()];
         let mut hits: Vec<Finding> = Vec::new();
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(&self.query, tree.root_node(), source);
@@ -121,6 +123,12 @@ impl RuleSet {
             let rule = &self.rules[index];
             if !active[index] {
                 continue;
+            }
+            if let Some(regex) = &self.pattern_file[m.pattern_index] {
+                let ok = *file_ok[m.pattern_index].get_or_insert_with(|| regex.is_match(text));
+                if !ok {
+                    continue;
+                }
             }
             let nodes = |capture: u32| {
                 m.captures()

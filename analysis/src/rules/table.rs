@@ -3,9 +3,10 @@
 //! more patterns of that query, so a file is walked once whatever the number of rules; the
 //! pattern's start byte says which rule it came from.
 
+use regex::Regex;
 use serde::Deserialize;
 use syntax::Language;
-use tree_sitter::Query;
+use tree_sitter::{Query, QueryPredicateArg};
 
 /// How bad a finding is if it is real.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -131,6 +132,9 @@ pub struct RuleSet {
     pub(crate) query: Query,
     /// For each pattern of `query`, the rule it belongs to.
     pub(crate) pattern_rule: Vec<usize>,
+    /// For each pattern, the `(#file-matches? "regex")` it carries: the file must match it
+    /// (a pattern on a bare `loads(...)` holds only where `loads` was imported from pickle).
+    pub(crate) pattern_file: Vec<Option<Regex>>,
 }
 
 impl RuleSet {
@@ -168,9 +172,12 @@ impl RuleSet {
             language: language.name(),
             message: e.message,
         })?;
-        let pattern_rule = (0..query.pattern_count())
+        let pattern_rule: Vec<usize> = (0..query.pattern_count())
             .map(|p| starts.partition_point(|&s| s <= query.start_byte_for_pattern(p)) - 1)
             .collect();
+        let pattern_file = (0..query.pattern_count())
+            .map(|p| file_condition(&query, p, &specs[pattern_rule[p]]))
+            .collect::<Result<_, _>>()?;
         let rules = specs
             .into_iter()
             .map(|spec| compile(&query, spec))
@@ -180,6 +187,7 @@ impl RuleSet {
             rules,
             query,
             pattern_rule,
+            pattern_file,
         })
     }
 
@@ -190,6 +198,34 @@ impl RuleSet {
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
+}
+
+/// The pattern's `#file-matches?` regex; any other predicate the tree-sitter runtime does not
+/// evaluate itself is refused, so a typo cannot silently match everything.
+fn file_condition(
+    query: &Query,
+    pattern: usize,
+    spec: &Spec,
+) -> Result<Option<Regex>, RuleSetError> {
+    let mut condition = None;
+    for predicate in query.general_predicates(pattern) {
+        let [QueryPredicateArg::String(pattern)] = &*predicate.args else {
+            return Err(invalid(
+                spec,
+                format!("#{} takes one string", predicate.operator),
+            ));
+        };
+        if &*predicate.operator != "file-matches?" || condition.is_some() {
+            return Err(invalid(
+                spec,
+                format!("unknown or repeated predicate #{}", predicate.operator),
+            ));
+        }
+        let regex =
+            Regex::new(pattern).map_err(|e| invalid(spec, format!("#file-matches?: {e}")))?;
+        condition = Some(regex);
+    }
+    Ok(condition)
 }
 
 fn invalid(spec: &Spec, problem: impl Into<String>) -> RuleSetError {

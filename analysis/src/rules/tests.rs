@@ -70,6 +70,10 @@ fn a_wrong_table_names_the_rule_and_the_problem() {
     assert!(bad_cwe.contains("cwe"), "{bad_cwe}");
     let twice = table("(call) @finding", "");
     assert!(error(&format!("{twice}{twice}")).contains("twice"));
+    let typo = error(&table("((call) @finding (#file-matchs? \"x\"))", ""));
+    assert!(typo.contains("#file-matchs?"), "{typo}");
+    let bad_regex = error(&table("((call) @finding (#file-matches? \"(\"))", ""));
+    assert!(bad_regex.contains("#file-matches?"), "{bad_regex}");
     let placeholder = error(&table("(call) @finding", "").replace("\"m\"", "\"{nope}\""));
     assert!(placeholder.contains("{nope}"), "{placeholder}");
 }
@@ -110,4 +114,24 @@ fn a_custom_table_with_conditions() {
     let found = set.check("import runner\nrun('a')\nrun(x)\n");
     let found: Vec<(usize, &str)> = found.iter().map(|f| (f.line, f.message.as_str())).collect();
     assert_eq!(found, [(3, "run ran")]);
+}
+
+#[test]
+fn file_matches_gates_one_pattern() {
+    let text = table(
+        "((call function: (identifier) @fn (#eq? @fn \"loads\")) @finding \
+         (#file-matches? \"from pickle import [^\\\\n]*loads\"))\n\
+         ((call function: (identifier) @fn (#eq? @fn \"unpickle\")) @finding)",
+        "",
+    );
+    let set = RuleSet::from_toml(Language::Python, &text).expect("compiles");
+    let lines = |src: &str| -> Vec<usize> { set.check(src).iter().map(|f| f.line).collect() };
+    assert_eq!(
+        lines("from json import loads\nloads(a)\nunpickle(b)\n"),
+        [3]
+    );
+    assert_eq!(
+        lines("from pickle import dumps, loads\nloads(a)\nunpickle(b)\n"),
+        [2, 3]
+    );
 }
