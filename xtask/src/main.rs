@@ -53,7 +53,7 @@ fn main() -> Result<()> {
             if args.iter().any(|a| a == "--assistant") {
                 wasm::build_package(&root, wasm::Package::Assistant)?;
             }
-            Ok(())
+            wasm::check_budget(&root)
         }
         Some("demo") => serve::demo(&root),
         Some("serve") => {

@@ -119,7 +119,8 @@ pub fn all(root: &Path) -> Result<()> {
     })?;
     step("build-wasm", &mut || {
         wasm::build(root)?;
-        wasm::build_package(root, wasm::Package::Assistant).map(|_| ())
+        wasm::build_package(root, wasm::Package::Assistant)?;
+        wasm::check_budget(root)
     })?;
     step("browser end-to-end (Playwright)", &mut || {
         // The demo's search test uses the static table when it can be built, and checks the

@@ -128,6 +128,73 @@ fn wasm_opt(root: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The default package's download budget: module plus JS glue, gzipped (BENCHMARKS.md).
+pub const BUDGET_GZIP_BYTES: usize = 2_500_000;
+
+/// What a page downloads for a package: its `.wasm` and its JS glue (`plugin_wasm.js` and the
+/// snippets wasm-bindgen copies beside it), each gzipped on its own as a server sends them.
+pub fn download_size(root: &Path, package: Package) -> Result<WasmSize> {
+    let dir = root.join(package.dir());
+    let mut files = vec![dir.join("plugin_wasm_bg.wasm"), dir.join("plugin_wasm.js")];
+    let snippets = dir.join("snippets");
+    if snippets.is_dir() {
+        let mut stack = vec![snippets];
+        while let Some(folder) = stack.pop() {
+            for entry in std::fs::read_dir(&folder)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "js") {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    let mut total = WasmSize { raw: 0, gzip: 0 };
+    for file in files {
+        let size = measure(&file)?;
+        total.raw += size.raw;
+        total.gzip += size.gzip;
+    }
+    Ok(total)
+}
+
+/// Fails when the default package's download passes [`BUDGET_GZIP_BYTES`]; prints it, with the
+/// assistant package's and the static table's (a separate download) beside it.
+pub fn check_budget(root: &Path) -> Result<()> {
+    let default = download_size(root, Package::Default)?;
+    println!(
+        "download: {} = {} gzipped (module + JS glue; budget {})",
+        Package::Default.dir(),
+        human(default.gzip),
+        human(BUDGET_GZIP_BYTES)
+    );
+    if let Ok(assistant) = download_size(root, Package::Assistant) {
+        println!(
+            "download: {} = {} gzipped (module + JS glue; no budget: it carries the assistant)",
+            Package::Assistant.dir(),
+            human(assistant.gzip)
+        );
+    }
+    let table = root.join(".cache/embed/minilm-static.pfst");
+    if let Ok(size) = measure(&table) {
+        println!(
+            "download: the static table {} = {} gzipped (fetched when the host loads it)",
+            table.display(),
+            human(size.gzip)
+        );
+    }
+    if default.gzip > BUDGET_GZIP_BYTES {
+        bail!(
+            "{} is {} gzipped, over its {} budget: BENCHMARKS.md says where room comes from",
+            Package::Default.dir(),
+            human(default.gzip),
+            human(BUDGET_GZIP_BYTES)
+        );
+    }
+    Ok(())
+}
+
 pub fn measure(module: &Path) -> Result<WasmSize> {
     let bytes = std::fs::read(module).with_context(|| format!("reading {}", module.display()))?;
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
