@@ -71,26 +71,39 @@ struct Table {
     rule: Vec<Spec>,
 }
 
+/// One `[[rule]]` of a table, as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Spec {
+    /// Kebab-case, unique in the table.
     id: String,
+    /// `CWE-<number>`.
     cwe: String,
     severity: Severity,
     confidence: Confidence,
+    /// What is wrong, for a person; `{capture}` is replaced by the capture's text.
     message: String,
+    /// What to write instead.
     fix: String,
+    /// A tree-sitter query: one or more patterns, each capturing `@finding`. `#eq?`, `#match?`,
+    /// `#any-of?` and their `not-` forms are tree-sitter's; `#file-matches? "regex"` is ours.
     query: String,
+    /// Language names the rule applies to (default: every language the table serves).
     #[serde(default)]
     only: Vec<String>,
+    /// The file must contain one of these strings.
     #[serde(default)]
     requires: Vec<String>,
+    /// The file must contain none of these strings.
     #[serde(default)]
     unless: Vec<String>,
+    /// Captures that must not be constants.
     #[serde(default)]
     dynamic: Vec<String>,
+    /// Captures that must be string literals holding no placeholder.
     #[serde(default)]
     literal: Vec<String>,
+    /// Node kinds the `@finding` node's parent must not be.
     #[serde(default)]
     not_parent: Vec<String>,
 }
