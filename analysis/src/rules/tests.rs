@@ -135,3 +135,25 @@ fn file_matches_gates_one_pattern() {
         [2, 3]
     );
 }
+
+#[test]
+fn a_credential_finding_never_repeats_the_secret() {
+    let cases = [
+        (
+            Language::JavaScript,
+            "jwt.sign(payload, \"jwt-signing-k3y\");\n",
+        ),
+        (
+            Language::Java,
+            "class A { void f() { DriverManager.getConnection(u, \"app\", \"s3cret-pass\"); } }",
+        ),
+        (Language::Python, "DB_PASSWORD = \"hunter2-prod\"\n"),
+    ];
+    for (language, text) in cases {
+        let found = check(language, text);
+        assert_eq!(found.len(), 1, "{language:?}: {found:?}");
+        for secret in ["jwt-signing-k3y", "s3cret-pass", "hunter2-prod"] {
+            assert!(!found[0].message.contains(secret), "{}", found[0].message);
+        }
+    }
+}
