@@ -1,0 +1,381 @@
+// End-to-end tests of the Monaco adapter (plugin-wasm/monaco/) in headless Chromium: the page
+// tests/e2e/pages/monaco.html runs the README's snippet (checked below), which attaches Pilotfish
+// to a real Monaco editor; the engine runs in the adapter's worker and talks to the REAL proxy in
+// front of the fake upstream (proxy/examples/fake_upstream.rs), whose control API scripts what the
+// model writes and counts requests and cancellations. Keys are pressed with Playwright's keyboard,
+// so Monaco's own keybindings (Tab, Esc, Ctrl+→) are what accept and dismiss.
+//
+// The keystroke → ghost text timing with a warm cache is printed, not asserted (BENCHMARKS.md,
+// "Monaco adapter").
+//
+// Run: cargo xtask test (it sets PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL,
+// PILOTFISH_E2E_TOKEN).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const pageUrl = process.env.PILOTFISH_DEMO_URL && new URL('tests/e2e/pages/monaco.html', process.env.PILOTFISH_DEMO_URL).href;
+const proxyUrl = process.env.PILOTFISH_E2E_PROXY;
+const control = process.env.PILOTFISH_E2E_CONTROL;
+const token = process.env.PILOTFISH_E2E_TOKEN;
+
+const REPORT = 'from calc import add\n\n\ndef total(values):\n    return \n\n\nprint(total([1, 2]))\n';
+/** The line and column after `return ` in `total` (Monaco positions are 1-based). */
+const CURSOR = { lineNumber: 5, column: 12 };
+const CALC = 'def add(a, b):\n    return a + b\n\n\ndef scale(values, factor):\n    return [v * factor for v in values]\n';
+const GEOMETRY = 'def polygon_area(points):\n    """Shoelace formula."""\n    n = len(points)\n'
+  + '    return abs(sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n))) / 2\n';
+/** The project: the file the editor shows first, two real modules and filler modules. */
+const PROJECT = [
+  { path: 'src/report.py', text: REPORT },
+  { path: 'src/calc.py', text: CALC },
+  { path: 'src/geometry.py', text: GEOMETRY },
+  ...Array.from({ length: 20 }, (_, i) => ({
+    path: `src/filler_${i}.py`,
+    text: `def filler_${i}(x):\n    return x + ${i}\n`,
+  })),
+];
+
+let browser;
+let page;
+/** Uncaught errors in the page, but for Monaco's own `Canceled`: Monaco 0.57 leaves the
+ * CancellationError of a pending inline-suggestion fetch unhandled when a suggestion is accepted
+ * meanwhile, with any asynchronous provider (seen with a 10-line provider of the test's and no
+ * Pilotfish); its own workbench filters these out the same way. */
+const pageErrors = [];
+const realErrors = () => pageErrors.filter((message) => message !== 'Canceled');
+const warnings = [];
+
+async function script(text, { chunks = 3, eventDelayMs = 0 } = {}) {
+  const res = await fetch(`${control}/script`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text, chunks, event_delay_ms: eventDelayMs }),
+  });
+  assert.equal(res.status, 204);
+}
+
+async function stats() {
+  return (await fetch(`${control}/stats`)).json();
+}
+
+/** Waits for the fake to report `predicate` true (it notices a dropped client asynchronously). */
+async function until(predicate, what) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const s = await stats();
+    if (predicate(s)) return s;
+    if (Date.now() > deadline) assert.fail(`the fake upstream never saw ${what}: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Opens the test page in a fresh tab with `project` and `persistKey`; resolves once attached. */
+async function open(persistKey, project = PROJECT) {
+  await page?.close();
+  page = await browser.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+  });
+  await page.addInitScript((test) => {
+    window.pilotfishTest = test;
+  }, { files: project, proxyUrl, token, persistKey });
+  await page.goto(pageUrl);
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+}
+
+/** Reloads the tab (the init script hands in the same test data); resolves once attached. */
+async function reload(project) {
+  if (project) {
+    await page.addInitScript((files) => {
+      window.pilotfishTest.files = files;
+    }, project);
+  }
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+}
+
+/** The ghost text Monaco renders right now ('' when none; Monaco renders spaces as U+00A0). */
+const ghost = () => page.evaluate(() =>
+  [...document.querySelectorAll('.ghost-text-decoration')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' '));
+
+async function waitForGhost(text) {
+  try {
+    await page.waitForFunction((text) =>
+      [...document.querySelectorAll('.ghost-text-decoration')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' ') === text, text, { timeout: 10_000 });
+  } catch (error) {
+    const state = await page.evaluate(() => ({ line: window.editor.getModel().getLineContent(5), stats: window.pilotfish.stats() }));
+    assert.fail(`the ghost text never became ${JSON.stringify(text)}: it is ${JSON.stringify(await ghost())}; ${JSON.stringify(state)}, upstream ${JSON.stringify(await stats())}`);
+  }
+}
+
+/** Puts REPORT back into the editor with the cursor after `return ` and the focus in it. */
+async function resetEditor() {
+  await page.evaluate(({ text, cursor }) => {
+    window.editor.getModel().setValue(text);
+    window.editor.setPosition(cursor);
+    window.editor.focus();
+  }, { text: REPORT, cursor: CURSOR });
+}
+
+const line = (n) => page.evaluate((n) => window.editor.getModel().getLineContent(n), n);
+const adapterStats = () => page.evaluate(() => window.pilotfish.stats());
+
+before(async () => {
+  assert.ok(pageUrl && proxyUrl && control && token,
+    'set PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL and PILOTFISH_E2E_TOKEN (cargo xtask test does this)');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("the test page runs the README's snippet line for line", async () => {
+  const readme = await readFile(`${root}plugin-wasm/README.md`, 'utf8');
+  const section = readme.split('## Embed it in your Monaco app')[1];
+  assert.ok(section, 'plugin-wasm/README.md has the section');
+  const snippet = section.split('```html\n')[1].split('```')[0].split('\n').filter((l) => l.trim());
+  assert.ok(snippet.length <= 15, `the snippet is ${snippet.length} lines`);
+  const pageLines = (await readFile(`${root}tests/e2e/pages/monaco.html`, 'utf8')).split('\n').map((l) => l.trim());
+  let at = pageLines.findIndex((l) => l === '<!-- snippet -->');
+  assert.ok(at >= 0);
+  // The page goes on after the snippet's last statement (it hands the editor to the test).
+  assert.equal(snippet.pop(), '</script>');
+  for (const wanted of snippet) {
+    at += 1;
+    if (wanted.includes('// yours')) {
+      assert.match(pageLines[at], /\/\/ yours$/, `page line ${at + 1} stands for ${wanted.trim()}`);
+    } else {
+      assert.equal(pageLines[at], wanted.trim(), `page line ${at + 1}`);
+    }
+  }
+  assert.equal(pageLines[at + 1], '// end of snippet');
+});
+
+test('attaching indexes the project in the worker; typed code gets ghost text that Tab accepts', async () => {
+  await open(`pilotfish-monaco-${Date.now()}`);
+  const indexed = await page.evaluate(() => window.pilotfish.indexed);
+  assert.equal(indexed.files, PROJECT.length);
+  // The shown file was indexed first, on its own; the rest were new.
+  assert.equal(indexed.unchanged, 1);
+  assert.equal(indexed.persisted, true);
+  assert.deepEqual(await page.evaluate(() => window.pilotfish.restored), { files: 0, discarded: null });
+
+  await script('um(values)\n');
+  const before = await stats();
+  await resetEditor();
+  await page.keyboard.type('s');
+  await waitForGhost('um(values)');
+  assert.equal((await stats()).hits, before.hits + 1, 'one request reached the upstream');
+  assert.equal((await adapterStats()).lastSource, 'network');
+
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => window.editor.getModel().getLineContent(5) === '    return sum(values)');
+  await page.waitForFunction(async () => (await window.pilotfish.metrics()).suggestions_accepted === 1);
+  assert.equal((await adapterStats()).accepted, 1);
+  assert.deepEqual(realErrors(), []);
+});
+
+test('Esc dismisses the ghost text; Ctrl+→ accepts it one word at a time', async () => {
+  await script('en(values) + 1\n');
+  await resetEditor();
+  await page.keyboard.type('l');
+  await waitForGhost('en(values) + 1');
+  await page.keyboard.press('Escape');
+  await waitForGhost('');
+  assert.equal(await line(5), '    return l', 'dismissing changes no text');
+
+  await page.evaluate(() => window.editor.trigger('test', 'editor.action.inlineSuggest.trigger', {}));
+  await waitForGhost('en(values) + 1');
+  await page.keyboard.press('Control+ArrowRight');
+  await page.waitForFunction(() => window.editor.getModel().getLineContent(5) !== '    return l');
+  const accepted = await line(5);
+  assert.ok(accepted.startsWith('    return len') && accepted.length < '    return len(values) + 1'.length,
+    `one word accepted: ${JSON.stringify(accepted)}`);
+  assert.deepEqual(realErrors(), []);
+});
+
+test('typing on aborts the stale request: the upstream sees the cancellation, the new text gets its own suggestion', async () => {
+  // Slow enough that the first answer is still streaming when the next key is pressed.
+  await script('ax(values)\n', { chunks: 12, eventDelayMs: 150 });
+  await resetEditor();
+  const before = await stats();
+  const cancelledBefore = (await adapterStats()).cancelled;
+  await page.keyboard.type('m');
+  await until((s) => s.hits > before.hits, 'the first request');
+  await script('n(values) * 2\n');
+  await page.keyboard.type('i');
+  await until((s) => s.cancellations > before.cancellations, 'the abort of the stale request');
+  await waitForGhost('n(values) * 2');
+  assert.ok((await adapterStats()).cancelled > cancelledBefore, 'the stale completion resolved to nothing');
+  const metrics = await page.evaluate(() => window.pilotfish.metrics());
+  assert.ok(metrics.tasks.autocomplete.cancelled >= 1, JSON.stringify(metrics.tasks.autocomplete));
+  assert.deepEqual(realErrors(), []);
+});
+
+test('typing into a shown suggestion is served by the prefix cache (keystroke → ghost text measured)', async () => {
+  await script('ound(values, 2)\n');
+  const samples = [];
+  for (let i = 0; i < 15; i += 1) {
+    await resetEditor();
+    await page.keyboard.type('r');
+    await waitForGhost('ound(values, 2)');
+    const hits = (await stats()).hits;
+    // Timed in the page: keydown (capture) → the ghost text shows the rest, and → the next frame.
+    await page.evaluate(() => {
+      const node = window.editor.getDomNode();
+      const timing = { key: 0, shown: 0, frame: 0 };
+      window.timing = timing;
+      const text = () => [...node.querySelectorAll('.ghost-text-decoration')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' ');
+      node.addEventListener('keydown', () => { timing.key = performance.now(); }, { capture: true, once: true });
+      const observer = new MutationObserver(() => {
+        if (timing.key && text() === 'und(values, 2)') {
+          timing.shown = performance.now();
+          observer.disconnect();
+          requestAnimationFrame(() => { timing.frame = performance.now(); });
+        }
+      });
+      observer.observe(node, { subtree: true, childList: true, characterData: true });
+    });
+    await page.keyboard.type('o');
+    await waitForGhost('und(values, 2)');
+    await page.waitForFunction(() => window.timing.frame > 0 && window.pilotfish.stats().lastSource === 'prefix_cache');
+    const timing = await page.evaluate(() => window.timing);
+    const adapter = await adapterStats();
+    assert.equal((await stats()).hits, hits, 'no request reached the upstream');
+    samples.push({ shown: timing.shown - timing.key, frame: timing.frame - timing.key, engine: adapter.lastMs });
+  }
+  const summary = (key) => {
+    const sorted = samples.map((s) => s[key]).sort((a, b) => a - b);
+    const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(1);
+    return `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${sorted.at(-1).toFixed(1)} ms`;
+  };
+  console.log(`keystroke → ghost text in the DOM, warm cache (${samples.length} keys): ${summary('shown')}`);
+  console.log(`keystroke → next animation frame: ${summary('frame')}`);
+  console.log(`Monaco's provider call → the worker's prefix-cache answer: ${summary('engine')}`);
+  assert.deepEqual(realErrors(), []);
+});
+
+test('a reload restores the index from IndexedDB and re-indexes only the changed file', async () => {
+  const persistKey = `pilotfish-monaco-reload-${Date.now()}`;
+  await open(persistKey);
+  await page.evaluate(() => window.pilotfish.indexed);
+  await page.evaluate(() => window.pilotfish.flush());
+  // One file changed on disk since: calc.py gained a function.
+  const changed = PROJECT.map((f) => (f.path === 'src/calc.py'
+    ? { path: f.path, text: `${CALC}\n\ndef mean_of(values):\n    return sum(values) / len(values)\n` }
+    : f));
+  const started = Date.now();
+  await reload(changed);
+  const restored = await page.evaluate(() => window.pilotfish.restored);
+  assert.deepEqual(restored, { files: PROJECT.length, discarded: null });
+  const found = await page.evaluate(() => window.pilotfish.search('polygon area shoelace', { limit: 3 }));
+  console.log(`reload → attached with ${restored.files} files restored and searchable: ${Date.now() - started} ms (small project)`);
+  assert.equal(found[0]?.name, 'polygon_area', JSON.stringify(found));
+  const indexed = await page.evaluate(() => window.pilotfish.indexed);
+  assert.equal(indexed.files, PROJECT.length);
+  assert.equal(indexed.unchanged, PROJECT.length - 1, `only calc.py was re-indexed: ${JSON.stringify(indexed)}`);
+  const mean = await page.evaluate(() => window.pilotfish.search('mean_of', { limit: 1 }));
+  assert.equal(mean[0]?.name, 'mean_of');
+  assert.deepEqual(realErrors(), []);
+});
+
+test('a damaged snapshot is discarded with a warning and the project indexed afresh', async () => {
+  const persistKey = `pilotfish-monaco-corrupt-${Date.now()}`;
+  await open(persistKey);
+  await page.evaluate(() => window.pilotfish.indexed);
+  // Overwrite the snapshot with bytes that are not one (same database and store as the worker).
+  await page.evaluate((name) => new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 1);
+    request.onsuccess = () => {
+      const tx = request.result.transaction('blobs', 'readwrite');
+      tx.objectStore('blobs').put(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 'index-snapshot');
+      tx.oncomplete = () => { request.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+    request.onerror = () => reject(request.error);
+  }), persistKey);
+  warnings.length = 0;
+  await reload();
+  const restored = await page.evaluate(() => window.pilotfish.restored);
+  assert.equal(restored.files, 0);
+  assert.ok(restored.discarded, JSON.stringify(restored));
+  assert.ok(warnings.some((w) => /index snapshot .* unreadable and was discarded/.test(w)), JSON.stringify(warnings));
+  const indexed = await page.evaluate(() => window.pilotfish.indexed);
+  assert.equal(indexed.files, PROJECT.length);
+  assert.equal(indexed.unchanged, 1, 'everything but the shown file was indexed again');
+  const found = await page.evaluate(() => window.pilotfish.search('polygon area shoelace', { limit: 1 }));
+  assert.equal(found[0]?.name, 'polygon_area');
+  // The editor still completes.
+  await script('um(values)\n');
+  await resetEditor();
+  await page.keyboard.type('s');
+  await waitForGhost('um(values)');
+  assert.deepEqual(realErrors(), []);
+});
+
+test('"Pilotfish: explain selection" streams the answer into the panel, with citations', async () => {
+  const reply = 'It sums the values with `add` from src/calc.py:1-2.';
+  await script(reply, { chunks: 5, eventDelayMs: 10 });
+  await resetEditor();
+  await page.evaluate(() => window.editor.setSelection(new window.monaco.Range(4, 1, 5, 12)));
+  const before = await stats();
+  await page.keyboard.press('Alt+Shift+E');
+  await page.waitForSelector('[data-testid="pilotfish-panel"][data-state="done"]');
+  assert.equal(await page.textContent('.pilotfish-panel-body'), reply);
+  const chats = (s) => s.paths.filter((p) => p === 'chat/completions').length;
+  assert.equal(chats(await stats()), chats(before) + 1, 'one chat request');
+  const citations = await page.$$eval('.pilotfish-panel-list a', (links) => links.map((a) => a.dataset.path));
+  assert.ok(citations.includes('src/calc.py'), JSON.stringify(citations));
+  assert.deepEqual(realErrors(), []);
+});
+
+test('"Pilotfish: search" lists hits; choosing one in the shown file selects its lines', async () => {
+  await page.evaluate(() => window.editor.trigger('test', 'pilotfish.search', {}));
+  await page.waitForSelector('.pilotfish-panel input[type="search"]');
+  await page.fill('.pilotfish-panel input[type="search"]', 'total of values');
+  await page.press('.pilotfish-panel input[type="search"]', 'Enter');
+  const hit = page.locator('.pilotfish-panel-list a[data-path="src/report.py"]').first();
+  await hit.waitFor();
+  assert.match(await hit.textContent(), /^total — src\/report\.py:4-5$/);
+  await hit.click();
+  const selection = await page.evaluate(() => window.editor.getSelection());
+  assert.equal(selection.startLineNumber, 4);
+  assert.equal(selection.endLineNumber, 5);
+  assert.deepEqual(realErrors(), []);
+});
+
+test('dispose removes the provider, actions and panel, and the editor still works without them', async () => {
+  await page.evaluate(() => window.pilotfish.dispose());
+  assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.search')), null);
+  assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.explainSelection')), null);
+  assert.equal(await page.$('[data-testid="pilotfish-panel"]'), null);
+  // Another provider still gets asked, so Monaco asks every registered provider: Pilotfish is not one.
+  await page.evaluate(() => {
+    window.probe = window.monaco.languages.registerInlineCompletionsProvider('python', {
+      provideInlineCompletions: (model, position) => ({
+        items: [{ insertText: 'um_probe()', range: new window.monaco.Range(position.lineNumber, position.column, position.lineNumber, position.column) }],
+      }),
+      disposeInlineCompletions() {},
+    });
+  });
+  await script('um(values)\n');
+  const before = await stats();
+  const requested = (await adapterStats()).requested;
+  await resetEditor();
+  await page.keyboard.type('s');
+  await waitForGhost('um_probe()');
+  assert.equal((await adapterStats()).requested, requested, 'the Pilotfish provider was not asked');
+  assert.equal((await stats()).hits, before.hits, 'nothing reached the upstream');
+  await page.keyboard.press('Tab');
+  assert.equal(await line(5), '    return sum_probe()');
+  await page.evaluate(() => window.probe.dispose());
+  assert.deepEqual(realErrors(), []);
+});
