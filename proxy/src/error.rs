@@ -18,6 +18,10 @@ pub enum AppError {
     /// 401: missing or unknown bearer token.
     #[error("invalid or missing API key")]
     Unauthorized,
+    /// 401: a signed per-user token that was refused, saying why (expired, wrong audience, ...)
+    /// so a host knows whether to mint a new one. Never contains the token.
+    #[error("token rejected: {reason}")]
+    TokenRejected { reason: String, code: &'static str },
     /// 403 `model_not_allowed`: the model is unknown or not allowed for this client.
     #[error("model `{0}` is not allowed")]
     ModelNotAllowed(String),
@@ -62,6 +66,11 @@ impl AppError {
                 StatusCode::UNAUTHORIZED,
                 "invalid_request_error",
                 Some("invalid_api_key"),
+            ),
+            AppError::TokenRejected { code, .. } => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                Some(code),
             ),
             AppError::ModelNotAllowed(_) => (
                 StatusCode::FORBIDDEN,
@@ -193,6 +202,8 @@ mod tests {
             .assert_eq(&render(AppError::ModelNotAllowed("gpt-5".into())).await);
         expect![[r#"413 None {"error":{"message":"request body too large","type":"invalid_request_error","code":"request_too_large","param":null}}"#]]
             .assert_eq(&render(AppError::PayloadTooLarge).await);
+        expect![[r#"401 None {"error":{"message":"token rejected: expired","type":"invalid_request_error","code":"token_expired","param":null}}"#]]
+            .assert_eq(&render(AppError::TokenRejected { reason: "expired".into(), code: "token_expired" }).await);
         expect![[r#"500 None {"error":{"message":"internal error","type":"server_error","code":"internal_error","param":null}}"#]]
             .assert_eq(&render(AppError::Internal("stack".into())).await);
     }

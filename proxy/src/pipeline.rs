@@ -73,7 +73,9 @@ pub async fn run(
 /// 401 and 403 go through the edge, which rate-limits them per client address.
 pub async fn refuse(state: &AppState, peer: Option<IpAddr>, e: AppError) -> AppError {
     match e {
-        AppError::Unauthorized | AppError::ModelNotAllowed(_) => state.edge.refuse(peer, e).await,
+        AppError::Unauthorized | AppError::TokenRejected { .. } | AppError::ModelNotAllowed(_) => {
+            state.edge.refuse(peer, e).await
+        }
         other => other,
     }
 }

@@ -58,8 +58,12 @@ impl Caller {
 /// later steps (limits, budget, usage).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Client {
-    /// The tenant name: used in limit, budget and cache keys, metrics labels and logs.
+    /// Who this is: the configured client's name, or `issuer/sub` for a user with a signed
+    /// token. Used in limit, budget and cache keys and in logs, so each user has their own.
     pub name: String,
+    /// The metrics label: the configured client or issuer name. Never the `sub`: users are
+    /// unbounded in number, and each label value is a series kept for the life of the process.
+    pub label: String,
     /// Model aliases (or allowed model names) this client may ask for.
     pub models: Vec<String>,
     /// Requests per minute; 0 means unlimited.

@@ -11,6 +11,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
+mod issuers;
+pub use issuers::{Issuer, TokenAlgorithm, decoding_key};
+
 /// Everything that can be wrong with a config file; each message names the offending entry.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -79,6 +82,9 @@ pub struct Config {
     pub models: Vec<ModelRoute>,
     #[serde(default)]
     pub clients: Vec<Client>,
+    /// Backends that mint short-lived per-user tokens (JWTs); see `issuers.rs`.
+    #[serde(default)]
+    pub issuers: Vec<Issuer>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -335,6 +341,7 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         let mut config: Config = toml::from_str(text)?;
+        issuers::resolve_secrets(&mut config.issuers, &env)?;
         config.resolve_keys(env)?;
         config.validate()?;
         Ok(config)
@@ -468,6 +475,7 @@ impl Config {
                 )));
             }
         }
+        issuers::validate(&self.issuers, &aliases, &self.clients)?;
         if let Some(r) = &self.cache.redis_url {
             let ok = Url::parse(r)
                 .map(|u| matches!(u.scheme(), "redis" | "rediss" | "redis+unix"))
@@ -529,6 +537,11 @@ impl Config {
     /// The provider named `name`.
     pub fn provider(&self, name: &str) -> Option<&Provider> {
         self.providers.iter().find(|p| p.name == name)
+    }
+
+    /// The issuer named `name`.
+    pub fn issuer(&self, name: &str) -> Option<&Issuer> {
+        self.issuers.iter().find(|i| i.name == name)
     }
 }
 

@@ -278,3 +278,87 @@ fn a_public_admin_listener_needs_the_explicit_flag() {
         .replace("input_usd_per_mtok = 0.15", "input_usd_per_mtok = 0");
     Config::from_toml(&text, env).unwrap();
 }
+
+/// FULL with an HS256 issuer appended, where `edit` may change it.
+fn check_issuer(edit: impl Fn(&str) -> String, expect: &str) {
+    let text = format!(
+        "{FULL}\n[[issuers]]\nname = \"web\"\nalgorithm = \"HS256\"\nsecret_env = \"JWT_SECRET\"\n\
+         models = [\"chat\"]\nleeway_secs = 30\nmax_ttl_secs = 900\n"
+    );
+    let env = |var: &str| match var {
+        "JWT_SECRET" => Some("0123456789abcdef0123456789abcdef".to_owned()),
+        "SHORT_SECRET" => Some("too-short".to_owned()),
+        other => env(other),
+    };
+    let got = match Config::from_toml(&edit(&text), env) {
+        Ok(c) => format!("ok: {} issuer(s)", c.issuers.len()),
+        Err(e) => e.to_string(),
+    };
+    assert!(got.contains(expect), "{got:?} lacks {expect:?}");
+}
+
+#[test]
+fn issuers_are_validated() {
+    let same = |s: &str| s.to_owned();
+    check_issuer(same, "ok: 1 issuer(s)");
+    let table: &[(&str, &str, &str)] = &[
+        (
+            "JWT_SECRET",
+            "NO_SUCH_VAR",
+            "issuer `web`: environment variable NO_SUCH_VAR",
+        ),
+        (
+            "JWT_SECRET",
+            "SHORT_SECRET",
+            "the HS256 secret must be at least 32 bytes",
+        ),
+        (
+            "leeway_secs = 30",
+            "leeway_secs = 301",
+            "leeway_secs must be at most 300",
+        ),
+        (
+            "max_ttl_secs = 900",
+            "max_ttl_secs = 0",
+            "max_ttl_secs must be between 1 and 86400",
+        ),
+        (
+            "models = [\"chat\"]\nleeway",
+            "models = [\"gpt\"]\nleeway",
+            "unknown model alias `gpt`",
+        ),
+        (
+            "name = \"web\"",
+            "name = \"demo\"",
+            "clashes with client name `demo`",
+        ),
+        (
+            "name = \"web\"",
+            "name = \"web/x\"",
+            "name must be letters, digits",
+        ),
+        (
+            "algorithm = \"HS256\"",
+            "algorithm = \"EdDSA\"",
+            "EdDSA needs public_key_pem",
+        ),
+        (
+            "algorithm = \"HS256\"",
+            "algorithm = \"RS256\"",
+            "unknown variant `RS256`",
+        ),
+        (
+            "secret_env = \"JWT_SECRET\"",
+            "public_key_pem = \"not a key\"",
+            "HS256 needs secret_env and no public_key_pem",
+        ),
+        (
+            "algorithm = \"HS256\"\nsecret_env = \"JWT_SECRET\"",
+            "algorithm = \"ES256\"\npublic_key_pem = \"not a key\"",
+            "public_key_pem is not a PEM ES256 public key",
+        ),
+    ];
+    for (from, to, expect) in table {
+        check_issuer(|s| s.replacen(from, to, 1), expect);
+    }
+}

@@ -77,12 +77,18 @@ impl Clients {
     /// The client whose token the request carries.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Client>, AuthError> {
         let token = presented_token(headers).ok_or(AuthError::Missing)?;
+        self.lookup(token).ok_or(AuthError::Unknown)
+    }
+
+    /// The client whose static token this is.
+    pub fn lookup(&self, token: &str) -> Option<Arc<Client>> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.by_hash.get(&hash).cloned().ok_or(AuthError::Unknown)
+        self.by_hash.get(&hash).cloned()
     }
 }
 
-fn presented_token(headers: &HeaderMap) -> Option<&str> {
+/// The credential a request presents, if any.
+pub fn presented_token(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get(AUTHORIZATION) {
         let v = v.to_str().ok()?.trim();
         let (scheme, token) = v.split_once(' ')?;
@@ -101,6 +107,7 @@ mod tests {
     fn client(name: &str) -> Client {
         Client {
             name: name.into(),
+            label: name.into(),
             models: vec!["chat".into()],
             rpm: 1,
             tpm: 2,

@@ -244,6 +244,7 @@ mod tests {
     fn client(rpm: u64, tpm: u64, budget: u64) -> Client {
         Client {
             name: "demo".into(),
+            label: "demo".into(),
             models: vec!["chat".into()],
             rpm,
             tpm,

@@ -14,6 +14,9 @@
 //! - `pilotfish_tokens_total{client,model,kind="prompt"|"completion"}`
 //! - `pilotfish_cost_usd_total{client,model}` (a gauge that only grows; see `usage`)
 //! - `pilotfish_rejections_total{client,reason}` (rate limits, budgets)
+//!
+//! `client` is a configured client or issuer name: users of signed tokens are counted under
+//! their issuer, since their number has no bound.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,9 @@
 //! Each integration test crate uses a different subset of these helpers.
 #![allow(dead_code, unused_imports)]
 
+pub mod binary;
 pub mod fake_upstream;
+pub mod keys;
 pub mod redis_server;
 
 use std::net::SocketAddr;
