@@ -104,8 +104,8 @@ export async function attachPilotfish(editor, monaco, options) {
     // The engine debounces by the learned typing rhythm; a second debounce would only add delay.
     debounceDelayMs: 0,
     async provideInlineCompletions(model, position, _context, token) {
-      if (disposed || model !== editor.getModel() || token.isCancellationRequested) return undefined;
       stats.requested += 1;
+      if (disposed || model !== editor.getModel() || token.isCancellationRequested) return undefined;
       const path = pathOf(model);
       const controller = new AbortController();
       const listener = token.onCancellationRequested(() => controller.abort());

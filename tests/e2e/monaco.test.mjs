@@ -203,8 +203,9 @@ test('Esc dismisses the ghost text; Ctrl+→ accepts it one word at a time', asy
 });
 
 test('typing on aborts the stale request: the upstream sees the cancellation, the new text gets its own suggestion', async () => {
-  // Slow enough that the first answer is still streaming when the next key is pressed.
-  await script('ax(values)\n', { chunks: 12, eventDelayMs: 150 });
+  // Slow enough that the first answer is still streaming when the next key is pressed, and with
+  // no line end: the early stop at a line's end would close the stream too (a cancellation).
+  await script('ax(values)', { chunks: 20, eventDelayMs: 200 });
   await resetEditor();
   const before = await stats();
   const cancelledBefore = (await adapterStats()).cancelled;
@@ -217,6 +218,21 @@ test('typing on aborts the stale request: the upstream sees the cancellation, th
   assert.ok((await adapterStats()).cancelled > cancelledBefore, 'the stale completion resolved to nothing');
   const metrics = await page.evaluate(() => window.pilotfish.metrics());
   assert.ok(metrics.tasks.autocomplete.cancelled >= 1, JSON.stringify(metrics.tasks.autocomplete));
+  assert.deepEqual(realErrors(), []);
+});
+
+test("Monaco's cancellation alone (the cursor leaves the line) aborts the request in the worker", async () => {
+  await script('bs(values)', { chunks: 20, eventDelayMs: 200 });
+  await resetEditor();
+  await page.keyboard.type('a');
+  const before = await stats();
+  const cancelledBefore = (await adapterStats()).cancelled;
+  await until((s) => s.hits > before.hits, 'the request');
+  // No newer completion is asked for: only Monaco's token says the answer is no longer wanted.
+  await page.keyboard.press('ArrowDown');
+  await until((s) => s.cancellations > before.cancellations, 'the abort');
+  await page.waitForFunction((n) => window.pilotfish.stats().cancelled > n, cancelledBefore);
+  assert.equal(await ghost(), '');
   assert.deepEqual(realErrors(), []);
 });
 
