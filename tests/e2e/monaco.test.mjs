@@ -159,6 +159,19 @@ test("the test page runs the README's snippet line for line", async () => {
   assert.equal(pageLines[at + 1], '// end of snippet');
 });
 
+test("index.d.ts names only types the assistant package declares", async () => {
+  const types = await readFile(`${root}plugin-wasm/monaco/index.d.ts`, 'utf8');
+  const pkg = await readFile(`${root}plugin-wasm/pkg-assistant/plugin_wasm.d.ts`, 'utf8');
+  const imported = types.match(/import type \{([^}]*)\} from '\.\.\/pkg-assistant\/plugin_wasm'/);
+  assert.ok(imported, 'index.d.ts imports the engine types from ../pkg-assistant/plugin_wasm');
+  const names = imported[1].split(',').map((n) => n.trim()).filter(Boolean);
+  assert.ok(names.length >= 5);
+  for (const name of names) {
+    assert.match(pkg, new RegExp(`export (interface|type|class) ${name}\\b`), `pkg-assistant declares ${name}`);
+  }
+  assert.match(types, /export function attachPilotfish\(/);
+});
+
 test('attaching indexes the project in the worker; typed code gets ghost text that Tab accepts', async () => {
   await open(`pilotfish-monaco-${Date.now()}`);
   const indexed = await page.evaluate(() => window.pilotfish.indexed);
