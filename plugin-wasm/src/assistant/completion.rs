@@ -7,7 +7,7 @@
 
 use assist::cache::CacheKey;
 use assist::complete::{
-    CallSettings, CompletionCall, CursorContext, LineMode, StopReason, Verdict,
+    CallSettings, CompletionCall, CursorContext, LineMode, StopReason, Suggestion, Verdict,
 };
 use assist::metrics::{Outcome, RequestRecord};
 use assist::routing::Task;
@@ -78,6 +78,8 @@ pub struct PendingCompletion {
     after: String,
     language: Option<Language>,
     prompt_tokens: usize,
+    /// Its [`PromptMemo`] entry.
+    memo: u128,
 }
 
 impl PendingCompletion {
@@ -152,20 +154,35 @@ impl Engine {
             language,
         };
         let memo = PromptMemo::id(request, settings, &alias, self.workspace.revision())?;
-        let (key, stops, prompt_tokens, fresh) = match assistant.prompt_memo.get(memo) {
-            Some(seen) => (seen.key, seen.stops, seen.prompt_tokens, None),
+        let (key, stops, prompt_tokens, finished, fresh) = match assistant.prompt_memo.get(memo) {
+            Some(seen) => (
+                seen.key,
+                seen.stops,
+                seen.prompt_tokens,
+                seen.suggestion,
+                None,
+            ),
             None => {
                 let built = self.build_prompt_native(request)?;
                 let stops = built.stop.clone().unwrap_or_default();
                 let call = CompletionCall::new(&alias, &built.prompt, &stops, &context, settings);
-                (call.cache_key(), stops, built.tokens, Some((built, call)))
+                (
+                    call.cache_key(),
+                    stops,
+                    built.tokens,
+                    None,
+                    Some((built, call)),
+                )
             }
         };
         if let Some(raw) = assistant.responses.get(&key, now_ms).map(str::to_owned) {
-            // Finishing needs the cursor and the stop strings, not the prompt.
-            let mut cached = CompletionCall::new(&alias, "", &stops, &context, settings);
-            cached.push(&raw);
-            let suggestion = cached.finish(&context);
+            // The same request finished this answer before (its parse check included); else
+            // finishing needs the cursor and the stop strings, not the prompt.
+            let suggestion = finished.unwrap_or_else(|| {
+                let mut cached = CompletionCall::new(&alias, "", &stops, &context, settings);
+                cached.push(&raw);
+                cached.finish(&context)
+            });
             assistant.metrics.record_cache(Task::Autocomplete, true);
             assistant
                 .prefix
@@ -201,6 +218,7 @@ impl Engine {
                 key: key.clone(),
                 stops,
                 prompt_tokens: built.tokens,
+                suggestion: None,
             },
         );
         assistant.metrics.record_cache(Task::Autocomplete, false);
@@ -218,6 +236,7 @@ impl Engine {
             after: after.to_owned(),
             language,
             prompt_tokens: built.tokens,
+            memo,
         })))
     }
 }
@@ -228,6 +247,8 @@ pub struct Remembered {
     key: CacheKey,
     stops: Vec<String>,
     prompt_tokens: usize,
+    /// The suggestion its answer became, once one did.
+    suggestion: Option<Suggestion>,
 }
 
 /// The last few completion requests' prompts by request: the same request (text, cursor,
@@ -264,6 +285,13 @@ impl PromptMemo {
         let found = entry.1.clone();
         self.entries.push(entry);
         Some(found)
+    }
+
+    /// Keeps what the request's answer became, so serving it again skips the parse check.
+    fn finished(&mut self, id: u128, suggestion: &Suggestion) {
+        if let Some((_, entry)) = self.entries.iter_mut().find(|(i, _)| *i == id) {
+            entry.suggestion = Some(suggestion.clone());
+        }
     }
 
     fn put(&mut self, id: u128, remembered: Remembered) {
@@ -327,6 +355,7 @@ impl Assistant {
         }
         let context = pending.context();
         let suggestion = pending.call.finish(&context);
+        self.prompt_memo.finished(pending.memo, &suggestion);
         self.prefix.remember(
             &pending.doc,
             &pending.before,
