@@ -76,6 +76,8 @@ impl PendingChat {
 pub struct ChatSettings {
     pub max_tokens: Option<u32>,
     pub temperature: Option<f64>,
+    /// Which try this is (0: the first): later tries go up the task's escalation ladder.
+    pub attempt: usize,
 }
 
 impl Engine {
@@ -91,7 +93,19 @@ impl Engine {
         let mut request = request.clone();
         request.mode = Some("chat".into());
         let built = self.build_prompt_native(&request)?;
-        let alias = assistant.routes.alias(task).to_owned();
+        let alias = assistant
+            .routes
+            .escalate(task, settings.attempt)
+            .ok_or_else(|| Error::Argument {
+                argument: "options.attempt",
+                message: format!(
+                    "the {task} ladder has {} rung(s) ({}): no stronger alias for attempt {}",
+                    assistant.routes.ladder(task).len(),
+                    assistant.routes.ladder(task).join(", "),
+                    settings.attempt
+                ),
+            })?
+            .to_owned();
         let messages: Vec<protocol::ChatMessage> = built
             .messages
             .iter()

@@ -73,6 +73,9 @@ export interface CallOptions {
   onText?: (piece: string, soFar: string) => void;
   maxTokens?: number;
   temperature?: number;
+  /** chat: which try this is (default 0); later tries use the task's next stronger alias
+   * (`routes: { generate: ["generate", "strong"] }`), and a try past the ladder throws. */
+  attempt?: number;
 }
 export interface Suggestion {
   /** The text to insert at the cursor; empty when nothing is worth showing. */
@@ -109,6 +112,7 @@ struct CallOptions {
     on_text: Option<Function>,
     max_tokens: Option<u32>,
     temperature: Option<f64>,
+    attempt: usize,
 }
 
 impl CallOptions {
@@ -124,6 +128,7 @@ impl CallOptions {
                 on_text: None,
                 max_tokens: None,
                 temperature: None,
+                attempt: 0,
             });
         }
         let wrong = |name: &'static str, expected: &str| Error::Argument {
@@ -155,8 +160,9 @@ impl CallOptions {
         Ok(CallOptions {
             signal,
             on_text,
-            max_tokens: number("maxTokens")?.map(|n| n as u32),
+            max_tokens: number("maxTokens")?.map(|n| n.min(f64::from(u32::MAX)) as u32),
             temperature: number("temperature")?,
+            attempt: number("attempt")?.map_or(0, |n| n.min(1e6) as usize),
         })
     }
 
@@ -300,6 +306,7 @@ impl Engine {
             let settings = ChatSettings {
                 max_tokens: call.max_tokens,
                 temperature: call.temperature,
+                attempt: call.attempt,
             };
             let plan = self.plan_chat(
                 &mut session.borrow_mut().assistant,
