@@ -78,22 +78,24 @@ function saveSoon() {
 
 /** Restores the snapshot under `persistKey`; a damaged or foreign one is discarded (a fresh index). */
 async function restore(engineOptions) {
+  const started = performance.now();
+  const result = (files, discarded, bytes = 0) => ({ files, discarded, bytes, ms: performance.now() - started });
   let bytes;
   try {
     bytes = await stored('readonly', (store) => store.get(SNAPSHOT_KEY));
   } catch (error) {
     warn(`pilotfish: IndexedDB ${JSON.stringify(persistKey)} cannot be read, starting with a fresh index: ${error?.message ?? error}`);
-    return { files: 0, discarded: String(error?.message ?? error) };
+    return result(0, String(error?.message ?? error));
   }
-  if (bytes === undefined) return { files: 0, discarded: null };
+  if (bytes === undefined) return result(0, null);
   try {
     engine.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-    return { files: engine.paths().length, discarded: null };
+    return result(engine.paths().length, null, bytes.byteLength);
   } catch (error) {
     warn(`pilotfish: the index snapshot in IndexedDB ${JSON.stringify(persistKey)} is unreadable and was discarded: ${error.message}`);
     engine.free();
     engine = new Engine(engineOptions);
-    return { files: 0, discarded: error.message };
+    return result(0, error.message, bytes.byteLength ?? 0);
   }
 }
 
@@ -103,7 +105,7 @@ const methods = {
     const options = { positionEncoding: 'utf16', ...engineOptions };
     engine = new Engine(options);
     persistKey = key ?? null;
-    const restored = persistKey ? await restore(options) : { files: 0, discarded: null };
+    const restored = persistKey ? await restore(options) : { files: 0, discarded: null, bytes: 0, ms: 0 };
     await engine.configureAssistant({
       proxyUrl, token, routes, debounce, ...(persistKey ? { persist: persistKey } : {}),
     });
