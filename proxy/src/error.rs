@@ -49,6 +49,10 @@ pub enum AppError {
     /// 504: the upstream did not answer in time.
     #[error("upstream timed out")]
     UpstreamTimeout,
+    /// 503 `store_unavailable` with `Retry-After`: the shared store (Redis) did not answer in
+    /// time and limits fail closed. The details (never the Redis URL) are logged.
+    #[error("rate limit store unavailable")]
+    StoreUnavailable { retry_after_secs: u64 },
     /// 500: a bug or an impossible state; details are logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -117,6 +121,11 @@ impl AppError {
                 "upstream_error",
                 Some("upstream_timeout"),
             ),
+            AppError::StoreUnavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                Some("store_unavailable"),
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -145,7 +154,8 @@ impl AppError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::RateLimited { retry_after_secs }
-            | AppError::BudgetExceeded { retry_after_secs } => Some(*retry_after_secs),
+            | AppError::BudgetExceeded { retry_after_secs }
+            | AppError::StoreUnavailable { retry_after_secs } => Some(*retry_after_secs),
             AppError::UpstreamRateLimited { retry_after_secs } => *retry_after_secs,
             _ => None,
         }
@@ -202,6 +212,8 @@ mod tests {
             .assert_eq(&render(AppError::ModelNotAllowed("gpt-5".into())).await);
         expect![[r#"413 None {"error":{"message":"request body too large","type":"invalid_request_error","code":"request_too_large","param":null}}"#]]
             .assert_eq(&render(AppError::PayloadTooLarge).await);
+        expect![[r#"503 Some("1") {"error":{"message":"rate limit store unavailable","type":"server_error","code":"store_unavailable","param":null}}"#]]
+            .assert_eq(&render(AppError::StoreUnavailable { retry_after_secs: 1 }).await);
         expect![[r#"401 None {"error":{"message":"token rejected: expired","type":"invalid_request_error","code":"token_expired","param":null}}"#]]
             .assert_eq(&render(AppError::TokenRejected { reason: "expired".into(), code: "token_expired" }).await);
         expect![[r#"500 None {"error":{"message":"internal error","type":"server_error","code":"internal_error","param":null}}"#]]

@@ -121,6 +121,20 @@ pub struct Limits {
     pub max_n: u64,
     /// Most completion tokens one request may ask for (`max_tokens`, `max_completion_tokens`).
     pub max_tokens: u64,
+    /// What admission does when the shared store (Redis) cannot answer: refuse with 503
+    /// (`closed`, the default: limits and budgets hold) or admit uncounted (`open`).
+    pub on_store_failure: StoreFailure,
+}
+
+/// Rate limits and budgets when the shared store fails: a gateway that spends money on every
+/// request refuses by default; `open` keeps serving when availability matters more than the
+/// limits during an outage of the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreFailure {
+    #[default]
+    Closed,
+    Open,
 }
 
 impl Default for Limits {
@@ -134,6 +148,7 @@ impl Default for Limits {
             max_held_bytes: 256 * 1024,
             max_n: 8,
             max_tokens: 65_536,
+            on_store_failure: StoreFailure::Closed,
         }
     }
 }
@@ -194,7 +209,14 @@ pub struct Cache {
     /// past it is still relayed in full; it stops being recorded and is not stored.
     pub max_entry_bytes: usize,
     pub redis_url: Option<String>,
+    /// Longest wait for a (re)connection to Redis.
+    pub redis_connect_timeout_ms: u64,
+    /// Longest wait for one Redis command's answer; a request never waits longer on the store.
+    pub redis_response_timeout_ms: u64,
 }
+
+/// The longest Redis timeout a config may set: the store sits on every request's path.
+pub const MAX_REDIS_TIMEOUT_MS: u64 = 60_000;
 
 impl Default for Cache {
     fn default() -> Self {
@@ -205,6 +227,8 @@ impl Default for Cache {
             max_bytes: 64 * 1024 * 1024,
             max_entry_bytes: 1024 * 1024,
             redis_url: None,
+            redis_connect_timeout_ms: 1_000,
+            redis_response_timeout_ms: 500,
         }
     }
 }
@@ -476,6 +500,24 @@ impl Config {
             }
         }
         issuers::validate(&self.issuers, &aliases, &self.clients)?;
+        for (field, ms) in [
+            (
+                "cache.redis_connect_timeout_ms",
+                self.cache.redis_connect_timeout_ms,
+            ),
+            (
+                "cache.redis_response_timeout_ms",
+                self.cache.redis_response_timeout_ms,
+            ),
+        ] {
+            // Zero would fail every store call; a long one would hold every request when Redis
+            // stalls, which is what the timeout is for.
+            if !(1..=MAX_REDIS_TIMEOUT_MS).contains(&ms) {
+                return Err(ConfigError::Invalid(format!(
+                    "{field} must be between 1 and {MAX_REDIS_TIMEOUT_MS}, got {ms}"
+                )));
+            }
+        }
         if let Some(r) = &self.cache.redis_url {
             let ok = Url::parse(r)
                 .map(|u| matches!(u.scheme(), "redis" | "rediss" | "redis+unix"))
@@ -542,6 +584,14 @@ impl Config {
     /// The issuer named `name`.
     pub fn issuer(&self, name: &str) -> Option<&Issuer> {
         self.issuers.iter().find(|i| i.name == name)
+    }
+
+    pub fn redis_connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.cache.redis_connect_timeout_ms)
+    }
+
+    pub fn redis_response_timeout(&self) -> Duration {
+        Duration::from_millis(self.cache.redis_response_timeout_ms)
     }
 }
 

@@ -152,7 +152,7 @@ fn bad_configs_give_clear_messages() {
                |
             15 | ttl_seconds = 3600
                | ^^^^^^^^^^^
-            unknown field `ttl_seconds`, expected one of `enabled`, `ttl_secs`, `max_entries`, `max_bytes`, `max_entry_bytes`, `redis_url`
+            unknown field `ttl_seconds`, expected one of `enabled`, `ttl_secs`, `max_entries`, `max_bytes`, `max_entry_bytes`, `redis_url`, `redis_connect_timeout_ms`, `redis_response_timeout_ms`
         "#]],
     );
     check(
@@ -361,4 +361,48 @@ fn issuers_are_validated() {
     for (from, to, expect) in table {
         check_issuer(|s| s.replacen(from, to, 1), expect);
     }
+}
+
+#[test]
+fn store_timeouts_and_the_failure_mode_are_validated() {
+    let load = |edit: &dyn Fn(&str) -> String| match Config::from_toml(&edit(FULL), env) {
+        Ok(c) => format!(
+            "ok: connect {:?}, response {:?}, {:?}",
+            c.redis_connect_timeout(),
+            c.redis_response_timeout(),
+            c.limits.on_store_failure
+        ),
+        Err(e) => e.to_string(),
+    };
+    let with = |from: &'static str, to: &'static str| move |s: &str| s.replacen(from, to, 1);
+    expect!["ok: connect 1s, response 500ms, Closed"].assert_eq(&load(&|s| s.to_owned()));
+    expect!["ok: connect 1s, response 500ms, Open"].assert_eq(&load(&with(
+        "max_n = 8",
+        "max_n = 8\non_store_failure = \"open\"",
+    )));
+    let cache = "max_entry_bytes = 1048576";
+    expect!["ok: connect 2s, response 50ms, Closed"].assert_eq(&load(&with(
+        cache,
+        "max_entry_bytes = 1048576\nredis_connect_timeout_ms = 2000\nredis_response_timeout_ms = 50",
+    )));
+    expect!["cache.redis_response_timeout_ms must be between 1 and 60000, got 0"].assert_eq(&load(
+        &with(
+            cache,
+            "max_entry_bytes = 1048576\nredis_response_timeout_ms = 0",
+        ),
+    ));
+    expect!["cache.redis_connect_timeout_ms must be between 1 and 60000, got 60001"].assert_eq(
+        &load(&with(
+            cache,
+            "max_entry_bytes = 1048576\nredis_connect_timeout_ms = 60001",
+        )),
+    );
+    let bad = load(&with(
+        "max_n = 8",
+        "max_n = 8\non_store_failure = \"maybe\"",
+    ));
+    assert!(
+        bad.contains("unknown variant `maybe`, expected `closed` or `open`"),
+        "{bad}"
+    );
 }

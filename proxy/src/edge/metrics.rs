@@ -14,6 +14,8 @@
 //! - `pilotfish_tokens_total{client,model,kind="prompt"|"completion"}`
 //! - `pilotfish_cost_usd_total{client,model}` (a gauge that only grows; see `usage`)
 //! - `pilotfish_rejections_total{client,reason}` (rate limits, budgets)
+//! - `pilotfish_store_failures_total{outcome="refused"|"admitted"}` (admissions the shared
+//!   store could not count, by what `limits.on_store_failure` made of them)
 //!
 //! `client` is a configured client or issuer name: users of signed tokens are counted under
 //! their issuer, since their number has no bound.
@@ -132,6 +134,13 @@ impl Metrics {
         self.with(|| {
             metrics::counter!("pilotfish_rejections_total", "client" => client, "reason" => reason)
                 .increment(1);
+        });
+    }
+
+    /// An admission the shared store could not count (`outcome`: refused or admitted).
+    pub fn store_failure(&self, outcome: &'static str) {
+        self.with(|| {
+            metrics::counter!("pilotfish_store_failures_total", "outcome" => outcome).increment(1);
         });
     }
 }

@@ -41,7 +41,7 @@ use metrics::Metrics;
 use store::{Clock, StoreError, SystemClock};
 use tokens::Issuers;
 
-use crate::config::{Config, ModelRoute};
+use crate::config::{Config, ModelRoute, StoreFailure};
 use crate::error::AppError;
 use crate::request::Endpoint;
 use crate::state::{CachedReply, Caller, Client, Edge, Observation, Outcome, Reservation};
@@ -65,6 +65,8 @@ pub struct ProxyEdge {
     clients: Clients,
     /// Verifiers of signed per-user tokens (`[[issuers]]`).
     issuers: Arc<Issuers>,
+    /// `limits.on_store_failure`: refuse (503) or admit uncounted when the store fails.
+    on_store_failure: StoreFailure,
     limiter: Limiter,
     cache: Option<ResponseCache>,
     pricing: Arc<HashMap<String, Pricing>>,
@@ -107,10 +109,17 @@ impl From<LimitError> for AppError {
                 message: e.to_string(),
                 code: "request_over_budget",
             },
-            LimitError::Store(e) => AppError::Internal(e.to_string()),
+            // The store is down, not the proxy: retry soon, as for any 503.
+            LimitError::Store(_) => AppError::StoreUnavailable {
+                retry_after_secs: STORE_RETRY_AFTER_SECS,
+            },
         }
     }
 }
+
+/// `Retry-After` of a 503 for a store that did not answer: a stall or a restart of Redis is
+/// short, and the store's own timeouts already bound every wait.
+const STORE_RETRY_AFTER_SECS: u64 = 1;
 
 impl ProxyEdge {
     /// Builds the edge with the wall clock and the store the config names (connecting to
@@ -119,8 +128,12 @@ impl ProxyEdge {
         let cache = &config.cache;
         let store = store::open(
             cache.redis_url.as_deref(),
-            cache.max_entries,
-            cache.max_bytes,
+            store::Bounds {
+                max_entries: cache.max_entries,
+                max_bytes: cache.max_bytes,
+                connect_timeout: config.redis_connect_timeout(),
+                response_timeout: config.redis_response_timeout(),
+            },
         )
         .await?;
         Self::with_parts(config, store, Arc::new(SystemClock))
@@ -169,6 +182,7 @@ impl ProxyEdge {
         Ok(Self {
             clients,
             issuers: Arc::new(Issuers::new(&config.issuers).map_err(EdgeError::Issuers)?),
+            on_store_failure: config.limits.on_store_failure,
             limiter: Limiter::new(store),
             cache,
             pricing: Arc::new(pricing),
@@ -307,7 +321,22 @@ impl Edge for ProxyEdge {
                 usage: Usage::new(usage.prompt_tokens, usage.completion_tokens),
                 ..held
             }),
+            Err(LimitError::Store(e)) if self.on_store_failure == StoreFailure::Open => {
+                // Fail open: served uncounted (nothing reserved, so settling gives nothing
+                // back), and said loudly, since limits and budgets do not hold meanwhile.
+                self.metrics.store_failure("admitted");
+                tracing::warn!(error = %e, client = %client.name, "store unavailable: admitted without limits (on_store_failure = open)");
+                Ok(Reservation {
+                    usage: Usage::new(usage.prompt_tokens, usage.completion_tokens),
+                    at_ms: now_ms,
+                    ..Reservation::default()
+                })
+            }
             Err(e) => {
+                if let LimitError::Store(inner) = &e {
+                    self.metrics.store_failure("refused");
+                    tracing::warn!(error = %inner, client = %client.name, "store unavailable: refused (on_store_failure = closed)");
+                }
                 self.metrics.rejection(&client.label, e.code());
                 tracing::info!(client = %client.name, reason = e.code(), "request refused by a limit");
                 Err(e.into())

@@ -6,6 +6,12 @@
 //! one cache. Time never comes from inside this module: callers pass `now_ms` (from a
 //! [`Clock`]), so expiry is testable without sleeping. Redis still gets a real TTL on each key,
 //! but only as garbage collection; correctness comes from window indexes in the key names.
+//!
+//! Redis trouble is bounded: every command waits at most `cache.redis_response_timeout_ms`
+//! (a stopped server answers nothing, so without a bound a request would hang with it), and a
+//! failed command opens a short circuit breaker during which commands fail at once instead of
+//! each waiting out the timeout again. Callers turn failures into a 503 or admit uncounted,
+//! as `limits.on_store_failure` says.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,16 +105,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
 }
 
+/// The config's bounds on a store: size for memory, time for Redis.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub max_entries: u64,
+    pub max_bytes: u64,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+}
+
 /// Opens the store the config asks for: Redis when a URL is given, memory otherwise (holding
 /// at most `max_entries` values and `max_bytes` bytes).
-pub async fn open(
-    redis_url: Option<&str>,
-    max_entries: u64,
-    max_bytes: u64,
-) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open(redis_url: Option<&str>, bounds: Bounds) -> Result<Arc<dyn Store>, StoreError> {
     match redis_url {
-        Some(url) => Ok(Arc::new(RedisStore::connect(url).await?)),
-        None => Ok(Arc::new(MemoryStore::bounded(max_entries, max_bytes))),
+        Some(url) => Ok(Arc::new(
+            RedisStore::connect_with(url, bounds.connect_timeout, bounds.response_timeout).await?,
+        )),
+        None => Ok(Arc::new(MemoryStore::bounded(
+            bounds.max_entries,
+            bounds.max_bytes,
+        ))),
     }
 }
 
@@ -240,7 +256,19 @@ pub struct RedisStore {
     conn: redis::aio::ConnectionManager,
     incr_script: Arc<redis::Script>,
     release_script: Arc<redis::Script>,
+    /// The longest one command may take, ours on top of the client's own timeouts: it also
+    /// covers a reconnection in the middle of a command.
+    response_timeout: Duration,
+    /// Until when commands fail at once (a `tokio` instant as nanoseconds since `epoch`; 0 =
+    /// closed). Set by a failed command, for [`RedisStore::cooldown`].
+    open_until: Arc<AtomicU64>,
+    epoch: tokio::time::Instant,
 }
+
+/// Circuit breaker: how long after a failed command the store fails at once. Long enough
+/// that a burst of requests during an outage does not each wait out the response timeout,
+/// short enough that service resumes about as soon as Redis does.
+const COOLDOWN: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -276,15 +304,83 @@ return v
 const PREFIX: &str = "pilotfish:";
 
 impl RedisStore {
+    /// Connects with the client's default timeouts (1 s to connect, 500 ms per command).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Duration::from_secs(1), Duration::from_millis(500)).await
+    }
+
+    /// Connects, waiting at most `connect_timeout` for a connection (now and on every
+    /// reconnection) and `response_timeout` for each command.
+    pub async fn connect_with(
+        url: &str,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = redis::Client::open(url)
             .map_err(|_| StoreError::Unavailable("invalid redis_url".into()))?;
-        let conn = redis::aio::ConnectionManager::new(client).await?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(connect_timeout))
+            .set_response_timeout(Some(response_timeout))
+            // One quick retry of the first connection, then the error: a proxy that cannot
+            // reach its store at start says so instead of retrying for long.
+            .set_number_of_retries(1);
+        let conn = tokio::time::timeout(
+            connect_timeout.saturating_mul(3),
+            redis::aio::ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("redis connect timed out".into()))??;
         Ok(Self {
             conn,
             incr_script: Arc::new(redis::Script::new(INCR_LUA)),
             release_script: Arc::new(redis::Script::new(RELEASE_LUA)),
+            response_timeout,
+            open_until: Arc::new(AtomicU64::new(0)),
+            epoch: tokio::time::Instant::now(),
         })
+    }
+
+    fn now_nanos(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Runs one command within the response timeout, failing at once while the breaker is
+    /// open and opening it when the command fails.
+    async fn bounded<T>(
+        &self,
+        command: impl std::future::Future<Output = Result<T, redis::RedisError>>,
+    ) -> Result<T, StoreError> {
+        if self.now_nanos() < self.open_until.load(Ordering::Relaxed) {
+            return Err(StoreError::Unavailable(
+                "redis failed just now; not retried until the cooldown ends".into(),
+            ));
+        }
+        let (error, unhealthy) = match tokio::time::timeout(self.response_timeout, command).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => {
+                let unhealthy = e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal();
+                (StoreError::from(e), unhealthy)
+            }
+            Err(_) => (
+                StoreError::Unavailable("redis command timed out".into()),
+                true,
+            ),
+        };
+        // A command refused by the server (a script error, a wrong type) says nothing about
+        // its health; only IO trouble and timeouts open the breaker.
+        if unhealthy {
+            self.cooldown();
+        }
+        Err(error)
+    }
+
+    /// Opens the breaker for [`COOLDOWN`].
+    fn cooldown(&self) {
+        let until = self.now_nanos() + COOLDOWN.as_nanos() as u64;
+        self.open_until.store(until, Ordering::Relaxed);
     }
 }
 
@@ -302,34 +398,24 @@ impl Store for RedisStore {
         _now_ms: u64,
     ) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
-        let v: u64 = self
-            .incr_script
-            .key(format!("{PREFIX}{key}"))
-            .arg(delta)
-            .arg(ttl_ms(ttl))
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(v)
+        let mut call = self.incr_script.key(format!("{PREFIX}{key}"));
+        call.arg(delta).arg(ttl_ms(ttl));
+        self.bounded(call.invoke_async::<u64>(&mut conn)).await
     }
 
     async fn release(&self, key: &str, amount: u64, _now_ms: u64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
-        let v: u64 = self
-            .release_script
-            .key(format!("{PREFIX}{key}"))
-            .arg(amount)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(v)
+        let mut call = self.release_script.key(format!("{PREFIX}{key}"));
+        call.arg(amount);
+        self.bounded(call.invoke_async::<u64>(&mut conn)).await
     }
 
     async fn get(&self, key: &str, _now_ms: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn.clone();
-        let v: Option<Vec<u8>> = redis::cmd("GET")
-            .arg(format!("{PREFIX}{key}"))
-            .query_async(&mut conn)
-            .await?;
-        Ok(v)
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(format!("{PREFIX}{key}"));
+        self.bounded(cmd.query_async::<Option<Vec<u8>>>(&mut conn))
+            .await
     }
 
     async fn set(
@@ -340,14 +426,12 @@ impl Store for RedisStore {
         _now_ms: u64,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let () = redis::cmd("SET")
-            .arg(format!("{PREFIX}{key}"))
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(format!("{PREFIX}{key}"))
             .arg(value)
             .arg("PX")
-            .arg(ttl_ms(ttl))
-            .query_async(&mut conn)
-            .await?;
-        Ok(())
+            .arg(ttl_ms(ttl));
+        self.bounded(cmd.query_async::<()>(&mut conn)).await
     }
 }
 

@@ -29,6 +29,25 @@ fn free_port() -> u16 {
         .port()
 }
 
+impl Redis {
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, the way a
+    /// stalled or swapping Redis looks to its clients.
+    pub async fn freeze(&self) {
+        let pid = self.child.id().expect("redis-server is running");
+        let status = Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success(), "kill -STOP {pid}");
+    }
+
+    /// Kills the server (SIGKILL, works on a frozen one too) and waits for it to be gone.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+}
+
 pub async fn start_redis() -> Redis {
     let port = free_port();
     let mut child = Command::new("redis-server")
