@@ -9,7 +9,7 @@
 
 use engine::search::binary::default_candidates;
 use engine::search::hnsw::{HnswConfig, HnswIndex};
-use engine::search::vector::check_finite;
+use engine::search::vector::{MAX_DIMS, check_finite};
 use engine::search::{ExactIndex, IdSlots, Scored, VectorError};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -127,10 +127,12 @@ pub struct VectorIndex {
 /// Native (and test) entry points: the same work as the exported methods, minus `JsValue`.
 impl VectorIndex {
     pub fn with_options(dims: usize, options: &WireVectorOptions) -> Result<Self, Error> {
-        if dims == 0 {
+        // `dims` sizes every row, so an absurd one (0xFFFFFFFF from a page passing -1) would be
+        // a multi-gigabyte allocation, which aborts the wasm instance: refused up front.
+        if !(1..=MAX_DIMS).contains(&dims) {
             return Err(Error::Argument {
                 argument: "dims",
-                message: "must be at least 1".into(),
+                message: format!("must be between 1 and {MAX_DIMS}, got {dims}"),
             });
         }
         let defaults = HnswConfig::default();
@@ -175,7 +177,7 @@ impl VectorIndex {
     /// one (the vectors before it stay added).
     pub fn insert_batch(&mut self, ids: &[u32], vectors: &[f32]) -> Result<(), Error> {
         let dims = self.exact.dims();
-        if vectors.len() != ids.len() * dims {
+        if ids.len().checked_mul(dims) != Some(vectors.len()) {
             return Err(Error::BatchShape {
                 floats: vectors.len(),
                 ids: ids.len(),
@@ -428,5 +430,32 @@ mod tests {
         assert_eq!(index.effective_mode(), VectorMode::Hnsw);
         assert!(VectorMode::parse("fast").is_err());
         assert!(VectorIndex::with_options(0, &WireVectorOptions::default()).is_err());
+    }
+
+    #[test]
+    fn hostile_sizes_are_refused_or_clamped() {
+        // 0xFFFFFFFF is what a page's `-1` becomes: refused before any row is sized by it.
+        for dims in [MAX_DIMS + 1, u32::MAX as usize, usize::MAX] {
+            let Err(error) = VectorIndex::with_options(dims, &WireVectorOptions::default()) else {
+                panic!("{dims} dimensions were accepted");
+            };
+            assert!(error.to_string().contains("between 1 and"), "{error}");
+        }
+        let options = WireVectorOptions {
+            rerank: Some(usize::MAX),
+            candidates: Some(usize::MAX),
+            ..WireVectorOptions::default()
+        };
+        let mut index = VectorIndex::with_options(4, &options).unwrap();
+        for id in 0..10 {
+            index.insert(id, &unit(id as usize, 4)).unwrap();
+        }
+        for mode in [VectorMode::Exact, VectorMode::Quantized, VectorMode::Binary] {
+            index.mode = mode;
+            assert_eq!(index.nearest(&unit(2, 4), usize::MAX).unwrap().len(), 10);
+        }
+        // ids × dims past usize is a shape error, not an overflow.
+        let error = index.insert_batch(&[1, 2], &[]).unwrap_err();
+        assert!(error.to_string().contains("floats"), "{error}");
     }
 }

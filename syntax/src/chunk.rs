@@ -422,14 +422,15 @@ pub fn line_windows(
             break;
         }
         let first_line = line_of(start);
-        let window_end_line = first_line + config.fallback_window_lines.max(1) - 1;
+        // Saturating: the window comes from a host's options and may be any 32-bit number.
+        let window_end_line = first_line.saturating_add(config.fallback_window_lines.max(1) - 1);
         let mut end = line_starts
             .get(window_end_line)
             .copied()
             .unwrap_or(text.len());
         if end - start > max_bytes {
             // Prefer ending at a line break inside the budget, else cut at a char boundary.
-            let limit = floor_char_boundary(text, start + max_bytes);
+            let limit = floor_char_boundary(text, start.saturating_add(max_bytes));
             end = match text[start..limit].rfind('\n') {
                 Some(i) if i > 0 => start + i + 1,
                 _ => limit.max(ceil_char_boundary(text, start + 1)),

@@ -88,6 +88,10 @@ pub enum ProjectError {
     VectorCount { expected: usize, got: usize },
     #[error("vector search needs an index built with an embedder")]
     NoVectors,
+    /// Fusion settings (a preset with a host's overrides) that would make every score NaN or
+    /// infinite.
+    #[error("invalid fusion settings: {0}")]
+    Fusion(String),
 }
 
 /// What indexing one file did.

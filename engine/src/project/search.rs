@@ -95,6 +95,9 @@ impl Project {
         vector: Option<&[f32]>,
         options: &SearchOptions,
     ) -> Result<Vec<SearchHit<'_>>, ProjectError> {
+        // Checked before any work: a host's NaN or negative `rrfK` would make every score NaN.
+        let fusion = self.fusion().with_overrides(&options.fusion);
+        fusion.validate().map_err(ProjectError::Fusion)?;
         let globs = build_globs(&options.path_globs)?;
         let accept = |slot: u32| {
             self.chunk(slot).is_some_and(|c| {
@@ -103,8 +106,14 @@ impl Project {
                     && globs.as_ref().is_none_or(|g| g.is_match(&c.path))
             })
         };
-        // Fusion and the per-file cap need more candidates than the final limit.
-        let depth = (options.limit * 10).max(100);
+        // Fusion and the per-file cap need more candidates than the final limit; more than every
+        // slot is every slot. Saturating, because `limit` is a host's number (0xFFFFFFFF from a
+        // page is a real input) and release builds wrap on overflow instead of checking.
+        let depth = options
+            .limit
+            .saturating_mul(10)
+            .max(100)
+            .min(self.chunks.len());
         let keyword = if options.mode == SearchMode::Vector {
             Vec::new()
         } else {
@@ -116,7 +125,6 @@ impl Project {
             (SearchMode::Vector, _, _) => return Err(ProjectError::NoVectors),
             _ => Vec::new(),
         };
-        let fusion = self.fusion().with_overrides(&options.fusion);
         let fused = fuse(&keyword, &semantic, &fusion);
         let capped = cap_per_group(
             fused,
@@ -164,7 +172,8 @@ impl Project {
         // The int8 first pass reads a quarter of the bytes of an f32 scan; the f32 re-rank of
         // its best candidates makes the returned scores exact (recall@10 1.000 against the f32
         // scan on CoSQA's MiniLM vectors, `cargo xtask bench vector`).
-        Ok(index.search_quantized(query, depth, (depth * 4).max(RERANK_FLOOR), accept)?)
+        let rerank = depth.saturating_mul(4).max(RERANK_FLOOR);
+        Ok(index.search_quantized(query, depth, rerank, accept)?)
     }
 
     /// Builds (or rebuilds) the HNSW graph when the index holds at least `config.crossover`

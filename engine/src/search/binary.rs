@@ -32,9 +32,11 @@ pub const CANDIDATES_PER_MILLE: usize = 10;
 /// Shortlist size for `limit` hits among `live` vectors: at least `limit × 40`, the floor, and a
 /// fixed fraction of the index (measured with `pilotfish bench-vector --binary-sweep`).
 pub fn default_candidates(limit: usize, live: usize) -> usize {
-    (limit * 40)
+    // Saturating: `limit` is a host's `k`, which may be any 32-bit number.
+    limit
+        .saturating_mul(40)
         .max(CANDIDATE_FLOOR)
-        .max(live * CANDIDATES_PER_MILLE / 1000)
+        .max(live.saturating_mul(CANDIDATES_PER_MILLE) / 1000)
 }
 
 /// Sign codes of the rows of an exact index, centred on a mean of the live rows.
@@ -169,9 +171,12 @@ impl BinaryCodes {
         }
         let bits = self.words * 64;
         let slots = live.len().min(self.codes.len() / self.words);
+        // More than every slot is every slot; clamping first keeps the arithmetic below in range.
+        let count = count.min(slots);
         let probe = slots.min(count.saturating_mul(2).max(slots / 16));
         let mut histogram = vec![0u32; bits + 1];
-        let mut within = Vec::with_capacity(probe + 3 * count);
+        let mut within =
+            Vec::with_capacity(probe.saturating_add(count.saturating_mul(3)).min(slots));
         self.pass(
             query_code,
             live,
@@ -184,7 +189,11 @@ impl BinaryCodes {
             for &(_, d) in &within {
                 histogram[d as usize] += 1;
             }
-            let want = (3 * count * probe).div_ceil(slots).max(1);
+            // In 64 bits: on wasm32, 3 × count × probe passes `usize` from about 40k slots.
+            let want = (3 * count as u64 * probe as u64)
+                .div_ceil(slots as u64)
+                .max(1);
+            let want = usize::try_from(want).unwrap_or(usize::MAX);
             let guess = cutoff(&histogram, want).0 as u16;
             within.retain(|&(_, d)| d <= guess);
             self.pass(query_code, live, probe..slots, &accept, guess, &mut within);

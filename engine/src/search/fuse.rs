@@ -73,6 +73,40 @@ impl FusionConfig {
     }
 }
 
+impl FusionConfig {
+    /// Checks that every setting is a finite number (and RRF's `k` not negative), so fusion
+    /// cannot turn scores into NaN or infinities: `1 / (k + rank)` divides by zero at `k = -1`.
+    /// Hosts and snapshots can set these, so they are checked rather than trusted.
+    pub fn validate(&self) -> Result<(), String> {
+        let finite = |name: &str, value: f32| {
+            if value.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a finite number, got {value}"))
+            }
+        };
+        finite("keywordWeight", self.keyword_weight)?;
+        finite("vectorWeight", self.vector_weight)?;
+        match self.method {
+            FusionMethod::Rrf { k } => {
+                finite("rrfK", k)?;
+                if k < 0.0 {
+                    return Err(format!("rrfK must be a finite number >= 0, got {k}"));
+                }
+            }
+            FusionMethod::Convex {
+                vector_confident_at,
+                ..
+            } => {
+                if let Some(level) = vector_confident_at {
+                    finite("vectorConfidentAt", level)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The two fusion methods by name, for hosts that pick one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FusionKind {

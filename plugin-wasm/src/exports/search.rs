@@ -5,7 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::error::js_call;
+use crate::error::{Error, js_call};
 use crate::hits;
 use crate::js::{arg, json_arg, string_arg};
 use crate::options::WireSearchOptions;
@@ -54,6 +54,36 @@ export interface SearchHit {
 }
 "#;
 
+/// Refuses `NaN` and `±Infinity` among an options object's values. The options cross as JSON
+/// (`json_arg`), where `JSON.stringify` writes these as `null`, which reads as "unset": a page
+/// that computed `limit: NaN` would silently get the default instead of hearing about its bug.
+fn reject_non_finite(argument: &'static str, options: &JsValue) -> Result<(), Error> {
+    let Some(object) = options.dyn_ref::<js_sys::Object>() else {
+        return Ok(());
+    };
+    for entry in js_sys::Object::entries(object).iter() {
+        let entry: js_sys::Array = entry.unchecked_into();
+        let Some(number) = entry.get(1).as_f64() else {
+            continue;
+        };
+        if !number.is_finite() {
+            let key = entry.get(0).as_string().unwrap_or_default();
+            let shown = if number.is_nan() {
+                "NaN"
+            } else if number > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            };
+            return Err(Error::Argument {
+                argument,
+                message: format!("`{key}` must be a finite number, got {shown}"),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// `performance.now()`, available in windows and workers. Only the facade reads a clock.
@@ -72,6 +102,7 @@ impl Engine {
     ) -> Result<JsValue, JsError> {
         js_call("search", || {
             let query = string_arg("query", &query)?;
+            reject_non_finite("options", &options)?;
             let options: Option<WireSearchOptions> = json_arg("options", &options)?;
             let hits = self.search_native(&query, &options.unwrap_or_default())?;
             Ok(hits::to_js(&hits))
@@ -89,6 +120,7 @@ impl Engine {
     ) -> Result<f64, JsError> {
         js_call("searchCoreMs", || {
             let queries: Vec<String> = arg("queries", queries)?;
+            reject_non_finite("options", &options)?;
             let options: Option<WireSearchOptions> = json_arg("options", &options)?;
             let options = options.unwrap_or_default();
             let start = performance_now();

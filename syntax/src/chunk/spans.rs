@@ -75,7 +75,7 @@ pub(super) fn split_into(
         let piece_end = if src.size(current, end) <= budget {
             end
         } else {
-            let limit = src.line_start(current) + budget;
+            let limit = src.line_start(current).saturating_add(budget);
             // The farthest statement start that keeps the piece in budget...
             let from = cuts.partition_point(|&c| c <= current);
             let to = cuts.partition_point(|&c| c <= end);
@@ -214,7 +214,7 @@ fn cut_line(
 ) {
     let mut from = start;
     while from < end {
-        let mut to = floor_char_boundary(src.text, (from + budget).min(end));
+        let mut to = floor_char_boundary(src.text, from.saturating_add(budget).min(end));
         if to <= from {
             // A budget smaller than one character still makes progress.
             to = ceil_char_boundary(src.text, from + 1);

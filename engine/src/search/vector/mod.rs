@@ -26,6 +26,11 @@ use super::binary::BinaryCodes;
 use super::bm25::{Scored, top_k};
 use kernels::{TOUCH_BATCH, touch_rows};
 
+/// The most dimensions a vector index accepts from a host or a snapshot. Embedding models stay
+/// far below (MiniLM 384, the largest hosted ones 3,072 or 4,096); the bound keeps a corrupted or
+/// hostile dimension count from sizing a huge allocation, and Hamming distances inside `u16`.
+pub const MAX_DIMS: usize = 16_384;
+
 /// Errors of the vector indexes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VectorError {
@@ -157,7 +162,8 @@ impl ExactIndex {
         accept: impl Fn(u32) -> bool,
     ) -> Result<Vec<Scored>, VectorError> {
         let q = self.normalized_query(query)?;
-        let mut hits = TopHits::new(limit);
+        // A host's `limit` may be any 32-bit number: more than the live rows is all of them.
+        let mut hits = TopHits::new(limit.min(self.count));
         if self.dims == 0 {
             return Ok(hits.finish());
         }
@@ -184,7 +190,7 @@ impl ExactIndex {
             return Ok(Vec::new());
         }
         let quantized = QuantizedQuery::new(&q);
-        let mut candidates = TopHits::new(rerank.max(limit));
+        let mut candidates = TopHits::new(rerank.max(limit).min(self.count));
         for (slot, (row, &scale)) in self
             .codes
             .chunks_exact(self.dims)
@@ -226,7 +232,7 @@ impl ExactIndex {
             .bits
             .nearest(&code, &self.live, candidates.max(limit), accept);
         let quantized = QuantizedQuery::new(&q);
-        let mut best = TopHits::new(rerank.max(limit));
+        let mut best = TopHits::new(rerank.max(limit).min(self.count));
         // The shortlist is scattered over the whole index, so each row is a run of cache misses.
         // Touching a batch of rows first lets those misses overlap (the touches do not depend on
         // each other, unlike the dot products); the dots then read from cache. Measured at 100k

@@ -10,14 +10,22 @@ use crate::search::bm25::{Scored, top_k};
 pub struct TopHits {
     hits: Vec<Scored>,
     keep: usize,
+    /// Buffer length at which it is trimmed back to `keep` (twice `keep`, saturating).
+    trim_at: usize,
     floor: f32,
 }
 
+/// Most hits reserved up front. `keep` can be a host's `k` (up to `usize::MAX` from a hostile
+/// page), so the buffer starts small and grows with what the scan actually offers.
+const RESERVE_AT_MOST: usize = 1024;
+
 impl TopHits {
     pub fn new(keep: usize) -> Self {
+        let trim_at = keep.max(8).saturating_mul(2);
         TopHits {
-            hits: Vec::with_capacity(2 * keep.max(8)),
+            hits: Vec::with_capacity(trim_at.min(RESERVE_AT_MOST)),
             keep,
+            trim_at,
             floor: f32::NEG_INFINITY,
         }
     }
@@ -29,7 +37,7 @@ impl TopHits {
             return;
         }
         self.hits.push(Scored { doc, score });
-        if self.hits.len() >= 2 * self.keep.max(8) {
+        if self.hits.len() >= self.trim_at {
             top_k(&mut self.hits, self.keep);
             self.floor = self.hits.last().map_or(f32::NEG_INFINITY, |h| h.score);
         }
