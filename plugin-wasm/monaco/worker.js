@@ -79,7 +79,8 @@ function saveSoon() {
 /** Restores the snapshot under `persistKey`; a damaged or foreign one is discarded (a fresh index). */
 async function restore(engineOptions) {
   const started = performance.now();
-  const result = (files, discarded, bytes = 0) => ({ files, discarded, bytes, ms: performance.now() - started });
+  let readMs = 0;
+  const result = (files, discarded, bytes = 0) => ({ files, discarded, bytes, ms: performance.now() - started, readMs });
   let bytes;
   try {
     bytes = await stored('readonly', (store) => store.get(SNAPSHOT_KEY));
@@ -87,6 +88,7 @@ async function restore(engineOptions) {
     warn(`pilotfish: IndexedDB ${JSON.stringify(persistKey)} cannot be read, starting with a fresh index: ${error?.message ?? error}`);
     return result(0, String(error?.message ?? error));
   }
+  readMs = performance.now() - started;
   if (bytes === undefined) return result(0, null);
   try {
     engine.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
