@@ -58,8 +58,8 @@ export interface AdapterStats {
 
 export interface PilotfishHandle {
   /** What was restored from IndexedDB: indexed files, why a snapshot was discarded, its size in
-   * bytes and the milliseconds the worker took to read and restore it. */
-  readonly restored: { files: number; discarded: string | null; bytes: number; ms: number };
+   * bytes, and the milliseconds the worker took to read and restore it (`readMs` of them reading). */
+  readonly restored: { files: number; discarded: string | null; bytes: number; ms: number; readMs: number };
   /** Settles when `options.files` are indexed (null without `files`). */
   readonly indexed: Promise<IndexReport | null>;
   /** Indexes (or re-indexes) files in the worker; unchanged files cost a hash. */
