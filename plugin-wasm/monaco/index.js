@@ -8,7 +8,8 @@
 //   this editor's model); Monaco's cancellation token aborts the request in the worker; Monaco's
 //   own keys accept (Tab), dismiss (Esc) and accept a word (Ctrl/Cmd+→); an accepted suggestion
 //   is reported to the engine (`acceptSuggestion`, the acceptance rate in `metrics()`);
-// - a content listener that re-indexes the edited file after a pause (`reindexDelayMs`);
+// - a content listener that re-indexes the edited file after a pause (`reindexDelayMs`), and the
+//   chunker's syntax errors of the shown file as markers (owner "pilotfish");
 // - the actions "Pilotfish: explain selection" (Alt+Shift+E) and "Pilotfish: search"
 //   (Alt+Shift+S) in the command palette and the context menu, which show their results in a
 //   panel at the editor's top right;
@@ -147,13 +148,36 @@ export async function attachPilotfish(editor, monaco, options) {
   disposables.push({ dispose: () => registration?.dispose() });
   editor.updateOptions({ inlineSuggest: { enabled: true } });
 
+  // The chunker's syntax errors of the shown file, as markers (owner "pilotfish").
+  const marked = new Set();
+  const showDiagnostics = (model, diagnostics) => {
+    if (disposed || model.isDisposed()) return;
+    const last = model.getLineCount();
+    const markers = diagnostics.filter((d) => d.kind === 'syntaxError' && d.startLine).map((d) => {
+      const start = Math.min(d.startLine, last);
+      const end = Math.min(d.endLine ?? d.startLine, last);
+      return {
+        // The chunker words it "path:lines: what"; the marker already stands at the path and lines.
+        severity: monaco.MarkerSeverity.Error, message: d.message.replace(/^.*?:\d+-\d+: /, ''), source: 'Pilotfish',
+        startLineNumber: start, startColumn: 1, endLineNumber: end, endColumn: model.getLineMaxColumn(end),
+      };
+    });
+    monaco.editor.setModelMarkers(model, 'pilotfish', markers);
+    marked.add(model);
+  };
+  disposables.push({
+    dispose: () => marked.forEach((model) => model.isDisposed() || monaco.editor.setModelMarkers(model, 'pilotfish', [])),
+  });
+
   // The index follows the editor: the edited file is re-indexed after a pause in typing.
   let reindexTimer = null;
   const reindex = (model) => {
     clearTimeout(reindexTimer);
     reindexTimer = null;
     if (!model || disposed) return Promise.resolve(null);
-    return client.call('indexFile', [pathOf(model), model.getValue()]).catch((e) => console.warn(e.message));
+    return client.call('indexFile', [pathOf(model), model.getValue()])
+      .then((file) => file && showDiagnostics(model, file.diagnostics))
+      .catch((e) => console.warn(e.message));
   };
   disposables.push(editor.onDidChangeModelContent(() => {
     const model = editor.getModel();

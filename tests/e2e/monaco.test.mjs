@@ -373,6 +373,22 @@ test('a damaged snapshot is discarded with a warning and the project indexed afr
   assert.deepEqual(realErrors(), []);
 });
 
+test("the shown file's syntax errors become markers after a pause in typing, and go when fixed", async () => {
+  await resetEditor();
+  const markers = () => page.evaluate(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' })
+    .map((m) => ({ line: m.startLineNumber, message: m.message, severity: m.severity })));
+  assert.deepEqual(await markers(), []);
+  await page.keyboard.type('(1 +');
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length > 0);
+  const [marker] = await markers();
+  assert.equal(marker.line, 5);
+  assert.equal(marker.message, 'syntax error');
+  assert.equal(marker.severity, await page.evaluate(() => window.monaco.MarkerSeverity.Error));
+  await resetEditor();
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length === 0);
+  assert.deepEqual(realErrors(), []);
+});
+
 test('"Pilotfish: explain selection" streams the answer into the panel, with citations', async () => {
   const reply = 'It sums the values with `add` from src/calc.py:1-2.';
   await script(reply, { chunks: 5, eventDelayMs: 10 });
@@ -404,8 +420,11 @@ test('"Pilotfish: search" lists hits; choosing one in the shown file selects its
   assert.deepEqual(realErrors(), []);
 });
 
-test('dispose removes the provider, actions and panel, and the editor still works without them', async () => {
+test('dispose removes the provider, actions, panel and markers, and the editor still works without them', async () => {
+  await page.evaluate(() => window.editor.getModel().setValue('def broken(:\n'));
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length > 0);
   await page.evaluate(() => window.pilotfish.dispose());
+  assert.deepEqual(await page.evaluate(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' })), []);
   assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.search')), null);
   assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.explainSelection')), null);
   assert.equal(await page.$('[data-testid="pilotfish-panel"]'), null);
