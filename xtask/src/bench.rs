@@ -1,6 +1,7 @@
 //! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
 //! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, retrieval, proxy,
-//! embed (see `bench_embed.rs`), vector, context, prompt (`bench_prompt.rs`).
+//! embed (see `bench_embed.rs`), vector, context, prompt (`bench_prompt.rs`), monaco (the Monaco
+//! adapter on the corpus' first 100k lines, `tests/bench/monaco.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -18,6 +19,7 @@ const SECTIONS: &[&str] = &[
     "vector",
     "context",
     "prompt",
+    "monaco",
 ];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
@@ -114,6 +116,19 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     }
     if selected("prompt") {
         crate::bench_prompt::run(root)?;
+    }
+    if selected("monaco") {
+        wasm::build_package(root, wasm::Package::Assistant)?;
+        let corpus = corpus::ensure(root)?;
+        let server = serve::start_static(root, 0)?;
+        println!("\n## Monaco adapter: a 100k-line project (corpus: {})\n", corpus.display());
+        cmd::run(
+            Command::new("node")
+                .arg(root.join("tests/bench/monaco.mjs"))
+                .arg("--corpus")
+                .arg(&corpus)
+                .env("PILOTFISH_DEMO_URL", &server.url),
+        )?;
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ commands:
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt, monaco)
 ";
 
 fn main() -> Result<()> {
