@@ -51,6 +51,9 @@ export interface AdapterStats {
   accepted: number;
   /** Requests that ended stale (superseded or cancelled by Monaco). */
   cancelled: number;
+  /** Requests that failed (the message is on the console once, and in `lastError`). */
+  failed: number;
+  lastError: string | null;
   /** Milliseconds from Monaco's request to the worker's answer, for the last suggestion. */
   lastMs: number | null;
   lastSource: 'network' | 'prefix_cache' | 'response_cache' | null;

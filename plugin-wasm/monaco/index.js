@@ -94,7 +94,7 @@ export async function attachPilotfish(editor, monaco, options) {
   }
 
   const disposables = [];
-  const stats = { requested: 0, shown: 0, accepted: 0, cancelled: 0, lastMs: null, lastSource: null };
+  const stats = { requested: 0, shown: 0, accepted: 0, cancelled: 0, failed: 0, lastMs: null, lastSource: null, lastError: null };
   let disposed = false;
 
   // Completions, only for the languages of this editor's models, re-registered when one appears.
@@ -123,6 +123,12 @@ export async function attachPilotfish(editor, monaco, options) {
         stats.lastSource = suggestion.source;
         const at = new monaco.Range(position.lineNumber, position.column, position.lineNumber, position.column);
         return { items: [{ insertText: suggestion.text, range: at, pilotfish: { path, source: suggestion.source } }] };
+      } catch (error) {
+        // A wrong token or an unreachable proxy: said once on the console, not on every key.
+        stats.failed += 1;
+        if (error.message !== stats.lastError) console.warn(error.message);
+        stats.lastError = error.message;
+        return { items: [] };
       } finally {
         listener.dispose();
       }

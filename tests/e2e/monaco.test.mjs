@@ -73,7 +73,7 @@ async function until(predicate, what) {
 }
 
 /** Opens the test page in a fresh tab with `project` and `persistKey`; resolves once attached. */
-async function open(persistKey, project = PROJECT) {
+async function open(persistKey, project = PROJECT, clientToken = token) {
   await page?.close();
   page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -82,7 +82,7 @@ async function open(persistKey, project = PROJECT) {
   });
   await page.addInitScript((test) => {
     window.pilotfishTest = test;
-  }, { files: project, proxyUrl, token, persistKey });
+  }, { files: project, proxyUrl, token: clientToken, persistKey });
   await page.goto(pageUrl);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
 }
@@ -448,5 +448,21 @@ test('dispose removes the provider, actions, panel and markers, and the editor s
   await page.keyboard.press('Tab');
   assert.equal(await line(5), '    return sum_probe()');
   await page.evaluate(() => window.probe.dispose());
+  assert.deepEqual(realErrors(), []);
+});
+
+test('a wrong token is one clear console warning, never ghost text or a page error', async () => {
+  await open(`pilotfish-monaco-token-${Date.now()}`, PROJECT, 'not-the-token');
+  await page.evaluate(() => window.pilotfish.indexed);
+  warnings.length = 0;
+  await resetEditor();
+  await page.keyboard.type('s');
+  await page.waitForFunction(() => window.pilotfish.stats().failed >= 1);
+  await page.keyboard.type('u');
+  await page.waitForFunction(() => window.pilotfish.stats().failed >= 2);
+  const refused = warnings.filter((w) => /pilotfish: complete: the proxy refused the client token \(401/.test(w));
+  assert.equal(refused.length, 1, JSON.stringify(warnings));
+  assert.ok(!refused[0].includes('not-the-token'), 'the token is never echoed');
+  assert.equal(await ghost(), '');
   assert.deepEqual(realErrors(), []);
 });
