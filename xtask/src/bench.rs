@@ -121,7 +121,10 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
         wasm::build_package(root, wasm::Package::Assistant)?;
         let corpus = corpus::ensure(root)?;
         let server = serve::start_static(root, 0)?;
-        println!("\n## Monaco adapter: a 100k-line project (corpus: {})\n", corpus.display());
+        println!(
+            "\n## Monaco adapter: a 100k-line project (corpus: {})\n",
+            corpus.display()
+        );
         cmd::run(
             Command::new("node")
                 .arg(root.join("tests/bench/monaco.mjs"))
