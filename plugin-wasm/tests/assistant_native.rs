@@ -52,6 +52,20 @@ fn fetch(plan: CompletionPlan) -> PendingCompletion {
     }
 }
 
+/// A completion at the test cursor answered with `answer` and shown.
+fn show(engine: &Engine, assistant: &mut Assistant, answer: &str) {
+    let settings = CallSettings::default();
+    let mut pending = fetch(
+        engine
+            .plan_completion(assistant, &request("", json!({})), &settings, 1_000)
+            .unwrap(),
+    );
+    pending.push(answer);
+    assistant
+        .finish_completion(pending, streamed(), 1_050)
+        .unwrap();
+}
+
 fn streamed() -> Ended {
     Ended::Streamed(Streamed {
         finish_reason: None,
@@ -116,15 +130,7 @@ fn typing_into_the_suggestion_then_the_cache_serve_it_without_a_request() {
     let engine = engine();
     let mut assistant = assistant(json!({}));
     let settings = CallSettings::default();
-    let mut pending = fetch(
-        engine
-            .plan_completion(&mut assistant, &request("", json!({})), &settings, 1_000)
-            .unwrap(),
-    );
-    pending.push("port or 80\n");
-    assistant
-        .finish_completion(pending, streamed(), 1_050)
-        .unwrap();
+    show(&engine, &mut assistant, "port or 80\n");
 
     let typed = engine
         .plan_completion(&mut assistant, &request("por", json!({})), &settings, 1_200)
@@ -312,15 +318,7 @@ fn an_edit_to_a_file_the_prompt_reads_makes_the_same_cursor_ask_again() {
     let mut engine = engine();
     let mut assistant = assistant(json!({}));
     let settings = CallSettings::default();
-    let mut pending = fetch(
-        engine
-            .plan_completion(&mut assistant, &request("", json!({})), &settings, 1_000)
-            .unwrap(),
-    );
-    pending.push("port\n");
-    assistant
-        .finish_completion(pending, streamed(), 1_050)
-        .unwrap();
+    show(&engine, &mut assistant, "port\n");
     assistant.accepted("app/main.py");
     // Same request, same index: the remembered prompt finds the cached answer.
     let again = engine
