@@ -472,6 +472,44 @@ fn tags_rebuilt_from_a_project_alone() {
     }
 }
 
+/// An adopted project is tagged a few files at a time; indexing or removing an untagged file
+/// settles it, and the end state is the eager one.
+#[test]
+fn adopted_projects_are_tagged_on_demand() {
+    let fixture = parse(PYTHON);
+    let workspace = index(&fixture);
+    let mut project = engine::Project::new(ProjectConfig::default());
+    for (path, text) in &fixture.files {
+        project.index_file(path, text.as_bytes(), None).unwrap();
+    }
+    let files = fixture.files.len();
+    assert!(files >= 3, "the fixture has files to tag");
+    let mut adopted = Workspace::adopt(project);
+    assert_eq!(adopted.pending_tags(), files);
+    assert_eq!(adopted.tags().files().count(), 0);
+    let revision = adopted.revision();
+    assert_eq!(adopted.tag_pending(1), files - 1);
+    assert_ne!(
+        adopted.revision(),
+        revision,
+        "new tags change what gathering reads"
+    );
+    // Untagged files go in path order, so the two last paths are still untagged.
+    let mut by_path: Vec<&(String, String)> = fixture.files.iter().collect();
+    by_path.sort();
+    let (first, text) = by_path[files - 1];
+    adopted.index_file(first, text.as_bytes(), None).unwrap();
+    let (second, _) = by_path[files - 2];
+    adopted.remove_file(second);
+    assert_eq!(adopted.pending_tags(), files - 3);
+    assert_eq!(adopted.tag_pending(usize::MAX), 0);
+    for (path, file) in workspace.tags().files() {
+        if path != second {
+            assert_eq!(adopted.tags().file(path), Some(file), "{path}");
+        }
+    }
+}
+
 #[test]
 fn gathering_is_deterministic() {
     let fixture = parse(PYTHON);

@@ -24,6 +24,8 @@ const STORE = 'blobs';
 const SNAPSHOT_KEY = 'index-snapshot';
 /** A bulk index yields to other messages (a completion, an abort) this often. */
 const SLICE_MS = 25;
+/** Restored files tagged per turn of the worker's event loop (about 1–2 ms each). */
+const TAG_SLICE_FILES = 16;
 /** Edits are persisted this long after the last one. */
 const SAVE_DELAY_MS = 2000;
 
@@ -76,6 +78,19 @@ function saveSoon() {
   saveTimer = setTimeout(() => save().catch((e) => warn(`pilotfish: saving the index failed: ${e.message}`)), SAVE_DELAY_MS);
 }
 
+/** Tags the restored files a few at a time between messages: search works without tags, prompts
+ * need them, and tagging a large project at once would hold the worker for seconds. */
+async function tagInBackground() {
+  const current = engine;
+  try {
+    while (current === engine && current.tagPending(TAG_SLICE_FILES) > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  } catch (error) {
+    if (current === engine) warn(`pilotfish: tagging the restored index failed: ${error.message}`);
+  }
+}
+
 /** Restores the snapshot under `persistKey`; a damaged or foreign one is discarded (a fresh index). */
 async function restore(engineOptions) {
   const started = performance.now();
@@ -92,6 +107,7 @@ async function restore(engineOptions) {
   if (bytes === undefined) return result(0, null);
   try {
     engine.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    tagInBackground();
     return result(engine.paths().length, null, bytes.byteLength);
   } catch (error) {
     warn(`pilotfish: the index snapshot in IndexedDB ${JSON.stringify(persistKey)} is unreadable and was discarded: ${error.message}`);

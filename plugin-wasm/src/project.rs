@@ -167,10 +167,16 @@ impl Engine {
                 engine: describe_chunk_config(ours),
             });
         }
-        // The tags are rebuilt from the snapshot's chunks, so a restored engine resolves
-        // definitions as one that indexed the files itself.
-        self.workspace = Workspace::from_project(project);
+        // Search works at once; the tags are rebuilt from the snapshot's chunks a few files at a
+        // time (`tagPending`, in the host's idle time) or all at once before the first prompt, so
+        // a restored engine resolves definitions as one that indexed the files itself.
+        self.workspace = Workspace::adopt(project);
         Ok(())
+    }
+
+    /// Tags up to `max_files` restored files; returns how many are still untagged.
+    pub fn tag_pending(&mut self, max_files: usize) -> usize {
+        self.workspace.tag_pending(max_files)
     }
 
     /// Switches to another embedder. Only an empty engine may switch: vectors of different

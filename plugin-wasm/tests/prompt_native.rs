@@ -131,7 +131,16 @@ fn a_restored_engine_builds_the_same_prompt() {
     let original = engine();
     let mut restored = Engine::with_options(&EngineOptions::default()).unwrap();
     restored.restore_bytes(&original.snapshot_bytes()).unwrap();
-    // The tags are rebuilt from the snapshot's chunks, so the definition is still found.
+    // Restoring leaves the tags for later (search works at once): until they are built the
+    // imported definition is not found.
+    assert!(!has_definition(
+        &build(&restored, json!({})).unwrap(),
+        "app/config.py"
+    ));
+    assert_eq!(restored.tag_pending(1), 2, "three files, one tagged");
+    // The tags are rebuilt from the snapshot's chunks (what `buildPrompt` does first), so the
+    // definition is found as in the engine that indexed the files.
+    assert_eq!(restored.tag_pending(usize::MAX), 0);
     assert_eq!(
         build(&restored, json!({})).unwrap(),
         build(&original, json!({})).unwrap()

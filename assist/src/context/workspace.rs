@@ -4,6 +4,7 @@
 //! in the project's chunks: the tag index holds positions and names, and snippets are cut from the
 //! chunks ([`lines`]).
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use engine::embed::Embedder;
@@ -28,6 +29,8 @@ pub struct Workspace {
     tags: TagIndex,
     /// Changes whenever what gathering could read may have changed.
     revision: u64,
+    /// Adopted files whose tags are not built yet ([`Workspace::adopt`]).
+    untagged: BTreeSet<String>,
 }
 
 impl Default for Workspace {
@@ -36,6 +39,7 @@ impl Default for Workspace {
             project: Project::default(),
             tags: TagIndex::default(),
             revision: next_revision(),
+            untagged: BTreeSet::new(),
         }
     }
 }
@@ -46,6 +50,7 @@ impl Workspace {
             project: Project::new(config),
             tags: TagIndex::default(),
             revision: next_revision(),
+            untagged: BTreeSet::new(),
         }
     }
 
@@ -58,24 +63,61 @@ impl Workspace {
     /// Adopts a project (restored from a snapshot, say) and tags its files from their chunks, so
     /// a reload needs no source text.
     pub fn from_project(project: Project) -> Self {
-        let mut tags = TagIndex::default();
-        let paths: Vec<String> = project.paths().map(str::to_string).collect();
-        for path in paths {
-            if let Some(file) = project.file(&path)
+        let mut workspace = Workspace::adopt(project);
+        workspace.tag_pending(usize::MAX);
+        workspace
+    }
+
+    /// Adopts a project without tagging its files yet: search works at once, and
+    /// [`Workspace::tag_pending`] tags them a few at a time (a reload of a large project is
+    /// searchable in the time it takes to read the snapshot; tagging it all took seconds in a
+    /// tab). Until then, definitions in untagged files are not found.
+    pub fn adopt(project: Project) -> Self {
+        let untagged = project
+            .paths()
+            .filter(|p| {
+                project
+                    .file(p)
+                    .is_some_and(|f| f.chunked.language.is_some())
+            })
+            .map(str::to_string)
+            .collect();
+        Workspace {
+            project,
+            tags: TagIndex::default(),
+            revision: next_revision(),
+            untagged,
+        }
+    }
+
+    /// Tags up to `max_files` of the files adopted untagged, from their chunks; returns how many
+    /// are still untagged.
+    pub fn tag_pending(&mut self, max_files: usize) -> usize {
+        let mut tagged = 0;
+        while tagged < max_files {
+            let Some(path) = self.untagged.pop_first() else {
+                break;
+            };
+            if let Some(file) = self.project.file(&path)
                 && let Some(language) = file.chunked.language
             {
                 let text = file_text(file);
-                tags.update(
+                self.tags.update(
                     &path,
                     TaggedFile::new(language, syntax::tags::tags(language, &text)),
                 );
             }
+            tagged += 1;
         }
-        Workspace {
-            project,
-            tags,
-            revision: next_revision(),
+        if tagged > 0 {
+            self.revision = next_revision();
         }
+        self.untagged.len()
+    }
+
+    /// Files adopted but not tagged yet.
+    pub fn pending_tags(&self) -> usize {
+        self.untagged.len()
     }
 
     /// Marks what was gathered so far as stale, for a change outside the indexes that changes
@@ -113,6 +155,7 @@ impl Workspace {
             return Ok(report);
         }
         self.revision = next_revision();
+        self.untagged.remove(path);
         let language = self
             .project
             .file(path)
@@ -157,6 +200,7 @@ impl Workspace {
     /// Removes a file from both indexes; returns whether it was indexed.
     pub fn remove_file(&mut self, path: &str) -> bool {
         self.revision = next_revision();
+        self.untagged.remove(path);
         let in_tags = self.tags.remove(path);
         self.project.remove_file(path) || in_tags
     }

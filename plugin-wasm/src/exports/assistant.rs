@@ -257,13 +257,14 @@ impl Engine {
     /// suggestion shown last, or from the response cache.
     #[wasm_bindgen(unchecked_return_type = "Promise<Suggestion | null>")]
     pub fn complete(
-        &self,
+        &mut self,
         #[wasm_bindgen(unchecked_param_type = "PromptRequest")] request: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
     ) -> Result<Promise, JsError> {
         js_call("complete", || {
             let called_at = performance_now();
             let request: PromptRequest = json_arg("request", &request)?;
+            self.tag_pending(usize::MAX);
             let call = CallOptions::from_js(&options)?;
             let session = self.session()?;
             let plan = {
@@ -295,12 +296,13 @@ impl Engine {
     /// the answer with the citations its prompt offered (`null` if `options.signal` aborted it).
     #[wasm_bindgen(unchecked_return_type = "Promise<Answer | null>")]
     pub fn chat(
-        &self,
+        &mut self,
         #[wasm_bindgen(unchecked_param_type = "PromptRequest")] request: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
     ) -> Result<Promise, JsError> {
         js_call("chat", || {
             let request: PromptRequest = json_arg("request", &request)?;
+            self.tag_pending(usize::MAX);
             let call = CallOptions::from_js(&options)?;
             let session = self.session()?;
             let settings = ChatSettings {

@@ -96,13 +96,23 @@ impl Engine {
     /// budget too small for any context.
     #[wasm_bindgen(js_name = buildPrompt, unchecked_return_type = "BuiltPrompt")]
     pub fn build_prompt(
-        &self,
+        &mut self,
         #[wasm_bindgen(unchecked_param_type = "PromptRequest")] request: JsValue,
     ) -> Result<JsValue, JsError> {
         js_call("buildPrompt", || {
             let request: PromptRequest = json_arg("request", &request)?;
+            // A prompt needs every file's tags; a restore leaves them to `tagPending`.
+            self.tag_pending(usize::MAX);
             output(&self.build_prompt_native(&request)?)
         })
+    }
+
+    /// After `restore`, tags up to `maxFiles` of the restored files for prompts (search works
+    /// without them); returns how many are left. Call it in idle time until it returns 0, or the
+    /// first prompt tags all that are left.
+    #[wasm_bindgen(js_name = tagPending)]
+    pub fn tag_pending_js(&mut self, max_files: u32) -> u32 {
+        self.tag_pending(max_files as usize).min(u32::MAX as usize) as u32
     }
 
     /// Counts prompt tokens exactly with a model's `tokenizer.json` (its bytes) from now on;
