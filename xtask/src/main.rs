@@ -58,6 +58,7 @@ fn main() -> Result<()> {
         Some("demo") => serve::demo(&root),
         Some("serve") => {
             // The page, package and Monaco only (no build, no proxy): for running tests/e2e by hand.
+            serve::sample::ensure(&root)?;
             let server = serve::start_static(&root, 0)?;
             println!("{}", server.url);
             loop {

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use crate::{cmd, setup, wasm};
 
+pub mod sample;
+
 /// URL prefixes and the folders they are served from, most specific first.
 fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
@@ -31,6 +33,10 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
         ),
         // Pages the end-to-end tests load (tests/e2e/pages/).
         ("/tests/e2e/pages/", root.join("tests/e2e/pages")),
+        // The demo's sample project and its `files.json` (`sample.rs`), and what `demo` writes
+        // for the page: which proxy and token to use and what answers behind it.
+        ("/sample/", root.join(".cache/sample")),
+        ("/demo/", root.join(".cache/demo/public")),
         // The static table (and `active.json`, naming it) for the demo and the embed bench.
         ("/embed/", root.join(".cache/embed")),
         // MiniLM's files, for the transformer row of the embed bench (pkg-model).
@@ -157,6 +163,9 @@ fn content_type(file: &Path) -> &'static str {
 pub fn demo(root: &Path) -> Result<()> {
     let tools = setup::all(root)?;
     wasm::build(root)?;
+    // The page's editor runs the Monaco adapter, which loads the assistant's package.
+    wasm::build_package(root, wasm::Package::Assistant)?;
+    sample::ensure(root)?;
     // The page embeds with the static table when one can be built; otherwise it falls back to
     // the hashed embedder and says so (the demo must come up either way).
     if let Err(error) = publish_table(root, None) {
@@ -176,6 +185,7 @@ pub fn demo(root: &Path) -> Result<()> {
         Some(start_local_model(&tools.local_model)?)
     };
     let mut proxy = start_demo_proxy(root, local.as_ref().map(|l| l.url.as_str()))?;
+    write_page_config(root, local.is_some())?;
     if let Some(local) = &local {
         println!(
             "no OPENAI_API_KEY: chat, autocomplete and generate answer from {} at {}",
@@ -208,6 +218,47 @@ pub fn publish_table(root: &Path, cli: Option<&Path>) -> Result<PathBuf> {
     }
     std::fs::write(&manifest, format!("{{\"table\": \"{name}\"}}\n"))?;
     Ok(table)
+}
+
+/// Writes `.cache/demo/public/config.json` (served at `/demo/config.json`): the proxy and token
+/// the page uses, and, in words, what answers behind the proxy and what to set to change it, so
+/// the page can say it plainly. Prices make `metrics()`'s cost real (US dollars per million
+/// tokens; the local model costs nothing).
+fn write_page_config(root: &Path, local: bool) -> Result<()> {
+    let (answers, change, price) = if local {
+        (
+            format!(
+                "the local model SmolLM2-135M ({LOCAL_MODEL_ID}), served by pilotfish-local on this machine: no key, nothing leaves it"
+            ),
+            "To answer with OpenAI gpt-4o-mini, set OPENAI_API_KEY and run `cargo xtask demo` again (the key stays in the proxy).",
+            (0.0, 0.0),
+        )
+    } else {
+        (
+            "OpenAI gpt-4o-mini, through the proxy with your OPENAI_API_KEY (the key never reaches this page)".to_owned(),
+            "To answer with the local model SmolLM2-135M (no key), unset OPENAI_API_KEY and run `cargo xtask demo` again.",
+            (0.15, 0.60),
+        )
+    };
+    let prices: serde_json::Map<String, serde_json::Value> = ["chat", "autocomplete", "generate"]
+        .iter()
+        .map(|alias| {
+            let pricing =
+                serde_json::json!({"input_usd_per_mtok": price.0, "output_usd_per_mtok": price.1});
+            ((*alias).to_owned(), pricing)
+        })
+        .collect();
+    let config = serde_json::json!({
+        "proxyUrl": format!("http://{DEMO_PROXY_LISTEN}"),
+        "token": DEMO_TOKEN,
+        "answers": answers,
+        "change": change,
+        "prices": prices,
+    });
+    let dir = root.join(".cache/demo/public");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("config.json"), serde_json::to_vec_pretty(&config)?)?;
+    Ok(())
 }
 
 const DEMO_PROXY_LISTEN: &str = "127.0.0.1:8787";

@@ -128,6 +128,8 @@ pub fn all(root: &Path) -> Result<()> {
         if let Err(error) = serve::publish_table(root, Some(cli)) {
             eprintln!("warning: no static table for the end-to-end tests: {error:#}");
         }
+        // The demo page's sample project (tests/e2e/demo.test.mjs opens it).
+        serve::sample::ensure(root)?;
         let server = serve::start_static(root, 0)?;
         let stack = e2e_stack::start(fake_upstream, proxy, &root.join("target/e2e"))?;
         let tests = node_tests(root, "tests/e2e")?;
