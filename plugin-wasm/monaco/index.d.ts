@@ -21,6 +21,9 @@ export interface PilotfishOptions {
   persistKey?: string;
   /** Task → proxy alias (or an escalation ladder), as `Engine.configureAssistant` takes it. */
   routes?: Record<string, string | string[]>;
+  /** US dollars per million tokens by alias, as `Engine.configureAssistant` takes them: the cost
+   * in `metrics()` (an alias missing from the table costs nothing). */
+  prices?: Record<string, { input_usd_per_mtok: number; output_usd_per_mtok: number }>;
   /** The engine's adaptive debounce bounds (defaults 50–400 ms). */
   debounce?: { minMs?: number; maxMs?: number; initialMs?: number };
   /** The engine's options (`positionEncoding` is always "utf16", as Monaco counts). */

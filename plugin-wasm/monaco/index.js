@@ -86,6 +86,7 @@ export async function attachPilotfish(editor, monaco, options) {
       persistKey: settings.persistKey,
       debounce: settings.debounce,
       routes: settings.routes,
+      prices: settings.prices,
       engineOptions: settings.engineOptions,
     }]);
   } catch (error) {

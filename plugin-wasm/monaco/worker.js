@@ -118,14 +118,14 @@ async function restore(engineOptions) {
 }
 
 const methods = {
-  async open({ proxyUrl, token, persistKey: key, debounce, routes, engineOptions }) {
+  async open({ proxyUrl, token, persistKey: key, debounce, routes, prices, engineOptions }) {
     await init();
     const options = { positionEncoding: 'utf16', ...engineOptions };
     engine = new Engine(options);
     persistKey = key ?? null;
     const restored = persistKey ? await restore(options) : { files: 0, discarded: null, bytes: 0, ms: 0 };
     await engine.configureAssistant({
-      proxyUrl, token, routes, debounce, ...(persistKey ? { persist: persistKey } : {}),
+      proxyUrl, token, routes, prices, debounce, ...(persistKey ? { persist: persistKey } : {}),
     });
     return restored;
   },
