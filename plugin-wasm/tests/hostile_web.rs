@@ -264,7 +264,8 @@ fn array_lengths_and_progress_answers_answer_or_throw() {
 
 #[wasm_bindgen_test]
 fn prompt_budgets_answer_or_throw() {
-    let engine = engine_with(JsValue::UNDEFINED).unwrap();
+    // Mutable: building a prompt may tag files a restore left untagged.
+    let engine = &mut engine_with(JsValue::UNDEFINED).unwrap();
     let text = FILES[0].1;
     for value in HOSTILE {
         let request = Object::new();
@@ -284,6 +285,41 @@ fn prompt_budgets_answer_or_throw() {
                 check_thrown(error, "buildPrompt", &format!("budget {value}"));
             }
         }
-        still_answers(&engine);
+        still_answers(engine);
     }
+}
+
+/// CRC-32 (IEEE), bit by bit: what a crafted snapshot needs to pass the checksum.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+#[wasm_bindgen_test]
+fn a_crafted_snapshot_throws_and_the_engine_keeps_its_index() {
+    let mut engine = engine_with(JsValue::UNDEFINED).unwrap();
+    let bytes = engine.snapshot().to_vec();
+    // The slot count follows the chunk options (3 × u64), BM25 settings (6 × f32, 2 flags) and
+    // the fusion tag; the payload starts after magic, version and length (20 bytes).
+    let mut payload = bytes[20..bytes.len() - 4].to_vec();
+    payload[51..55].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut crafted = bytes[..20].to_vec();
+    crafted.extend_from_slice(&payload);
+    crafted.extend_from_slice(&crc32(&payload).to_le_bytes());
+    let message = check_thrown(engine.restore(&crafted).unwrap_err(), "restore", "slots");
+    assert!(message.contains("slot count"), "{message}");
+    still_answers(&engine);
+    // The unmodified bytes pass the same checks: the checksum above is the real one.
+    let mut sealed = bytes[..20].to_vec();
+    sealed.extend_from_slice(&bytes[20..bytes.len() - 4]);
+    sealed.extend_from_slice(&crc32(&bytes[20..bytes.len() - 4]).to_le_bytes());
+    assert_eq!(sealed, bytes);
+    engine.restore(&bytes).unwrap();
+    still_answers(&engine);
 }

@@ -100,6 +100,13 @@ impl LineIndex {
             if !lengths_ok || c.start < end || c.saved_before != saved {
                 return Err(LineIndexError("wide characters are inconsistent"));
             }
+            // Checked before `end_utf8` adds: a stored start near `u32::MAX` must not overflow.
+            if c.start
+                .checked_add(u32::from(c.len_utf8))
+                .is_none_or(|e| e > len_utf8)
+            {
+                return Err(LineIndexError("a wide character runs past the end"));
+            }
             end = c.end_utf8();
             saved = c.saved_through();
         }

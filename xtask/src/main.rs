@@ -11,6 +11,7 @@ mod cmd;
 mod code_tokenizer;
 mod corpus;
 mod e2e_stack;
+mod fuzz;
 mod local_model;
 mod model;
 mod packages;
@@ -35,6 +36,8 @@ commands:
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
+  fuzz         the property tests over hostile input (snapshots, chunker, SSE) with many more cases
+               (--cases N per property, default 20000)
   bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt, monaco)
 ";
 
@@ -67,6 +70,7 @@ fn main() -> Result<()> {
         }
         Some("bench") => bench::run(&root, &args[1..]),
         Some("test") => test::all(&root),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -175,7 +175,8 @@ impl ChunkStream {
             let total = if usage.total_tokens > 0 {
                 usage.total_tokens
             } else {
-                usage.prompt_tokens + usage.completion_tokens
+                // Saturating: the counts are the server's, and may be anything.
+                usage.prompt_tokens.saturating_add(usage.completion_tokens)
             };
             out.push(StreamEvent::Usage {
                 prompt_tokens: usage.prompt_tokens,

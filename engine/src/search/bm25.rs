@@ -281,6 +281,14 @@ impl Bm25Index {
         if terms.len() != postings.len() {
             return Err("term and postings counts differ".into());
         }
+        // Lengths feed every score (the average length too), so one NaN would poison them all.
+        if let Some(len) = doc_len
+            .iter()
+            .flatten()
+            .find(|l| !l.is_finite() || **l < 0.0)
+        {
+            return Err(format!("a document length is {len}"));
+        }
         let mut doc_terms = vec![Vec::new(); doc_len.len()];
         let mut term_ids = FxHashMap::default();
         let mut lists = Vec::with_capacity(postings.len());
@@ -290,9 +298,16 @@ impl Bm25Index {
             }
             for &doc in &docs {
                 match doc_len.get(doc as usize) {
+                    // A term's documents arrive in term order, so a repeat is this term again.
+                    Some(Some(_)) if doc_terms[doc as usize].last() == Some(&(id as u32)) => {
+                        return Err(format!("term {term:?} lists document {doc} twice"));
+                    }
                     Some(Some(_)) => doc_terms[doc as usize].push(id as u32),
                     _ => return Err(format!("term {term:?} points at missing document {doc}")),
                 }
+            }
+            if term_ids.contains_key(term.as_str()) {
+                return Err(format!("term {term:?} is stored twice"));
             }
             term_ids.insert(term.into_boxed_str(), id as u32);
             lists.push(Postings { docs, tfs });

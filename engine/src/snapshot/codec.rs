@@ -51,11 +51,23 @@ impl Writer {
 
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
+    /// Length of the bytes the reader started with, so the fuzz tests know each field's offset.
+    #[cfg(test)]
+    origin: usize,
 }
 
 impl<'a> Reader<'a> {
     pub(super) fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes }
+        Reader {
+            bytes,
+            #[cfg(test)]
+            origin: bytes.len(),
+        }
+    }
+    /// How far into its bytes the reader is.
+    #[cfg(test)]
+    pub(super) fn offset(&self) -> usize {
+        self.origin - self.bytes.len()
     }
     pub(super) fn remaining(&self) -> usize {
         self.bytes.len()
@@ -75,6 +87,8 @@ impl<'a> Reader<'a> {
         &mut self,
         what: &'static str,
     ) -> Result<[u8; N], SnapshotError> {
+        #[cfg(test)]
+        fields::record(self.offset(), N);
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N, what)?);
         Ok(out)
@@ -93,6 +107,23 @@ impl<'a> Reader<'a> {
     }
     pub(super) fn f32(&mut self, what: &'static str) -> Result<f32, SnapshotError> {
         Ok(f32::from_le_bytes(self.array(what)?))
+    }
+    /// An `f32` that must be a finite number: a NaN weight or length poisons every score.
+    pub(super) fn finite_f32(&mut self, what: &'static str) -> Result<f32, SnapshotError> {
+        let x = self.f32(what)?;
+        if !x.is_finite() {
+            return Err(SnapshotError::Invalid(format!(
+                "{what} is {x}, not a finite number"
+            )));
+        }
+        Ok(x)
+    }
+    /// A `u64` size or position that must fit this platform's `usize` (32 bits on wasm32, where
+    /// `as` would silently cut it to another, plausible number).
+    pub(super) fn size(&mut self, what: &'static str) -> Result<usize, SnapshotError> {
+        let x = self.u64(what)?;
+        usize::try_from(x)
+            .map_err(|_| SnapshotError::Invalid(format!("{what} {x} does not fit this platform")))
     }
     /// A count of items each at least `min_size` bytes long, checked against what is left so a
     /// corrupted count cannot trigger a huge allocation.
@@ -134,5 +165,31 @@ impl<'a> Reader<'a> {
             .chunks_exact(2)
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
             .collect())
+    }
+}
+
+/// The offsets and widths of the fixed-width fields a read visits, recorded for the fuzz tests
+/// so they can mutate exactly the counts, lengths and flags rather than random bytes.
+#[cfg(test)]
+pub(super) mod fields {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static FIELDS: RefCell<Option<Vec<(usize, usize)>>> = const { RefCell::new(None) };
+    }
+
+    pub(in crate::snapshot) fn record(offset: usize, width: usize) {
+        FIELDS.with(|f| {
+            if let Some(fields) = f.borrow_mut().as_mut() {
+                fields.push((offset, width));
+            }
+        });
+    }
+
+    /// Runs `read` and returns the `(offset, width)` of every field it read.
+    pub(in crate::snapshot) fn recorded(read: impl FnOnce()) -> Vec<(usize, usize)> {
+        FIELDS.with(|f| *f.borrow_mut() = Some(Vec::new()));
+        read();
+        FIELDS.with(|f| f.borrow_mut().take().unwrap_or_default())
     }
 }

@@ -53,13 +53,18 @@ pub(super) fn write_config(w: &mut Writer, c: &ProjectConfig) {
 
 pub(super) fn read_config(r: &mut Reader<'_>) -> Result<ProjectConfig, SnapshotError> {
     let chunk = ChunkConfig {
-        max_chunk_bytes: r.u64("config")? as usize,
-        max_parse_bytes: r.u64("config")? as usize,
-        fallback_window_lines: r.u64("config")? as usize,
+        max_chunk_bytes: r.size("maxChunkBytes")?,
+        max_parse_bytes: r.size("maxParseBytes")?,
+        fallback_window_lines: r.size("fallbackWindowLines")?,
     };
+    // Zero sizes are what hosts may not set either (`options.rs` refuses them).
+    if chunk.max_chunk_bytes == 0 || chunk.max_parse_bytes == 0 || chunk.fallback_window_lines == 0
+    {
+        return Err(SnapshotError::Invalid("a chunk size setting is 0".into()));
+    }
     let mut f = [0.0f32; 6];
     for x in &mut f {
-        *x = r.f32("config")?;
+        *x = r.finite_f32("BM25 setting")?;
     }
     let tokenizer = TokenizerConfig {
         stem: r.u8("config")? != 0,
@@ -101,6 +106,9 @@ pub(super) fn read_config(r: &mut Reader<'_>) -> Result<ProjectConfig, SnapshotE
             )));
         }
     };
+    if let Some(fusion) = &fusion {
+        fusion.validate().map_err(SnapshotError::Invalid)?;
+    }
     Ok(ProjectConfig {
         chunk,
         bm25,

@@ -64,10 +64,7 @@ pub(super) fn read_file(r: &mut Reader<'_>) -> Result<(String, FileEntry), Snaps
         let message = r.str("diagnostic message")?;
         let lines = match r.u8("diagnostic lines")? {
             0 => None,
-            _ => Some((
-                r.u64("diagnostic lines")? as usize,
-                r.u64("diagnostic lines")? as usize,
-            )),
+            _ => Some((r.size("diagnostic lines")?, r.size("diagnostic lines")?)),
         };
         diagnostics.push(Diagnostic {
             kind,
@@ -87,7 +84,7 @@ pub(super) fn read_file(r: &mut Reader<'_>) -> Result<(String, FileEntry), Snaps
         let qualified_name = r.opt_str("qualified name")?;
         let mut x = [0usize; 4];
         for v in &mut x {
-            *v = r.u64("chunk position")? as usize;
+            *v = r.size("chunk position")?;
         }
         let docstring = r.opt_str("docstring")?;
         let text = r.str("chunk text")?;
@@ -126,6 +123,19 @@ pub(super) fn read_file(r: &mut Reader<'_>) -> Result<(String, FileEntry), Snaps
         return Err(SnapshotError::Invalid(format!(
             "{path:?}: chunk bytes {}..{} are outside the file",
             c.start_byte, c.end_byte
+        )));
+    }
+    // Hosts and the assistant compute with these lines (`start_line + n - 1`, windows around
+    // them), so they must be 1-based lines of this file, in order.
+    if let Some(c) = chunks
+        .iter()
+        .find(|c| c.start_line == 0 || c.start_line > c.end_line || c.end_line > lines.lines())
+    {
+        return Err(SnapshotError::Invalid(format!(
+            "{path:?}: chunk lines {}..={} are outside the file's {} lines",
+            c.start_line,
+            c.end_line,
+            lines.lines()
         )));
     }
     let chunked = ChunkedFile {

@@ -14,13 +14,17 @@
 mod codec;
 mod config;
 mod files;
+#[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod hostile;
 
 use std::collections::BTreeMap;
 
 use self::codec::{Reader, Writer};
 use crate::project::{ChunkMeta, Project, content_hash};
-use crate::search::bm25::Bm25Index;
-use crate::search::vector::ExactIndex;
+use crate::search::bm25::{Bm25Index, Bm25Parts};
+use crate::search::vector::{ExactIndex, MAX_DIMS, check_finite};
 
 pub const MAGIC: &[u8; 8] = b"PFSNAP\r\n";
 pub const VERSION: u32 = 3;
@@ -44,14 +48,32 @@ pub enum SnapshotError {
 
 /// Serialises a project index.
 pub fn write(project: &Project) -> Vec<u8> {
+    let vectors = project
+        .vectors
+        .as_ref()
+        .map(|(id, index)| (id.as_str(), index.parts()));
     let mut w = Writer::default();
-    config::write_config(&mut w, &project.config);
+    write_payload(&mut w, project, &project.bm25.parts(), vectors);
+    seal(&w.buf)
+}
+
+/// The stored vectors: embedder id, then dimensions, flat data and liveness.
+type VectorParts<'a> = (&'a str, (usize, &'a [f32], &'a [bool]));
+
+/// The payload of [`write`], from the project's configuration and files and the given keyword
+/// and vector parts (separate so tests can store parts that no project would hold).
+fn write_payload(
+    w: &mut Writer,
+    project: &Project,
+    parts: &Bm25Parts<'_>,
+    vectors: Option<VectorParts<'_>>,
+) {
+    config::write_config(w, &project.config);
     w.u32(project.chunks.len() as u32);
     w.u32(project.files.len() as u32);
     for (path, entry) in &project.files {
-        files::write_file(&mut w, path, entry);
+        files::write_file(w, path, entry);
     }
-    let parts = project.bm25.parts();
     w.u32(parts.terms.len() as u32);
     for (term, (docs, tfs)) in parts.terms.iter().zip(&parts.postings) {
         w.str(term);
@@ -68,12 +90,11 @@ pub fn write(project: &Project) -> Vec<u8> {
             }
         }
     }
-    match &project.vectors {
+    match vectors {
         None => w.u8(0),
-        Some((id, index)) => {
+        Some((id, (dims, data, live))) => {
             w.u8(1);
             w.str(id);
-            let (dims, data, live) = index.parts();
             w.u32(dims as u32);
             w.u32(live.len() as u32);
             w.buf.extend(live.iter().map(|&l| u8::from(l)));
@@ -83,13 +104,16 @@ pub fn write(project: &Project) -> Vec<u8> {
             }
         }
     }
-    let payload = w.buf;
+}
+
+/// Frames a payload: magic, version, length, the payload, its CRC-32.
+fn seal(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 24);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
     out
 }
 
@@ -125,7 +149,9 @@ pub fn read(bytes: &[u8]) -> Result<Project, SnapshotError> {
 
 fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
     let config = config::read_config(r)?;
-    let slot_count = r.u32("slot count")? as usize;
+    // Every slot has a document-length entry (at least one byte) further on, so a count past the
+    // bytes left is corruption, refused before the slot table below is sized by it.
+    let slot_count = r.count("slot count", 1)?;
     let mut files = BTreeMap::new();
     // Each file's chunks rebuild their slots' search records; a slot claimed twice or out of
     // range is corruption.
@@ -171,6 +197,21 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
             _ => Some(r.f32("length")?),
         });
     }
+    // The keyword index must hold exactly the chunks' slots: a document without a chunk would
+    // be found by search and then dropped, and a chunk without one could never be found.
+    if doc_len.len() > slot_count {
+        return Err(SnapshotError::Invalid(format!(
+            "{} document lengths for {slot_count} slots",
+            doc_len.len()
+        )));
+    }
+    if let Some(slot) = (0..slot_count)
+        .find(|&s| chunks[s].is_some() != doc_len.get(s).is_some_and(Option::is_some))
+    {
+        return Err(SnapshotError::Invalid(format!(
+            "slot {slot} is in the keyword index without a chunk, or the reverse"
+        )));
+    }
     let bm25 = Bm25Index::from_parts(config.bm25, terms, postings, doc_len)
         .map_err(SnapshotError::Invalid)?;
     let vectors = match r.u8("vectors flag")? {
@@ -178,6 +219,12 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
         _ => {
             let id = r.str("embedder id")?;
             let dims = r.u32("dimensions")? as usize;
+            // The dimensions size per-query buffers even for an empty index.
+            if !(1..=MAX_DIMS).contains(&dims) {
+                return Err(SnapshotError::Invalid(format!(
+                    "{dims} vector dimensions (at most {MAX_DIMS})"
+                )));
+            }
             let slots = r.count("vector slots", 1)?;
             let live: Vec<bool> = r.take(slots, "liveness")?.iter().map(|&b| b != 0).collect();
             let floats = dims
@@ -185,10 +232,18 @@ fn read_payload(r: &mut Reader<'_>) -> Result<Project, SnapshotError> {
                 .filter(|n| n.saturating_mul(4) <= r.remaining())
                 .ok_or(SnapshotError::Truncated("vectors"))?;
             let raw = r.take(floats * 4, "vectors")?;
-            let data = raw
+            let data: Vec<f32> = raw
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
+            check_finite(&data).map_err(|e| SnapshotError::Invalid(format!("vectors: {e}")))?;
+            if let Some(slot) =
+                (0..slots).find(|&s| live[s] && chunks.get(s).is_none_or(Option::is_none))
+            {
+                return Err(SnapshotError::Invalid(format!(
+                    "vector slot {slot} has no chunk"
+                )));
+            }
             let index = ExactIndex::from_parts(dims, data, live).map_err(SnapshotError::Invalid)?;
             Some((id, index))
         }
