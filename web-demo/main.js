@@ -86,6 +86,7 @@ async function main() {
   const refreshMetrics = startMetrics(
     { table: $('metrics'), rows: $('metrics-tasks'), totals: $('metrics-totals') },
     () => pilotfish.metrics(),
+    { priced: Boolean(settings.config?.prices) },
   );
   wireSearch(
     { form: $('search-form'), input: $('search-input'), list: $('hit-list') },

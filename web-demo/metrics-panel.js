@@ -7,12 +7,13 @@ const ms = (value) => (value == null ? '–' : `${Math.round(value)} ms`);
 const percent = (rate) => (rate == null ? '–' : `${Math.round(rate * 100)}%`);
 
 /** Starts redrawing `table`; returns `refresh()` to redraw now. `metrics()` resolves to the
- * engine's numbers. */
-export function startMetrics({ table, rows, totals }, metrics) {
+ * engine's numbers; `priced` says whether the engine was given prices (else the cost is $0 only
+ * because nothing is known, and the panel says so). */
+export function startMetrics({ table, rows, totals }, metrics, { priced }) {
   let running = null;
   const refresh = () => {
     running ??= metrics()
-      .then((m) => draw(m, { table, rows, totals }))
+      .then((m) => draw(m, { table, rows, totals }, priced))
       .catch((error) => { totals.textContent = `metrics unavailable: ${error.message}`; })
       .finally(() => { running = null; });
     return running;
@@ -22,7 +23,7 @@ export function startMetrics({ table, rows, totals }, metrics) {
   return refresh;
 }
 
-function draw(m, { table, rows, totals }) {
+function draw(m, { table, rows, totals }, priced) {
   const used = Object.entries(m.tasks).filter(([, t]) => t.requests > 0 || t.cache_hits > 0);
   rows.replaceChildren(...used.map(([task, t]) => {
     const tr = document.createElement('tr');
@@ -45,5 +46,6 @@ function draw(m, { table, rows, totals }) {
     ? 'No requests yet.'
     : `Cache hit rate ${percent(m.cache_hit_rate)} · suggestions accepted ${m.suggestions_accepted}/${m.suggestions_shown}`
       + ` · tokens ${m.tokens.prompt} in + ${m.tokens.completion} out`
-      + ` · cost $${m.cost_usd.toFixed(6)} · debounce ${m.debounce_ms} ms`;
+      + ` · cost $${m.cost_usd.toFixed(6)}${priced ? '' : ' (no prices known for this proxy)'}`
+      + ` · debounce ${m.debounce_ms} ms`;
 }

@@ -8,16 +8,19 @@ const SNIPPET_LINES = 6;
 export function explain(hit) {
   const reasons = [];
   if (hit.keyword) reasons.push(`keyword match #${hit.keyword.rank} (BM25 ${hit.keyword.score.toFixed(2)})`);
-  if (hit.vector) reasons.push(`similar meaning #${hit.vector.rank} (cosine ${hit.vector.score.toFixed(2)})`);
+  if (hit.vector) reasons.push(`vector neighbour #${hit.vector.rank} (cosine ${hit.vector.score.toFixed(2)})`);
   if (reasons.length === 0) return `fused score ${hit.fused.toFixed(4)}`;
   const both = hit.keyword && hit.vector ? 'found by both, ' : 'only ';
   return `${both}${reasons.join(' + ')}; fused ${hit.fused.toFixed(4)}`;
 }
 
-/** `text` as nodes, with every occurrence of the query's words (2+ letters) in a <mark>. Built
- * from text nodes, never HTML: the code is the project's, not the page's. */
+/** Words too common to be worth marking (short ones are skipped anyway). */
+const UNMARKED = new Set(['the', 'and', 'for', 'with', 'from', 'that', 'this', 'how', 'what', 'does']);
+
+/** `text` as nodes, with every occurrence of the query's words (3+ letters, not the commonest)
+ * in a <mark>. Built from text nodes, never HTML: the code is the project's, not the page's. */
 export function marked(text, query) {
-  const words = [...new Set(query.toLowerCase().match(/[a-z0-9]{2,}/g) ?? [])];
+  const words = [...new Set(query.toLowerCase().match(/[a-z0-9]{3,}/g) ?? [])].filter((w) => !UNMARKED.has(w));
   const fragment = document.createDocumentFragment();
   if (words.length === 0) {
     fragment.append(text);

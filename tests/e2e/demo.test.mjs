@@ -1,125 +1,263 @@
-// End-to-end test of the demo page (web-demo/) in headless Debian Chromium via playwright-core.
-// The page URL comes from PILOTFISH_DEMO_URL (`cargo xtask test` starts the static server: web-demo
-// at /, plugin-wasm/pkg at /pkg/, monaco-editor/min at /monaco/). Expected chunks are read from the
-// native snapshots in plugin-wasm/tests/expected/, so the page is held to what the engine produces
-// natively. Run: PILOTFISH_DEMO_URL=http://127.0.0.1:PORT/ node --test tests/e2e/
+// End-to-end test of the assistant demo (web-demo/index.html, what `cargo xtask demo` opens) in
+// headless Chromium: the page runs Monaco over the sample project (requests from PyPI, which
+// xtask fetches into .cache/sample/ and serves at /sample/) with the Monaco adapter attached.
+// The page takes the proxy and token from the query string (?proxy=&token=), so here it talks to
+// the REAL proxy in front of the fake upstream (proxy/examples/fake_upstream.rs), whose control
+// API scripts what the model writes and counts what it saw.
+//
+// One flow, step by step as a person would use the page: wait for indexing, search and see a
+// known function, type and accept ghost text with Tab, ask a question and follow a citation of
+// the streamed answer, watch the metrics. Each step saves a screenshot under
+// target/e2e-screenshots/ (ignored by git).
+//
+// Run: cargo xtask test (it sets PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL,
+// PILOTFISH_E2E_TOKEN).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const screenshots = `${root}target/e2e-screenshots`;
 const demoUrl = process.env.PILOTFISH_DEMO_URL;
-
-const fixture = async (name) => ({
-  name,
-  text: await readFile(`${root}plugin-wasm/tests/fixtures/${name}`, 'utf8'),
-  expected: JSON.parse(await readFile(`${root}plugin-wasm/tests/expected/${name}.json`, 'utf8')),
-});
-
-const summary = (chunks) =>
-  chunks.map((c) => ({
-    kind: c.kind,
-    name: c.qualifiedName ?? c.name ?? '',
-    lines: c.startLine === c.endLine ? `line ${c.startLine}` : `lines ${c.startLine}–${c.endLine}`,
-  }));
+const proxyUrl = process.env.PILOTFISH_E2E_PROXY;
+const control = process.env.PILOTFISH_E2E_CONTROL;
+const token = process.env.PILOTFISH_E2E_TOKEN;
 
 let browser;
 let page;
+/** Uncaught errors in the page, but for Monaco's own `Canceled` when a suggestion is accepted
+ * while its next fetch is pending (see monaco.test.mjs). */
 const pageErrors = [];
+const realErrors = () => pageErrors.filter((message) => message !== 'Canceled');
+
+async function script(text, { chunks = 3, eventDelayMs = 0 } = {}) {
+  const res = await fetch(`${control}/script`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text, chunks, event_delay_ms: eventDelayMs }),
+  });
+  assert.equal(res.status, 204);
+}
+
+const upstream = async () => (await fetch(`${control}/stats`)).json();
+const chats = (s) => s.paths.filter((p) => p === 'chat/completions').length;
+
+const shot = (name) => page.screenshot({ path: `${screenshots}/demo-${name}.png` });
+
+/** Opens the demo in a fresh tab with `query`, recording every value the progress bar takes. */
+async function open(query) {
+  await page?.close();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.addInitScript(() => {
+    window.progressSeen = [];
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.target.dataset?.testid === 'index-progress') window.progressSeen.push(`${r.target.value}/${r.target.max}`);
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['value'] });
+  });
+  await page.goto(`${demoUrl}?${new URLSearchParams(query)}`);
+}
+
+/** The ghost text Monaco renders now ('' when none; Monaco renders spaces as U+00A0). */
+const ghost = () => page.evaluate(() =>
+  [...document.querySelectorAll('.ghost-text-decoration')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' '));
+
+async function waitForGhost(text) {
+  try {
+    await page.waitForFunction((text) =>
+      [...document.querySelectorAll('.ghost-text-decoration')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' ') === text,
+    text, { timeout: 10_000 });
+  } catch {
+    const stats = await page.evaluate(() => window.pilotfishDemo.pilotfish.stats());
+    assert.fail(`the ghost text never became ${JSON.stringify(text)}: it is ${JSON.stringify(await ghost())}; ${JSON.stringify(stats)}`);
+  }
+}
+
+/** The file the editor shows, and the lines the page highlighted there. */
+const shown = () => page.evaluate(() => {
+  const node = window.pilotfishDemo.editor.getContainerDomNode();
+  return {
+    model: window.pilotfishDemo.editor.getModel().uri.path.replace(/^\//, ''),
+    path: node.dataset.path,
+    startLine: Number(node.dataset.startLine),
+    endLine: Number(node.dataset.endLine),
+    cursorLine: window.pilotfishDemo.editor.getPosition().lineNumber,
+    label: document.querySelector('[data-testid="open-path"]').textContent,
+  };
+});
+
+/** Waits for the page to have indexed the project and wired its panels. */
+async function ready() {
+  try {
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 60_000 });
+  } catch {
+    assert.fail(`the page never became ready: ${await page.textContent('[data-testid="status"]')}; errors ${JSON.stringify(pageErrors)}`);
+  }
+}
+
+const metricRequests = async () => Number(await page.getAttribute('[data-testid="metrics"]', 'data-requests'));
 
 before(async () => {
-  assert.ok(demoUrl, 'set PILOTFISH_DEMO_URL to the demo page URL (cargo xtask test does this)');
+  assert.ok(demoUrl && proxyUrl && control && token,
+    'set PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL and PILOTFISH_E2E_TOKEN (cargo xtask test does this)');
+  await mkdir(screenshots, { recursive: true });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
   });
-  page = await browser.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(demoUrl);
-  await page.waitForSelector('[data-testid="status"][data-state="ready"]');
 });
 
 after(async () => {
   await browser?.close();
 });
 
-async function shownChunks() {
-  return page.$$eval('[data-testid="chunk"]', (items) =>
-    items.map((li) => ({
-      kind: li.querySelector('[data-testid="chunk-kind"]').textContent,
-      name: li.querySelector('[data-testid="chunk-name"]').textContent,
-      lines: li.querySelector('[data-testid="chunk-lines"]').textContent,
-    })),
-  );
-}
+test('the demo indexes the sample project with a progress bar and says what answers', async () => {
+  const listing = await (await fetch(new URL('sample/files.json', demoUrl))).json();
+  assert.ok(listing.files.includes('requests/utils.py'), 'the sample project is requests');
+  await open({ proxy: proxyUrl, token, persist: `pilotfish-demo-test-${Date.now()}` });
+  await ready();
 
-test('a dropped file is listed chunk by chunk, as the engine chunks it natively', async () => {
-  const { name, text, expected } = await fixture('shapes.py');
-  await page.evaluate(({ name, text }) => {
-    const data = new DataTransfer();
-    data.items.add(new File([text], name, { type: 'text/x-python' }));
-    document
-      .querySelector('[data-testid="drop-zone"]')
-      .dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
-  }, { name, text });
-  await page.waitForSelector(`[data-testid="chunk-list"][data-path="${name}"]`);
+  const status = page.locator('[data-testid="status"]');
+  assert.equal(await status.getAttribute('data-state'), 'ready');
+  assert.match(await status.textContent(), new RegExp(`^Indexed ${listing.files.length} files, \\d+ new chunks`));
+  const seen = await page.evaluate(() => window.progressSeen);
+  assert.equal(seen.at(-1), `${listing.files.length}/${listing.files.length}`, `progress: ${seen}`);
+  assert.equal(await page.locator('[data-testid="file"]').count(), listing.files.length);
+  assert.equal((await shown()).label, 'requests/api.py');
 
-  assert.ok(expected.chunks.length > 0);
-  assert.deepEqual(await shownChunks(), summary(expected.chunks));
-  assert.equal(await page.textContent('[data-testid="stats-files"]'), '1');
-  assert.equal(await page.textContent('[data-testid="stats-chunks"]'), String(expected.chunks.length));
-  assert.match(await page.textContent('[data-testid="file-heading"]'), /shapes\.py \(python\)/);
-
-  // The expandable text holds the chunk's source, non-ASCII intact.
-  const firstText = await page.textContent('[data-testid="chunk"] [data-testid="chunk-text"]');
-  assert.equal(firstText, expected.chunks[0].text);
-  assert.deepEqual(pageErrors, []);
+  // What answers: the proxy given in the address, checked with GET /v1/models and the token.
+  await page.waitForSelector('[data-testid="answers"][data-state="ready"]');
+  assert.equal(await page.getAttribute('[data-testid="answers"]', 'data-aliases'), 'autocomplete,chat,generate');
+  assert.match(await page.textContent('[data-testid="answers-what"]'), new RegExp(`proxy ${proxyUrl.replace(/[.]/g, '\\.')} `));
+  // Generate-with-tests is a placeholder until the sandbox exists, and says so.
+  assert.match(await page.textContent('[data-testid="generate-placeholder"]'), /not in this demo yet/);
+  assert.equal(await page.locator('[data-testid="generate-placeholder"] button').count(), 0);
+  assert.equal(await metricRequests(), 0);
+  await shot('01-indexed');
+  assert.deepEqual(realErrors(), []);
 });
 
-test('a file chosen with the file input is indexed too', async () => {
-  const { name, text, expected } = await fixture('stack.rs');
-  await page.setInputFiles('[data-testid="file-input"]', {
-    name,
-    mimeType: 'text/x-rust',
-    buffer: Buffer.from(text, 'utf8'),
+test('search finds a known function with an explanation and the query marked; the hit opens the file at its lines', async () => {
+  await page.fill('[data-testid="search-input"]', 'rebuild proxies on redirect');
+  await page.click('[data-testid="search-button"]');
+  await page.waitForSelector('[data-testid="hit-list"][data-searches="1"]');
+  const first = page.locator('[data-testid="hit"]').first();
+  assert.equal(await first.getAttribute('data-name'), 'SessionRedirectMixin.rebuild_proxies');
+  assert.equal(await first.getAttribute('data-path'), 'requests/sessions.py');
+  assert.match(await first.locator('[data-testid="hit-why"]').textContent(), /keyword match #1 \(BM25 \d+\.\d\d\)/);
+  const marks = await first.locator('mark').allTextContents();
+  for (const word of ['rebuild', 'proxies', 'redirect']) {
+    assert.ok(marks.some((m) => m.toLowerCase() === word), `"${word}" is marked: ${JSON.stringify(marks)}`);
+  }
+  const startLine = Number(await first.getAttribute('data-start-line'));
+  await first.locator('.hit-head').click();
+  await page.waitForFunction(() => window.pilotfishDemo.editor.getContainerDomNode().dataset.path === 'requests/sessions.py');
+  const place = await shown();
+  assert.equal(place.model, 'requests/sessions.py');
+  assert.equal(place.startLine, startLine);
+  assert.equal(place.cursorLine, startLine);
+  assert.equal(await page.getAttribute('[data-testid="file"][data-path="requests/sessions.py"]', 'aria-current'), 'true');
+  const line = await page.evaluate((n) => window.pilotfishDemo.editor.getModel().getLineContent(n), startLine);
+  assert.equal(line, '    def rebuild_proxies(self, prepared_request, proxies):');
+  await shot('02-search');
+  assert.deepEqual(realErrors(), []);
+});
+
+test('typing gets ghost text from the proxy, and Tab accepts it', async () => {
+  await page.click('[data-testid="file"][data-path="requests/api.py"]');
+  await page.waitForFunction(() => window.pilotfishDemo.editor.getModel().uri.path === '/requests/api.py');
+  // A new function at the end of api.py, the cursor after `return `.
+  const lineNumber = await page.evaluate(() => {
+    const { editor } = window.pilotfishDemo;
+    const model = editor.getModel();
+    model.setValue(`${model.getValue()}\n\ndef head_json(url):\n    return `);
+    const last = model.getLineCount();
+    editor.setPosition({ lineNumber: last, column: model.getLineMaxColumn(last) });
+    editor.focus();
+    return last;
   });
-  await page.waitForSelector(`[data-testid="chunk-list"][data-path="${name}"]`);
-  assert.deepEqual(await shownChunks(), summary(expected.chunks));
-  assert.equal(await page.textContent('[data-testid="stats-files"]'), '2');
+  await script('equest("head", url)\n');
+  const before = await upstream();
+  await page.keyboard.type('r');
+  await waitForGhost('equest("head", url)');
+  assert.equal((await upstream()).hits, before.hits + 1, 'one request reached the upstream');
+  await shot('03-ghost-text');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction((n) => window.pilotfishDemo.editor.getModel().getLineContent(n) === '    return request("head", url)', lineNumber);
+  await page.waitForFunction(async () => (await window.pilotfishDemo.pilotfish.metrics()).suggestions_accepted === 1);
+  await shot('04-accepted');
+  assert.deepEqual(realErrors(), []);
 });
 
-test('pasted text is chunked with the language of the path typed', async () => {
-  const { text, expected } = await fixture('cart.js');
-  await page.fill('[data-testid="path-input"]', 'src/cart.js');
-  await page.fill('[data-testid="source-text"]', text);
-  await page.click('[data-testid="chunk-button"]');
-  await page.waitForSelector('[data-testid="chunk-list"][data-path="src/cart.js"]');
-  assert.deepEqual(await shownChunks(), summary(expected.chunks));
+test('a chat question streams its answer; a citation in it opens the cited file at its lines', async () => {
+  const reply = 'request() builds a Session and calls Session.request [1]; the session prepares and sends it [2] [3] [4].';
+  // Slow pieces, so the answer is seen on the page before it is complete.
+  await script(reply, { chunks: 8, eventDelayMs: 60 });
+  const before = await upstream();
+  await page.fill('[data-testid="chat-input"]', 'How does a request get sent through a Session?');
+  await page.click('[data-testid="chat-button"]');
+  const answer = page.locator('[data-testid="chat-answer"]').last();
+  // Part of the answer, while it still streams.
+  await page.waitForFunction(() => {
+    const li = [...document.querySelectorAll('[data-testid="chat-answer"]')].at(-1);
+    return li?.dataset.state === 'streaming' && li.textContent.length > 0;
+  });
+  const partial = await answer.locator('.text').textContent();
+  assert.ok(partial.length < reply.length && reply.startsWith(partial), `partial: ${JSON.stringify(partial)}`);
+  await shot('05-chat-streaming');
+  await page.waitForSelector('[data-testid="chat-answer"][data-state="done"]');
+  assert.equal(await answer.locator('.text').textContent(), reply);
+  assert.ok(Number(await answer.getAttribute('data-pieces')) > 1, 'the answer arrived in pieces');
+  assert.equal(chats(await upstream()), chats(before) + 1, 'one chat request reached the upstream');
+
+  // The answer's [n] are links to the chunks the prompt labelled; follow one into another file.
+  const links = await answer.locator('.text [data-testid="citation"]').evaluateAll((as) =>
+    as.map((a) => ({ text: a.textContent, path: a.dataset.path, startLine: Number(a.dataset.startLine), endLine: Number(a.dataset.endLine) })));
+  assert.ok(links.length >= 1 && links.every((l) => /^\[\d\]$/.test(l.text)), JSON.stringify(links));
+  const elsewhere = links.find((l) => l.path !== 'requests/api.py');
+  assert.ok(elsewhere, `a citation outside the open file: ${JSON.stringify(links)}`);
+  await answer.locator(`.text [data-testid="citation"]:text-is("${elsewhere.text}")`).click();
+  await page.waitForFunction((path) => window.pilotfishDemo.editor.getModel().uri.path === `/${path}`, elsewhere.path);
+  const place = await shown();
+  assert.equal(place.path, elsewhere.path);
+  assert.equal(place.startLine, elsewhere.startLine);
+  assert.equal(place.endLine, elsewhere.endLine);
+  assert.equal(place.label, elsewhere.path);
+  await shot('06-citation-opened');
+  assert.deepEqual(realErrors(), []);
 });
 
-test('an unknown language is reported as a diagnostic, not an error', async () => {
-  await page.fill('[data-testid="path-input"]', 'notes.unknownext');
-  await page.fill('[data-testid="source-text"]', 'just some words\nacross two lines — ✓\n');
-  await page.click('[data-testid="chunk-button"]');
-  await page.waitForSelector('[data-testid="chunk-list"][data-path="notes.unknownext"]');
-  assert.equal(await page.getAttribute('[data-testid="diagnostic"]', 'data-kind'), 'unknownLanguage');
-  assert.equal(await page.getAttribute('[data-testid="status"]', 'data-state'), 'ready');
-  assert.ok((await shownChunks()).length >= 1);
+test('the metrics panel shows the session: latency percentiles per task, tokens and cost', async () => {
+  // The panel redraws after each answer: the completion and the chat are both counted.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="metrics"]').dataset.requests) >= 2);
+  const rows = await page.$$eval('[data-testid="metrics-tasks"] tr', (trs) =>
+    Object.fromEntries(trs.map((tr) => [tr.dataset.task, [...tr.children].map((td) => td.textContent)])));
+  assert.equal(rows.chat?.[1], '1', JSON.stringify(rows));
+  assert.match(rows.chat[2], /^\d+ ms$/, 'chat p50');
+  assert.match(rows.chat[3], /^\d+ ms$/, 'chat p95');
+  assert.ok(Number(rows.autocomplete?.[1]) >= 1, JSON.stringify(rows));
+  const totals = await page.textContent('[data-testid="metrics-totals"]');
+  assert.match(totals, /suggestions accepted 1\/\d+/);
+  assert.match(totals, /tokens \d+ in \+ \d+ out/);
+  assert.match(totals, /cost \$\d+\.\d{6}/);
+  await page.locator('[data-testid="metrics"]').scrollIntoViewIfNeeded();
+  await shot('07-metrics');
+  assert.deepEqual(realErrors(), []);
 });
 
-test('selecting a chunk highlights its UTF-16 range in Monaco', async () => {
-  await page.waitForSelector('[data-testid="editor"][data-ready="true"]');
-  const { name, text, expected } = await fixture('shapes.py');
-  await page.evaluate(({ name, text }) => window.pilotfishDemo.indexText(name, text), { name, text });
-  await page.waitForSelector(`[data-testid="chunk-list"][data-path="${name}"]`);
-  // The last chunk sits after emoji and CJK text, so UTF-8 offsets would land elsewhere.
-  const last = expected.chunks.length - 1;
-  await page.click(`[data-testid="chunk"][data-index="${last}"] [data-testid="chunk-kind"]`);
-  await page.waitForSelector(`[data-testid="editor"][data-selected-start="${expected.chunks[last].start}"]`);
-  const selected = await page.getAttribute('[data-testid="editor"]', 'data-selected-text');
-  assert.ok(selected.length > 0);
-  assert.ok(expected.chunks[last].text.endsWith(selected), `highlighted ${JSON.stringify(selected)}`);
-  assert.deepEqual(pageErrors, []);
+test('with the proxy down the page says nothing answers and how to start it; the editor and search still work', async () => {
+  await open({ proxy: 'http://127.0.0.1:9', token, persist: `pilotfish-demo-down-${Date.now()}` });
+  await page.waitForSelector('[data-testid="answers"][data-state="error"]');
+  assert.match(await page.textContent('[data-testid="answers-what"]'), /nothing yet: the proxy at http:\/\/127\.0\.0\.1:9 is not reachable/);
+  assert.match(await page.textContent('[data-testid="answers-change"]'), /cargo xtask demo/);
+  await ready();
+  await page.fill('[data-testid="search-input"]', 'get_netrc_auth');
+  await page.click('[data-testid="search-button"]');
+  await page.waitForSelector('[data-testid="hit-list"][data-searches="1"]');
+  assert.equal(await page.locator('[data-testid="hit"]').first().getAttribute('data-name'), 'get_netrc_auth');
+  await shot('08-proxy-down');
+  assert.deepEqual(realErrors(), []);
 });
