@@ -138,6 +138,16 @@ pub(super) fn read_file(r: &mut Reader<'_>) -> Result<(String, FileEntry), Snaps
             lines.lines()
         )));
     }
+    if let Some((start, end)) = diagnostics
+        .iter()
+        .filter_map(|d| d.lines)
+        .find(|&(start, end)| start == 0 || start > end || end > lines.lines())
+    {
+        return Err(SnapshotError::Invalid(format!(
+            "{path:?}: diagnostic lines {start}..={end} are outside the file's {} lines",
+            lines.lines()
+        )));
+    }
     let chunked = ChunkedFile {
         language,
         chunks,

@@ -248,6 +248,21 @@ fn chunk_lines_and_bytes_outside_the_file_are_refused() {
 }
 
 #[test]
+fn diagnostic_lines_outside_the_file_are_refused() {
+    for lines in [(0, 1), (3, 2), (1, 10_000)] {
+        let mut project = Project::default();
+        project
+            .index_file("broken.py", b"def f(:\n    return\n", None)
+            .unwrap();
+        let entry = project.files.get_mut("broken.py").unwrap();
+        let diagnostic = &mut entry.indexed.chunked.diagnostics[0];
+        assert!(diagnostic.lines.is_some());
+        diagnostic.lines = Some(lines);
+        refused(&write(&project), "diagnostic lines");
+    }
+}
+
+#[test]
 fn a_wide_character_at_the_end_of_the_offsets_is_refused() {
     use syntax::line_index::WideChar;
     let wide = WideChar {
