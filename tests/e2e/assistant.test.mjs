@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { mode, script, stats, until } from './support/fake-upstream.mjs';
 
 const pageUrl = process.env.PILOTFISH_DEMO_URL && new URL('tests/e2e/pages/assistant.html', process.env.PILOTFISH_DEMO_URL).href;
 const proxyUrl = process.env.PILOTFISH_E2E_PROXY;
@@ -26,36 +27,6 @@ const FILES = [
 const REPORT = FILES[1].text;
 /** The cursor after `return ` in `total`. */
 const CURSOR = REPORT.indexOf('return ') + 'return '.length;
-
-async function script(text, { chunks = 6, eventDelayMs = 0 } = {}) {
-  const res = await fetch(`${control}/script`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text, chunks, event_delay_ms: eventDelayMs }),
-  });
-  assert.equal(res.status, 204);
-}
-
-async function mode(body) {
-  const res = await fetch(`${control}/mode`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 204);
-}
-
-async function stats() {
-  return (await fetch(`${control}/stats`)).json();
-}
-
-/** Waits for the fake to report `predicate` true (it notices a dropped client asynchronously). */
-async function until(predicate, what) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const s = await stats();
-    if (predicate(s)) return s;
-    if (Date.now() > deadline) assert.fail(`the fake upstream never saw ${what}: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A fresh Engine in the page with the project indexed and the assistant configured. */
 async function setUp(extra = {}) {

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { script, stats, until } from './support/fake-upstream.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pageUrl = process.env.PILOTFISH_DEMO_URL && new URL('tests/e2e/pages/monaco.html', process.env.PILOTFISH_DEMO_URL).href;
@@ -48,29 +49,6 @@ let page;
 const pageErrors = [];
 const realErrors = () => pageErrors.filter((message) => message !== 'Canceled');
 const warnings = [];
-
-async function script(text, { chunks = 3, eventDelayMs = 0 } = {}) {
-  const res = await fetch(`${control}/script`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text, chunks, event_delay_ms: eventDelayMs }),
-  });
-  assert.equal(res.status, 204);
-}
-
-async function stats() {
-  return (await fetch(`${control}/stats`)).json();
-}
-
-/** Waits for the fake to report `predicate` true (it notices a dropped client asynchronously). */
-async function until(predicate, what) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const s = await stats();
-    if (predicate(s)) return s;
-    if (Date.now() > deadline) assert.fail(`the fake upstream never saw ${what}: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Opens the test page in a fresh tab with `project` and `persistKey`; resolves once attached. */
 async function open(persistKey, project = PROJECT, clientToken = token) {
