@@ -63,6 +63,10 @@ pub enum Error {
     #[error("snapshot vectors come from {snapshot:?}, this engine embeds with {engine:?}")]
     ForeignEmbedder { snapshot: String, engine: String },
     #[error(
+        "snapshot vectors have {snapshot} dimensions, this engine's embedder makes {engine}: the snapshot is damaged"
+    )]
+    ForeignDimensions { snapshot: usize, engine: usize },
+    #[error(
         "snapshot was chunked with {snapshot}, this engine chunks with {engine}: create the Engine with the snapshot's options, or re-index"
     )]
     ChunkConfig { snapshot: String, engine: String },

@@ -157,6 +157,16 @@ impl Engine {
                 engine: self.embedder.id().to_string(),
             });
         }
+        // The same id with other dimensions is a crafted or damaged snapshot: adopting it would
+        // make every later search and edit fail on the vectors' length.
+        if let Some(dims) = project.vector_dims()
+            && dims != self.embedder.dimensions()
+        {
+            return Err(Error::ForeignDimensions {
+                snapshot: dims,
+                engine: self.embedder.dimensions(),
+            });
+        }
         let (theirs, ours) = (
             &project.config().chunk,
             &self.workspace.project().config().chunk,

@@ -201,6 +201,11 @@ impl Project {
         self.vectors.as_ref().map(|(id, _)| id.as_str())
     }
 
+    /// The length of the index's vectors, once a file was indexed with an embedder.
+    pub fn vector_dims(&self) -> Option<usize> {
+        self.vectors.as_ref().map(|(_, index)| index.dims())
+    }
+
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
     }
