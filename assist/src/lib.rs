@@ -12,6 +12,7 @@ pub mod cache;
 pub mod complete;
 pub mod context;
 pub mod debounce;
+pub mod generate;
 pub mod metrics;
 pub mod prompt;
 pub mod routing;
