@@ -13,11 +13,13 @@
 //! `assist` calls it through its `Redactor` hook, and the CLI through `scan` and `diagnose`.
 
 pub mod diagnostics;
+mod file;
 pub mod paths;
 pub mod rules;
 pub mod secrets;
 pub mod unicode;
 
+pub use file::{FileAnalysis, analyze};
 pub use paths::is_secret_path;
 pub use secrets::{Finding, Redacted, RuleError, Scanner, redact, scan};
 pub use unicode::{Invisible, InvisibleKind, find_invisible, strip_invisible};

@@ -24,6 +24,9 @@ export interface PilotfishOptions {
   /** US dollars per million tokens by alias, as `Engine.configureAssistant` takes them: the cost
    * in `metrics()` (an alias missing from the table costs nothing). */
   prices?: Record<string, { input_usd_per_mtok: number; output_usd_per_mtok: number }>;
+  /** The most tokens a completion's prompt may cost (the engine's default: 2048). A small model
+   * on a CPU answers sooner with less context (the demo gives its local model 512). */
+  completionBudget?: number;
   /** The engine's adaptive debounce bounds (defaults 50–400 ms). */
   debounce?: { minMs?: number; maxMs?: number; initialMs?: number };
   /** The engine's options (`positionEncoding` is always "utf16", as Monaco counts). */

@@ -115,6 +115,7 @@ export async function attachPilotfish(editor, monaco, options) {
       try {
         const suggestion = await client.call('complete', [{
           path, text: model.getValue(), offset: model.getOffsetAt(position),
+          ...(settings.completionBudget ? { budget: settings.completionBudget } : {}),
         }], { signal: controller.signal });
         if (!suggestion || !suggestion.text) {
           if (!suggestion) stats.cancelled += 1;

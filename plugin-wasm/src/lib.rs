@@ -13,6 +13,8 @@
 //! (its `#[wasm_bindgen]` methods); `vectors` (the `VectorIndex` class) stands beside them.
 
 #[cfg(feature = "assistant")]
+pub mod analysis;
+#[cfg(feature = "assistant")]
 pub mod assistant;
 pub mod embedder;
 pub mod error;

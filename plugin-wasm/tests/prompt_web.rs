@@ -115,7 +115,7 @@ fn chat_prompt_returns_messages() {
 
 #[wasm_bindgen_test]
 fn bad_requests_throw_errors_that_say_why() {
-    let engine = engine();
+    let mut engine = engine();
     let (text, _) = prompt_common::cursor();
     let past_end = text.encode_utf16().count() + 1;
     let inside = prompt_common::inside_surrogate_pair();

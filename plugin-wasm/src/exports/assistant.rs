@@ -24,7 +24,7 @@ use crate::assistant::chat::{ChatPlan, ChatSettings, PendingChat};
 use crate::assistant::completion::{CompletionPlan, Ended, PendingCompletion};
 use crate::assistant::options::AssistantOptions;
 use crate::error::{Error, js_call};
-use crate::js::{json_arg, output, string_arg};
+use crate::js::{json_arg, output, reject_non_finite, string_arg};
 use crate::net::{self, NetError, idb, performance_now, sleep, wall_ms};
 use crate::options::PromptRequest;
 use crate::project::Engine;
@@ -263,6 +263,7 @@ impl Engine {
     ) -> Result<Promise, JsError> {
         js_call("complete", || {
             let called_at = performance_now();
+            reject_non_finite("request", &request)?;
             let request: PromptRequest = json_arg("request", &request)?;
             self.tag_pending(usize::MAX);
             let call = CallOptions::from_js(&options)?;
@@ -301,6 +302,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
     ) -> Result<Promise, JsError> {
         js_call("chat", || {
+            reject_non_finite("request", &request)?;
             let request: PromptRequest = json_arg("request", &request)?;
             self.tag_pending(usize::MAX);
             let call = CallOptions::from_js(&options)?;

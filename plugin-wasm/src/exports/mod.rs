@@ -4,6 +4,8 @@
 //! which turns any failure into a JS `Error` naming the method.
 
 #[cfg(feature = "assistant")]
+mod analysis;
+#[cfg(feature = "assistant")]
 pub(crate) mod assistant;
 mod embed;
 mod files;

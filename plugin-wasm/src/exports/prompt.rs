@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::error::js_call;
-use crate::js::{json_arg, output};
+use crate::js::{json_arg, output, reject_non_finite};
 use crate::options::PromptRequest;
 use crate::project::Engine;
 
@@ -100,6 +100,7 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "PromptRequest")] request: JsValue,
     ) -> Result<JsValue, JsError> {
         js_call("buildPrompt", || {
+            reject_non_finite("request", &request)?;
             let request: PromptRequest = json_arg("request", &request)?;
             // A prompt needs every file's tags; a restore leaves them to `tagPending`.
             self.tag_pending(usize::MAX);

@@ -5,9 +5,9 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::error::{Error, js_call};
+use crate::error::js_call;
 use crate::hits;
-use crate::js::{arg, json_arg, string_arg};
+use crate::js::{arg, json_arg, reject_non_finite, string_arg};
 use crate::options::WireSearchOptions;
 use crate::project::Engine;
 
@@ -53,36 +53,6 @@ export interface SearchHit {
   fused: number;
 }
 "#;
-
-/// Refuses `NaN` and `±Infinity` among an options object's values. The options cross as JSON
-/// (`json_arg`), where `JSON.stringify` writes these as `null`, which reads as "unset": a page
-/// that computed `limit: NaN` would silently get the default instead of hearing about its bug.
-fn reject_non_finite(argument: &'static str, options: &JsValue) -> Result<(), Error> {
-    let Some(object) = options.dyn_ref::<js_sys::Object>() else {
-        return Ok(());
-    };
-    for entry in js_sys::Object::entries(object).iter() {
-        let entry: js_sys::Array = entry.unchecked_into();
-        let Some(number) = entry.get(1).as_f64() else {
-            continue;
-        };
-        if !number.is_finite() {
-            let key = entry.get(0).as_string().unwrap_or_default();
-            let shown = if number.is_nan() {
-                "NaN"
-            } else if number > 0.0 {
-                "Infinity"
-            } else {
-                "-Infinity"
-            };
-            return Err(Error::Argument {
-                argument,
-                message: format!("`{key}` must be a finite number, got {shown}"),
-            });
-        }
-    }
-    Ok(())
-}
 
 #[wasm_bindgen]
 extern "C" {

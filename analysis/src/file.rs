@@ -1,0 +1,36 @@
+//! One file's syntax errors and security findings from one parse, for hosts that show both
+//! (editor markers): the tree the diagnostics walk is the tree the rules query.
+
+use syntax::Language;
+use tree_sitter::Parser;
+
+use crate::diagnostics::{SyntaxDiagnostic, diagnose_tree};
+use crate::rules::{Finding, RuleSet};
+
+/// What [`analyze`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileAnalysis {
+    pub syntax: Vec<SyntaxDiagnostic>,
+    pub findings: Vec<Finding<'static>>,
+}
+
+/// Parses `text` as `language` once and runs the syntax diagnostics and the language's built-in
+/// security rules on the tree; empty for a language without a grammar compiled in.
+pub fn analyze(language: Language, text: &str) -> FileAnalysis {
+    let Some(grammar) = syntax::grammar::grammar(language) else {
+        return FileAnalysis::default();
+    };
+    let mut parser = Parser::new();
+    if parser.set_language(&grammar).is_err() {
+        return FileAnalysis::default();
+    }
+    let Some(tree) = parser.parse(text, None) else {
+        return FileAnalysis::default();
+    };
+    FileAnalysis {
+        syntax: diagnose_tree(language, &tree, text),
+        findings: RuleSet::builtin(language)
+            .map(|rules| rules.check_tree(&tree, text))
+            .unwrap_or_default(),
+    }
+}
