@@ -66,6 +66,7 @@ async function main() {
     files,
     persistKey: settings.persistKey,
     prices: settings.config?.prices,
+    completionBudget: settings.config?.budgets?.complete,
     onProgress: (done, total) => {
       progress.max = total;
       progress.value = done;
@@ -95,7 +96,10 @@ async function main() {
   wireChat(
     { form: $('chat-form'), input: $('chat-input'), task: $('chat-task'), list: $('chat-messages') },
     {
-      ask: (request, onText) => pilotfish.chat(request, { onText }),
+      ask: (request, onText) => {
+        const budget = settings.config?.budgets?.chat;
+        return pilotfish.chat(budget ? { ...request, budget } : request, { onText });
+      },
       cursor: () => {
         const model = editor.getModel();
         return { path: model.uri.path.replace(/^\//, ''), text: model.getValue(), offset: model.getOffsetAt(editor.getPosition()) };

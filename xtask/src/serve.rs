@@ -31,6 +31,14 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
             "/node_modules/monaco-editor/",
             root.join("node_modules/monaco-editor"),
         ),
+        // The browser test sandbox (issue 15), and what it loads from npm: esbuild-wasm strips
+        // TypeScript, Pyodide runs Python; both served from node_modules, never from a CDN.
+        ("/plugin-wasm/sandbox/", root.join("plugin-wasm/sandbox")),
+        (
+            "/node_modules/esbuild-wasm/",
+            root.join("node_modules/esbuild-wasm"),
+        ),
+        ("/node_modules/pyodide/", root.join("node_modules/pyodide")),
         // Pages the end-to-end tests load (tests/e2e/pages/).
         ("/tests/e2e/pages/", root.join("tests/e2e/pages")),
         // The demo's sample project and its `files.json` (`sample.rs`), and what `demo` writes
@@ -248,12 +256,20 @@ fn write_page_config(root: &Path, local: bool) -> Result<()> {
             ((*alias).to_owned(), pricing)
         })
         .collect();
+    // Prompt budgets in tokens: the local model reads a prompt at a few hundred tokens a second
+    // on a CPU, so the page gives it less context than the engine's default 2048 to answer sooner.
+    let budgets = if local {
+        serde_json::json!({"complete": 512, "chat": 1024})
+    } else {
+        serde_json::json!({})
+    };
     let config = serde_json::json!({
         "proxyUrl": format!("http://{DEMO_PROXY_LISTEN}"),
         "token": DEMO_TOKEN,
         "answers": answers,
         "change": change,
         "prices": prices,
+        "budgets": budgets,
     });
     let dir = root.join(".cache/demo/public");
     std::fs::create_dir_all(&dir)?;
@@ -280,15 +296,22 @@ struct LocalModel {
 /// for the line it prints once it listens (the model is loaded by then).
 fn start_local_model(model: &Path) -> Result<LocalModel> {
     use std::process::Stdio;
+    // A release build: the model computes on the CPU, and a debug build answered the demo's
+    // prompts past the proxy's 30 s first-byte timeout. LTO and one codegen unit are left out of
+    // this one build (as BENCHMARKS.md's "Local model" measured it) so it takes minutes, not tens.
     let binary = cmd::built_executable(
-        cmd::cargo().args([
-            "build",
-            "-q",
-            "-p",
-            "pilotfish-local-llm",
-            "--bin",
-            "pilotfish-local",
-        ]),
+        cmd::cargo()
+            .args([
+                "build",
+                "-q",
+                "--release",
+                "-p",
+                "pilotfish-local-llm",
+                "--bin",
+                "pilotfish-local",
+            ])
+            .env("CARGO_PROFILE_RELEASE_LTO", "false")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
         "pilotfish-local",
     )?;
     let mut child = std::process::Command::new(binary)
@@ -380,4 +403,51 @@ daily_budget_usd = 2.0
         .arg("--config")
         .arg(&config_path)
         .spawn()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_page_config;
+
+    fn written(local: bool) -> serde_json::Value {
+        let root = std::env::temp_dir().join(format!(
+            "pilotfish-page-config-{}-{local}",
+            std::process::id()
+        ));
+        write_page_config(&root, local).unwrap();
+        let path = root.join(".cache/demo/public/config.json");
+        let config = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        config
+    }
+
+    #[test]
+    fn the_page_is_told_what_answers_and_how_to_change_it() {
+        let local = written(true);
+        assert_eq!(local["proxyUrl"], "http://127.0.0.1:8787");
+        assert_eq!(local["token"], "pilotfish-demo-token");
+        let answers = local["answers"].as_str().unwrap();
+        assert!(answers.contains("SmolLM2-135M") && answers.contains("no key"));
+        assert!(
+            local["change"]
+                .as_str()
+                .unwrap()
+                .contains("set OPENAI_API_KEY")
+        );
+        assert_eq!(local["prices"]["chat"]["output_usd_per_mtok"], 0.0);
+        assert_eq!(local["budgets"]["complete"], 512);
+
+        let openai = written(false);
+        assert!(openai["answers"].as_str().unwrap().contains("gpt-4o-mini"));
+        assert!(
+            openai["change"]
+                .as_str()
+                .unwrap()
+                .contains("unset OPENAI_API_KEY")
+        );
+        assert_eq!(openai["prices"]["autocomplete"]["input_usd_per_mtok"], 0.15);
+        assert_eq!(openai["budgets"], serde_json::json!({}));
+        // The page only ever sees the variable's name, never a key.
+        assert!(!openai.to_string().contains("sk-"));
+    }
 }
