@@ -6,8 +6,9 @@
 // API scripts what the model writes and counts what it saw.
 //
 // One flow, step by step as a person would use the page: wait for indexing, search and see a
-// known function, type and accept ghost text with Tab, ask a question and follow a citation of
-// the streamed answer, watch the metrics. Each step saves a screenshot under
+// known function, type and accept ghost text with Tab, type on quickly and see the stale request
+// aborted, ask a question and follow a citation of the streamed answer, watch the metrics; and
+// the page with its proxy down. Each step saves a screenshot under
 // target/e2e-screenshots/ (ignored by git).
 //
 // Run: cargo xtask test (it sets PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL,
@@ -41,6 +42,18 @@ async function script(text, { chunks = 3, eventDelayMs = 0 } = {}) {
 }
 
 const upstream = async () => (await fetch(`${control}/stats`)).json();
+
+/** Waits (10 s at most) for the fake to report `predicate` true: it notices a dropped client
+ * asynchronously. */
+async function until(predicate, what) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const s = await upstream();
+    if (predicate(s)) return s;
+    if (Date.now() > deadline) assert.fail(`the fake upstream never saw ${what}: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 const chats = (s) => s.paths.filter((p) => p === 'chat/completions').length;
 
 const shot = (name) => page.screenshot({ path: `${screenshots}/demo-${name}.png` });
@@ -192,6 +205,30 @@ test('typing gets ghost text from the proxy, and Tab accepts it', async () => {
   assert.deepEqual(realErrors(), []);
 });
 
+test('typing on aborts the stale request: the upstream sees it cancelled, the new text gets its own ghost text', async () => {
+  // The first answer streams slowly and has no line end, so only the next key can end it.
+  await script('ax(1)', { chunks: 20, eventDelayMs: 200 });
+  const lineNumber = await page.evaluate(() => {
+    const { editor } = window.pilotfishDemo;
+    const model = editor.getModel();
+    model.setValue(`${model.getValue()}\n\ndef biggest(values):\n    return `);
+    const last = model.getLineCount();
+    editor.setPosition({ lineNumber: last, column: model.getLineMaxColumn(last) });
+    editor.focus();
+    return last;
+  });
+  const before = await upstream();
+  await page.keyboard.type('m');
+  await until((s) => s.hits > before.hits, 'the first request');
+  await script('n(values)\n');
+  await page.keyboard.type('i');
+  await until((s) => s.cancellations > before.cancellations, 'the abort of the stale request');
+  await waitForGhost('n(values)');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction((n) => window.pilotfishDemo.editor.getModel().getLineContent(n) === '    return min(values)', lineNumber);
+  assert.deepEqual(realErrors(), []);
+});
+
 test('a chat question streams its answer; a citation in it opens the cited file at its lines', async () => {
   const reply = 'request() builds a Session and calls Session.request [1]; the session prepares and sends it [2] [3] [4].';
   // Slow pieces, so the answer is seen on the page before it is complete.
@@ -240,7 +277,7 @@ test('the metrics panel shows the session: latency percentiles per task, tokens 
   assert.match(rows.chat[3], /^\d+ ms$/, 'chat p95');
   assert.ok(Number(rows.autocomplete?.[1]) >= 1, JSON.stringify(rows));
   const totals = await page.textContent('[data-testid="metrics-totals"]');
-  assert.match(totals, /suggestions accepted 1\/\d+/);
+  assert.match(totals, /suggestions accepted 2\/\d+/);
   assert.match(totals, /tokens \d+ in \+ \d+ out/);
   assert.match(totals, /cost \$\d+\.\d{6}/);
   await page.locator('[data-testid="metrics"]').scrollIntoViewIfNeeded();
