@@ -156,20 +156,28 @@ export async function attachPilotfish(editor, monaco, options) {
   disposables.push({ dispose: () => registration?.dispose() });
   editor.updateOptions({ inlineSuggest: { enabled: true } });
 
-  // The chunker's syntax errors of the shown file, as markers (owner "pilotfish").
+  // The shown file's syntax errors, security findings and secrets, as markers (owner "pilotfish").
   const marked = new Set();
-  const showDiagnostics = (model, diagnostics) => {
-    if (disposed || model.isDisposed()) return;
-    const last = model.getLineCount();
-    const markers = diagnostics.filter((d) => d.kind === 'syntaxError' && d.startLine).map((d) => {
-      const start = Math.min(d.startLine, last);
-      const end = Math.min(d.endLine ?? d.startLine, last);
+  const showAnalysis = (model, analysis) => {
+    if (disposed || model.isDisposed() || !analysis) return;
+    const marker = (range, severity, message, code) => {
+      const start = model.getPositionAt(range.start);
+      const end = model.getPositionAt(Math.max(range.end, range.start + 1));
       return {
-        // The chunker words it "path:lines: what"; the marker already stands at the path and lines.
-        severity: monaco.MarkerSeverity.Error, message: d.message.replace(/^.*?:\d+-\d+: /, ''), source: 'Pilotfish',
-        startLineNumber: start, startColumn: 1, endLineNumber: end, endColumn: model.getLineMaxColumn(end),
+        severity, message, source: 'Pilotfish', code,
+        startLineNumber: start.lineNumber, startColumn: start.column, endLineNumber: end.lineNumber, endColumn: end.column,
       };
-    });
+    };
+    const { Error: error, Warning: warning, Info: info } = monaco.MarkerSeverity;
+    const markers = [
+      ...analysis.syntax.map((d) => marker(d.range, error, d.message)),
+      ...analysis.findings.map((f) => marker(
+        f.range, f.severity === 'low' ? info : warning, `${f.message} (${f.cwe}). ${f.fix}`, f.rule,
+      )),
+      ...analysis.secrets.map((s) => marker(
+        s.range, warning, 'A secret in the code: it is sent to no model (prompts carry it as [REDACTED]); keep it out of the source.', s.rule,
+      )),
+    ];
     monaco.editor.setModelMarkers(model, 'pilotfish', markers);
     marked.add(model);
   };
@@ -184,7 +192,7 @@ export async function attachPilotfish(editor, monaco, options) {
     reindexTimer = null;
     if (!model || disposed) return Promise.resolve(null);
     return client.call('indexFile', [pathOf(model), model.getValue()])
-      .then((file) => file && showDiagnostics(model, file.diagnostics))
+      .then((file) => file && showAnalysis(model, file.analysis))
       .catch((e) => console.warn(e.message));
   };
   disposables.push(editor.onDidChangeModelContent(() => {

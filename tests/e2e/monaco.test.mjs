@@ -351,17 +351,29 @@ test('a damaged snapshot is discarded with a warning and the project indexed afr
   assert.deepEqual(realErrors(), []);
 });
 
-test("the shown file's syntax errors become markers after a pause in typing, and go when fixed", async () => {
+test("the shown file's syntax errors and security findings become markers after a pause in typing, and go when fixed", async () => {
   await resetEditor();
   const markers = () => page.evaluate(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' })
-    .map((m) => ({ line: m.startLineNumber, message: m.message, severity: m.severity })));
+    .map((m) => ({ line: m.startLineNumber, message: m.message, severity: m.severity, code: m.code })));
+  const severity = await page.evaluate(() => ({ error: window.monaco.MarkerSeverity.Error, warning: window.monaco.MarkerSeverity.Warning }));
   assert.deepEqual(await markers(), []);
   await page.keyboard.type('(1 +');
   await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length > 0);
   const [marker] = await markers();
   assert.equal(marker.line, 5);
-  assert.equal(marker.message, 'syntax error');
-  assert.equal(marker.severity, await page.evaluate(() => window.monaco.MarkerSeverity.Error));
+  assert.match(marker.message, /^(missing|unexpected|unclosed) `.+`/, 'worded for a person: what is wrong, with the token');
+  assert.equal(marker.severity, severity.error);
+  // A shell command built from a variable: a security finding, as a warning with its rule.
+  await page.evaluate(() => {
+    const model = window.editor.getModel();
+    model.setValue(`import os\n\n\ndef run(cmd):\n    os.system(cmd)\n`);
+  });
+  await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' })
+    .some((m) => m.startLineNumber === 5 && m.severity === window.monaco.MarkerSeverity.Warning));
+  const finding = (await markers()).find((m) => m.line === 5);
+  assert.equal(finding.severity, severity.warning);
+  assert.ok(finding.code, 'the rule id is the marker code');
+  assert.match(finding.message, /CWE-78/);
   await resetEditor();
   await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length === 0);
   assert.deepEqual(realErrors(), []);
