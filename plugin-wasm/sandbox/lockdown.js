@@ -41,7 +41,7 @@ function replace(target, name, value) {
 
 /**
  * Locks the worker down and returns `send`, the only postMessage left. `options.keepEval`
- * leaves eval and the Function constructors in place (Pyodide's runtime compiles with them).
+ * leaves eval and the Function constructors in place (neither worker needs it today).
  */
 export function lockDown(options = {}) {
   const scope = globalThis;

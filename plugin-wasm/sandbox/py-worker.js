@@ -24,10 +24,9 @@ try {
   const runner = await (await fetch(new URL('./runner.py', import.meta.url))).text();
   pyodide.runPython(runner, { filename: 'pilotfish_runner.py' });
   run = pyodide.globals.get('run_job');
-  // Pyodide's runtime compiles code with eval/Function at run time: those stay; the network,
-  // code loading from URLs and postMessage go.
-  send = lockDown({ keepEval: true });
-  // The `js` module reaches globalThis from Python: what lockDown removed is gone there too.
+  // Pyodide needs no eval or Function once loaded, so they go too: Python's `js` module reaches
+  // globalThis, and `js.eval("import(url)")` would otherwise load code from anywhere.
+  send = lockDown();
   send({ type: 'ready' });
 } catch (error) {
   postMessage({ type: 'failed', error: String(error?.stack ?? error) });

@@ -238,10 +238,12 @@ test('network access is blocked and reported, and nothing reaches the server', a
       `def test_open_url():\n    from pyodide.http import open_url\n    open_url("${url}")`,
       `def test_socket():\n    import socket\n    socket.create_connection(("127.0.0.1", ${server.address().port}))`,
       `def test_post():\n    js.postMessage("x")`,
+      `def test_eval_import():\n    js.eval("import('${url}')")`,
+      `def test_function_import():\n    js.Function.new("return import('${url}')")()`,
     ].join('\n'),
   });
   assert.equal(python.error, null);
-  assert.equal(python.tests.length, 6);
+  assert.equal(python.tests.length, 8);
   for (const t of python.tests) assert.equal(t.passed, false, `${t.name} was not blocked`);
   assert.match(byName(python).test_fetch.error, /disabled in the sandbox/);
   assert.match(byName(python).test_post.error, /postMessage is disabled in the sandbox/);
