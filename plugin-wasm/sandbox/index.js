@@ -18,11 +18,11 @@
 
 const here = (path) => new URL(path, import.meta.url).href;
 
-/** Where the npm packages are served; change with `configureSandbox` when not at the repo root. */
+/** Where esbuild-wasm is served; change with `configureSandbox` when not at the repo root.
+ * (The Python worker finds Pyodide the same way, relative to itself.) */
 const urls = {
   esbuild: here('../../node_modules/esbuild-wasm/esm/browser.min.js'),
   esbuildWasm: here('../../node_modules/esbuild-wasm/esbuild.wasm'),
-  pyodide: here('../../node_modules/pyodide/'),
 };
 
 /** Messages a run may send beyond one per test before it counts as a flood. */
