@@ -8,6 +8,7 @@
 // PILOTFISH_DEMO_URL=<its URL> node --test tests/e2e/sandbox.test.mjs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import legacyAssert from 'node:assert';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
 
@@ -263,7 +264,7 @@ test('an endless loop is stopped at the time limit and reported; the next run wo
   assert.equal(result.timedOut, true);
   assert.match(result.error, /^stopped after 1000 ms \(the sandbox's time limit\); 1 test\(s\) had finished$/);
   assert.deepEqual(result.tests.map((t) => [t.name, t.passed]), [['quick', true]]);
-  assert.ok(elapsed >= 1000 && elapsed < 5000, `took ${elapsed} ms`);
+  assert.ok(elapsed >= 1000 && elapsed < 6000, `took ${elapsed} ms`);
   const again = await run({ language: 'javascript', code: JS_ADD, tests: "test('a', () => assert.equal(add(1, 1), 2));" });
   assert.equal(again.tests[0].passed, true);
 
@@ -324,6 +325,32 @@ test('a postMessage flood is contained: nothing reaches the page', async () => {
   });
   assert.equal(swallowed.timedOut, true);
   assert.equal(await page.evaluate(() => window.pageMessages), before);
+});
+
+test("the sandbox's assert passes and fails exactly where node:assert does", async () => {
+  // Plain ESM, so it runs here too: node's own assert is the reference.
+  const { assert: ours } = await import('../../plugin-wasm/sandbox/assert.js');
+  const cases = [
+    ['ok', [1]], ['ok', [0]], ['equal', [1, '1']], ['equal', [1, 2]], ['equal', [NaN, NaN]],
+    ['strictEqual', [1, '1']], ['strictEqual', [NaN, NaN]], ['strictEqual', [0, -0]],
+    ['notStrictEqual', [1, 2]], ['notStrictEqual', [1, 1]], ['notEqual', [1, '1']],
+    ['deepEqual', [[1], ['1']]], ['deepStrictEqual', [[1], ['1']]], ['deepStrictEqual', [{ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }]],
+    ['deepStrictEqual', [{ a: 1 }, { a: 1, b: undefined }]], ['deepStrictEqual', [new Map([[1, 2]]), new Map([[1, 2]])]],
+    ['deepStrictEqual', [new Set([1]), new Set([2])]], ['deepStrictEqual', [new Date(1), new Date(1)]],
+    ['deepStrictEqual', [[1, 2], { 0: 1, 1: 2 }]], ['notDeepStrictEqual', [[1], [1]]],
+    ['throws', [() => { throw new TypeError('bad'); }, TypeError]], ['throws', [() => { throw new TypeError('bad'); }, RangeError]],
+    ['throws', [() => { throw new Error('bad input'); }, /input/]], ['throws', [() => {}]],
+    ['throws', [() => { throw new Error('x'); }, { message: 'x' }]], ['doesNotThrow', [() => { throw new Error('x'); }]],
+    ['match', ['abc', /b/]], ['match', ['abc', /z/]], ['doesNotMatch', ['abc', /z/]],
+  ];
+  for (const [fn, args] of cases) {
+    const outcome = (a) => { try { a[fn](...args); return 'pass'; } catch (e) { return `${e.name}/${e.code}`; } };
+    assert.equal(outcome(ours), outcome(legacyAssert), `assert.${fn}(${args.map(String).join(', ')})`);
+  }
+  for (const [fn, args] of [['rejects', [Promise.reject(new Error('x'))]], ['rejects', [async () => 1]], ['doesNotReject', [async () => { throw new Error('x'); }]]]) {
+    const outcome = async (a) => { try { await a[fn](...args); return 'pass'; } catch (e) { return `${e.name}/${e.code}`; } };
+    assert.equal(await outcome(ours), await outcome(legacyAssert), `assert.${fn}`);
+  }
 });
 
 test('benchmark: cold start and a 10-test run, JavaScript and Python', async () => {
