@@ -8,6 +8,7 @@ mod bench_embed;
 mod bench_prompt;
 mod bench_vector;
 mod cmd;
+mod code_server;
 mod code_tokenizer;
 mod corpus;
 mod e2e_stack;
@@ -19,6 +20,7 @@ mod serve;
 mod setup;
 mod table;
 mod test;
+mod vscode;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +40,8 @@ commands:
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
   fuzz         the property tests over hostile input (snapshots, chunker, SSE) with many more cases
                (--cases N per property, default 20000)
+  vsix         bundle the VS Code web extension (plugin-wasm/vscode) into target/vscode/pilotfish.vsix
+  test-vscode  build, package and test the extension in code-server against the proxy (installs code-server)
   bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt, monaco)
 ";
 
@@ -70,6 +74,8 @@ fn main() -> Result<()> {
         }
         Some("bench") => bench::run(&root, &args[1..]),
         Some("test") => test::all(&root),
+        Some("vsix") => vscode::vsix_command(&root),
+        Some("test-vscode") => vscode::test_alone(&root),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");

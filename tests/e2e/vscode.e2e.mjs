@@ -1,0 +1,192 @@
+// The VS Code web extension (plugin-wasm/vscode/) for real: its .vsix installed into code-server
+// (VS Code for the Web) with `--install-extension`, a small Python project opened, the proxy URL
+// in the user's settings.json and the token set through the extension's own command (so it lands
+// in SecretStorage), then typing in a Python file in Chromium shows ghost text that the fake
+// upstream wrote (through the REAL proxy), Tab accepts it, and the status bar says what happened.
+// Screenshots of each step go to target/e2e-vscode/screenshots/ (ignored by git).
+//
+// Prints the extension's activation time (from its own log line) and page load → first ghost text
+// for BENCHMARKS.md.
+//
+// Run: cargo xtask test-vscode (it installs code-server, packages the .vsix, starts the proxy and
+// the fake upstream, and sets the variables below).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { script, stats } from './support/fake-upstream.mjs';
+import { startCodeServer } from './support/code-server.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const proxyUrl = process.env.PILOTFISH_E2E_PROXY;
+const token = process.env.PILOTFISH_E2E_TOKEN;
+const vsix = process.env.PILOTFISH_VSIX;
+const shots = join(root, 'target/e2e-vscode/screenshots');
+
+const REPORT = 'from calc import add\n\n\ndef total(values):\n    return \n\n\nprint(total([1, 2]))\n';
+const CALC = 'def add(a, b):\n    return a + b\n\n\ndef scale(values, factor):\n    return [v * factor for v in values]\n';
+const PROJECT = {
+  'src/report.py': REPORT,
+  'src/calc.py': CALC,
+  'src/geometry.py': 'def polygon_area(points):\n    """Shoelace formula."""\n    return 0.0\n',
+  'README.md': '# tiny\n',
+};
+
+let dir;
+let folder;
+let server;
+let browser;
+let page;
+const consoleLines = [];
+
+/** The status bar item of the extension, by its text (it always starts with "Pilotfish"). */
+const statusItem = () => page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /^\s*Pilotfish/ }).first();
+
+async function statusText() {
+  return (await statusItem().innerText()).trim();
+}
+
+/** Waits (deadline 30 s) until the status bar text matches `pattern`; fails with what it says. */
+async function waitForStatus(pattern) {
+  try {
+    const handle = await page.waitForFunction((source) => {
+      const items = [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')];
+      const text = items.map((n) => n.innerText.trim()).find((t) => t.startsWith('Pilotfish'));
+      return text !== undefined && new RegExp(source).test(text) && text;
+    }, pattern.source, { timeout: 30_000 });
+    return handle.jsonValue();
+  } catch {
+    await page.screenshot({ path: join(shots, 'failed-status.png') });
+    assert.fail(`the status bar never matched ${pattern}: it says ${JSON.stringify(await statusText().catch(() => null))}`);
+  }
+}
+
+/** The ghost text the editor renders now (VS Code renders spaces as U+00A0). */
+const ghost = () => page.evaluate(() =>
+  [...document.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' '));
+
+async function waitForGhost(text) {
+  try {
+    await page.waitForFunction((text) =>
+      [...document.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview')].map((n) => n.textContent).join('').replaceAll('\u00a0', ' ') === text,
+    text, { timeout: 20_000 });
+  } catch {
+    await page.screenshot({ path: join(shots, 'failed-ghost.png') });
+    assert.fail(`the ghost text never became ${JSON.stringify(text)}: it is ${JSON.stringify(await ghost())}; status ${JSON.stringify(await statusText())}; upstream ${JSON.stringify(await stats())}; console ${JSON.stringify(consoleLines.filter((l) => /pilotfish/i.test(l)))}`);
+  }
+}
+
+/** Runs a command from the command palette by its title. */
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+before(async () => {
+  assert.ok(proxyUrl && token && vsix && process.env.PILOTFISH_E2E_CONTROL,
+    'set PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL, PILOTFISH_E2E_TOKEN and PILOTFISH_VSIX (cargo xtask test-vscode does this)');
+  await mkdir(shots, { recursive: true });
+  dir = await mkdtemp(join(tmpdir(), 'pilotfish-vscode-'));
+  folder = join(dir, 'project');
+  for (const [path, text] of Object.entries(PROJECT)) {
+    await mkdir(join(folder, path, '..'), { recursive: true });
+    await writeFile(join(folder, path), text);
+  }
+  server = await startCodeServer({
+    dir, folder, vsix,
+    settings: {
+      'pilotfish.proxyUrl': proxyUrl,
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'chat.disableAIFeatures': true,
+      'extensions.ignoreRecommendations': true,
+      'telemetry.telemetryLevel': 'off',
+      'editor.inlineSuggest.enabled': true,
+      // VS Code's own word suggestions would cover the ghost text.
+      'editor.quickSuggestions': { other: false, comments: false, strings: false },
+      'editor.suggestOnTriggerCharacters': false,
+    },
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('console', (message) => consoleLines.push(message.text()));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('the .vsix installs into code-server with --install-extension', async () => {
+  assert.match(server.installOutput, /Extension 'pilotfish\.vsix' was successfully installed\./);
+});
+
+test('VS Code for the Web: set the token, type in Python, see the ghost text, Tab accepts it', async () => {
+  const loadStarted = Date.now();
+  await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+
+  // Activation: the proxy URL comes from settings.json, the token is not set yet.
+  await waitForStatus(/^Pilotfish: (not connected|indexing|\d+ files)/);
+  await page.screenshot({ path: join(shots, '1-activated.png') });
+
+  // The token through the command and its password box: it goes to SecretStorage.
+  await runCommand('Pilotfish: Set Proxy Token');
+  const box = page.locator('.quick-input-widget input[type="password"]');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(token);
+  await page.keyboard.press('Enter');
+  await waitForStatus(/^Pilotfish: 4 files$/);
+  await page.screenshot({ path: join(shots, '2-connected.png') });
+  const activated = consoleLines.find((line) => /pilotfish: activated in \d+ ms/.test(line));
+  assert.ok(activated, `the extension logged its activation: ${JSON.stringify(consoleLines.filter((l) => /pilotfish/i.test(l)))}`);
+
+  // Open src/report.py and put the cursor after `return ` (line 5, column 12).
+  await page.keyboard.press('Control+P');
+  const quickOpen = page.locator('.quick-input-widget input');
+  await quickOpen.waitFor({ state: 'visible' });
+  await quickOpen.fill('report.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'report.py' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-line', { hasText: 'def total(values):' }).waitFor();
+  await page.keyboard.press('Control+G');
+  await quickOpen.waitFor({ state: 'visible' });
+  await quickOpen.fill(':5:12');
+  await page.keyboard.press('Enter');
+
+  await script('um(values)\n');
+  const before = await stats();
+  await page.keyboard.type('s');
+  await waitForGhost('um(values)');
+  const firstGhostMs = Date.now() - loadStarted;
+  assert.equal((await stats()).hits, before.hits + 1, 'one request reached the upstream through the proxy');
+  const latency = await waitForStatus(/^Pilotfish: \d+ ms$/);
+  await page.screenshot({ path: join(shots, '3-ghost-text.png') });
+
+  await page.keyboard.press('Tab');
+  await page.locator('.monaco-editor .view-line', { hasText: 'return sum(values)' }).waitFor();
+  await waitForGhost('');
+  // Saved to disk, the accepted text is in the file on the server.
+  await page.keyboard.press('Control+S');
+  const deadline = Date.now() + 10_000;
+  let saved = '';
+  while (!(saved = await readFile(join(folder, 'src/report.py'), 'utf8')).includes('return sum(values)\n')) {
+    if (Date.now() > deadline) assert.fail(`the file was never saved with the suggestion: ${JSON.stringify(saved)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(saved, REPORT.replace('    return \n', '    return sum(values)\n'));
+  await page.screenshot({ path: join(shots, '4-accepted.png') });
+  console.log(`vscode extension: ${activated.match(/activated in \d+ ms/)[0]}; page load → first ghost text ${firstGhostMs} ms; status after the completion: ${latency}`);
+});
