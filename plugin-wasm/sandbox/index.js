@@ -116,15 +116,21 @@ function testRecord(t) {
   };
 }
 
+/** How long a fresh JavaScript worker may take to load its modules before the run is given up. */
+const START_LIMIT_MS = 30_000;
+
 /**
  * Posts `job` to `worker` and settles with its result, or with what stopped it: the time limit,
- * a flood of messages, a crash. `onStart` is called when the clock starts.
+ * a flood of messages, a crash. With `waitReady` the clock starts when the worker says it is
+ * ready (its modules loaded and locked down), so a slow start on a busy machine is not charged
+ * to the job's code; the worker then has START_LIMIT_MS to get there.
  */
-function supervise(worker, job, { timeoutMs, outputCap, nonce }) {
+function supervise(worker, job, { timeoutMs, outputCap, nonce, waitReady = false }) {
   return new Promise((resolve) => {
     const result = emptyResult();
     let messages = 0;
     let settled = false;
+    let timer;
     const end = (why) => {
       if (settled) return;
       settled = true;
@@ -135,15 +141,31 @@ function supervise(worker, job, { timeoutMs, outputCap, nonce }) {
       }
       resolve(capResult(result, outputCap));
     };
-    const timer = setTimeout(() => end({
-      timedOut: true,
-      error: `stopped after ${timeoutMs} ms (the sandbox's time limit)${result.tests.length ? `; ${result.tests.length} test(s) had finished` : ''}`,
-    }), timeoutMs);
+    const startClock = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => end({
+        timedOut: true,
+        error: `stopped after ${timeoutMs} ms (the sandbox's time limit)${result.tests.length ? `; ${result.tests.length} test(s) had finished` : ''}`,
+      }), timeoutMs);
+    };
+    if (waitReady) {
+      timer = setTimeout(() => end({ error: `the sandbox worker did not start within ${START_LIMIT_MS} ms` }), START_LIMIT_MS);
+    } else {
+      startClock();
+    }
+    let ready = !waitReady;
     worker.onmessage = (event) => {
       messages += 1;
       const data = event.data;
       if (messages > MAX_TESTS + MESSAGE_SLACK) {
         end({ error: `the sandbox sent too many messages (${messages}); stopped` });
+        return;
+      }
+      if (!ready) {
+        // The first message of a fresh worker, sent by the sandbox before any job code ran.
+        if (data?.type !== 'ready') return;
+        ready = true;
+        startClock();
         return;
       }
       if (!data || data.nonce !== nonce) return; // not the sandbox's own protocol: ignored
@@ -189,7 +211,7 @@ async function runScript({ code, tests, loader, timeoutMs, outputCap, module }) 
   }
   const t1 = performance.now();
   const worker = new Worker(here('./js-worker.js'), { type: 'module', name: 'pilotfish-sandbox-js' });
-  const result = await supervise(worker, { code: js, tests: testJs, module, outputCap }, { timeoutMs, outputCap, nonce: nonce() });
+  const result = await supervise(worker, { code: js, tests: testJs, module, outputCap }, { timeoutMs, outputCap, nonce: nonce(), waitReady: true });
   worker.terminate();
   const t2 = performance.now();
   result.timings = { transformMs: t1 - t0, runMs: t2 - t1, totalMs: t2 - t0 };

@@ -5,8 +5,9 @@
 // limit by terminating it. Output goes through a console that counts characters against the
 // job's cap.
 //
-// Protocol: the page posts `{ nonce, code, tests, module, outputCap }` once; the worker posts
-// `{ nonce, type: 'test', test }` as each test finishes and `{ nonce, type: 'done', result }`.
+// Protocol: the worker posts `{ type: 'ready' }` once loaded and locked down; the page posts
+// `{ nonce, code, tests, module, outputCap }` once; the worker posts `{ nonce, type: 'test',
+// test }` as each test finishes and `{ nonce, type: 'done', result }`.
 
 import { assert, strict, show } from './assert.js';
 import { lockDown } from './lockdown.js';
@@ -150,3 +151,6 @@ self.addEventListener('message', (event) => {
   started = true;
   job(event.data);
 });
+// Loaded and locked down: the page starts the job's clock now. The job, posted at spawn, is
+// dispatched after this module has finished evaluating.
+send({ type: 'ready' });

@@ -327,6 +327,105 @@ test('a postMessage flood is contained: nothing reaches the page', async () => {
   assert.equal(await page.evaluate(() => window.pageMessages), before);
 });
 
+// The refinement loop (plugin-wasm/sandbox/refine.js) against the real proxy and the fake
+// upstream that `cargo xtask test` starts. The loop's decisions are passed in as steps shaped
+// like assist::generate::Refinement's; here a small stand-in with the same contract.
+const proxyUrl = process.env.PILOTFISH_E2E_PROXY;
+const control = process.env.PILOTFISH_E2E_CONTROL;
+const token = process.env.PILOTFISH_E2E_TOKEN;
+
+async function script(text) {
+  const res = await fetch(`${control}/script`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, chunks: 3 }),
+  });
+  assert.equal(res.status, 204);
+}
+
+const answer = (body) => [
+  'Here is the implementation.', '', '```js', body, '```', '', 'And the tests:', '', '```js tests',
+  "test('small', () => assert.strictEqual(add(1, 2), 3));",
+  "test('zero', () => assert.strictEqual(add(0, 0), 0));",
+  "test('negative', () => assert.strictEqual(add(-1, -2), -3));",
+  '```', '',
+].join('\n');
+const WRONG = answer('function add(a, b) {\n  return a - b;\n}');
+const RIGHT = answer('function add(a, b) {\n  return a + b;\n}');
+
+/** Runs the loop in the page; `routes` is the assistant's routing table. */
+function refineInPage(routes) {
+  return page.evaluate(async ({ proxyUrl, token, routes }) => {
+    const engine = new window.Engine();
+    const text = '// add(a, b) returns the sum\n';
+    engine.indexFiles([{ path: 'src/add.js', text }]);
+    await engine.configureAssistant({ proxyUrl, token, routes, debounce: { minMs: 0, maxMs: 0, initialMs: 0 } });
+    const ladder = (routes.generate ?? ['generate']).length;
+    let done = 0;
+    const steps = {
+      request: () => 'Write add(a, b) with at least three tests.',
+      plan: () => (done < 3 ? { round: done + 1, attempt: done === 2 ? ladder - 1 : 0 } : null),
+      split: (text) => {
+        const blocks = [...text.matchAll(/```[^\n]*\n([\s\S]*?)```/g)].map((m) => m[1]);
+        return { implementation: blocks[0] ?? '', tests: blocks[1] ?? '' };
+      },
+      record: (plan, { run }) => {
+        done = plan.round;
+        const failing = run.tests.filter((t) => !t.passed);
+        const accepted = !run.error && run.tests.length >= 3 && failing.length === 0;
+        if (accepted) done = 3;
+        return { accepted, feedback: accepted ? null : failing.map((t) => `${t.name}: ${t.error}`).join('\n') };
+      },
+    };
+    const seen = [];
+    const result = await window.refine({
+      engine, language: 'javascript', steps,
+      request: { path: 'src/add.js', text, offset: text.length },
+      onRound: async (round) => {
+        seen.push(round.round);
+        // The fake holds one script: the test changes it between rounds.
+        if (round.round === 1) await window.nextScript(round.round);
+      },
+    });
+    return { ...result, seen };
+  }, { proxyUrl, token, routes });
+}
+
+test('refinement: a wrong answer, then the right one after the feedback (real proxy, fake upstream)', async () => {
+  assert.ok(proxyUrl && control && token, 'set PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL and PILOTFISH_E2E_TOKEN (cargo xtask test does this)');
+  await page.waitForFunction(() => window.engineReady === true);
+  await script(WRONG);
+  await page.exposeFunction('nextScript', () => script(RIGHT));
+  const result = await refineInPage({});
+  assert.equal(result.accepted, true);
+  assert.deepEqual(result.seen, [1, 2]);
+  const [first, second] = result.rounds;
+  assert.equal(first.accepted, false);
+  assert.deepEqual(first.run.tests.map((t) => [t.name, t.passed]), [['small', false], ['zero', true], ['negative', false]]);
+  assert.match(first.feedback, /^small: AssertionError: Expected values to be strictly equal:\n\n-1 !== 3/);
+  assert.match(first.implementation, /a - b/);
+  assert.equal(second.accepted, true);
+  assert.match(second.implementation, /a \+ b/);
+  assert.deepEqual(second.run.tests.map((t) => t.passed), [true, true, true]);
+  for (const r of result.rounds) {
+    assert.equal(r.attempt, 0);
+    assert.ok(r.usage && r.usage.prompt_tokens > 0, 'each round reports its usage');
+  }
+  // The second request carried the first answer and the feedback: it is the longer prompt.
+  assert.ok(second.promptTokens > first.promptTokens, `${first.promptTokens} then ${second.promptTokens}`);
+});
+
+test('refinement: three wrong answers, the last round escalated up the ladder', async () => {
+  assert.ok(proxyUrl && control && token, 'set PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL and PILOTFISH_E2E_TOKEN (cargo xtask test does this)');
+  await page.waitForFunction(() => window.engineReady === true);
+  await script(WRONG);
+  // nextScript (exposed by the previous test, or now) keeps the wrong answer this time.
+  await page.evaluate(() => { window.nextScript = async () => {}; });
+  const result = await refineInPage({ generate: ['generate', 'chat'] });
+  assert.equal(result.accepted, false);
+  assert.deepEqual(result.rounds.map((r) => [r.round, r.attempt, r.model, r.accepted]), [
+    [1, 0, 'generate', false], [2, 0, 'generate', false], [3, 1, 'chat', false],
+  ]);
+});
+
 test("the sandbox's assert passes and fails exactly where node:assert does", async () => {
   // Plain ESM, so it runs here too: node's own assert is the reference.
   const { assert: ours } = await import('../../plugin-wasm/sandbox/assert.js');
