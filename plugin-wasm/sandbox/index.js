@@ -9,8 +9,8 @@
 // dynamic `import()` into `require`, which the worker answers with its own assert and test
 // harness and the implementation's exports, and refuses for everything else. Each run gets a
 // fresh module worker (`js-worker.js`) that is terminated when the run ends. Python: Pyodide (npm)
-// in `py-worker.js`, kept warm between runs because loading it takes seconds; a run that times
-// out or misbehaves gets it terminated and the next run loads a new one.
+// in `py-worker.js`, one interpreter per run too; since loading one takes seconds, the next is
+// loaded in the background as soon as a run ends (and `warmPython()` loads the first early).
 //
 // The page enforces what the worker cannot be trusted to: the wall-clock limit (terminate), the
 // number and size of messages it accepts (a flood terminates the worker), and the output cap
@@ -218,7 +218,7 @@ async function runScript({ code, tests, loader, timeoutMs, outputCap, module }) 
   return result;
 }
 
-/** The warm Python worker: `{ worker, ready }`, or null until the first Python run. */
+/** The next Python worker, loading or loaded: `{ worker, ready }`, or null. */
 let python = null;
 
 function pythonWorker() {
@@ -232,7 +232,9 @@ function pythonWorker() {
     };
     worker.onerror = (event) => reject(new Error(`Pyodide did not load: ${event.message || 'worker error'}`));
   });
-  python = { worker, ready, busy: false };
+  // Nobody may be waiting yet: a failed load is reported to the run that takes this worker.
+  ready.catch(() => {});
+  python = { worker, ready };
   return python;
 }
 
@@ -241,30 +243,27 @@ export function warmPython() {
   return pythonWorker().ready;
 }
 
+/**
+ * One interpreter per run: a job could monkeypatch `unittest` or the builtins and make the next
+ * round's failing tests pass, so each run takes the loaded worker, which is terminated after it,
+ * and the next one starts loading as soon as the run is over (the model's next answer takes
+ * longer than the load). `warmPython()` starts the first one early.
+ */
 async function runPython({ code, tests, timeoutMs, outputCap, module }) {
   const t0 = performance.now();
-  // One run at a time per interpreter: a second concurrent run gets its own worker.
-  let slot = pythonWorker();
-  if (slot.busy) {
-    python = null;
-    slot = pythonWorker();
-  }
-  slot.busy = true;
+  const slot = pythonWorker();
+  python = null;
   let loadMs;
   try {
     loadMs = await slot.ready;
   } catch (error) {
-    if (python === slot) python = null;
     slot.worker.terminate();
     return { ...emptyResult(), error: String(error.message ?? error) };
   }
   const t1 = performance.now();
   const result = await supervise(slot.worker, { code, tests, module, outputCap }, { timeoutMs, outputCap, nonce: nonce() });
-  slot.busy = false;
-  if (result.terminated) {
-    // A stopped interpreter is gone; the next run loads a fresh one.
-    if (python === slot) python = null;
-  }
+  slot.worker.terminate();
+  pythonWorker();
   const t2 = performance.now();
   result.timings = { startMs: t1 - t0, loadMs, runMs: t2 - t1, totalMs: t2 - t0 };
   return result;

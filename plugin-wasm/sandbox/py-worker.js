@@ -5,9 +5,8 @@
 // `{ nonce, code, tests, module, outputCap }` is answered like the JavaScript worker's:
 // `{ nonce, type: 'test', test }` per test, then `{ nonce, type: 'done', result }`.
 //
-// The interpreter is kept between jobs (loading it takes seconds); each job gets a fresh module
-// for the implementation and a fresh namespace for the tests. The page terminates the worker on
-// the time limit, and the next job loads a new one.
+// One job per worker: the page terminates it after the job (or at the time limit), so nothing a
+// job changes in the interpreter can reach the next one; it loads the next worker meanwhile.
 
 import { lockDown } from './lockdown.js';
 

@@ -202,6 +202,24 @@ test('Python: unittest classes, test functions and top-level asserts, passing an
   assert.match(broken.error, /^the implementation does not parse: .*\(line 1\)$/);
 });
 
+test('Python: what one run changes in the interpreter does not reach the next run', async () => {
+  const sabotage = await run({
+    language: 'python',
+    code: 'import unittest, builtins\nunittest.TestCase.assertEqual = lambda *a, **k: None\nbuiltins.len = lambda x: 3\n',
+    tests: 'def test_patched():\n    assert len([]) == 3\n',
+    timeoutMs: 60_000,
+  });
+  assert.deepEqual(sabotage.tests.map((t) => [t.name, t.passed]), [['test_patched', true]]);
+  const next = await run({
+    language: 'python',
+    code: '',
+    tests: 'import unittest\n\nclass T(unittest.TestCase):\n    def test_equal(self):\n        self.assertEqual(1, 2)\n\ndef test_len():\n    assert len([]) == 0\n',
+    timeoutMs: 60_000,
+  });
+  assert.deepEqual(next.tests.map((t) => [t.name, t.passed]), [['T.test_equal', false], ['test_len', true]]);
+  assert.match(next.tests[0].error, /^AssertionError: 1 != 2/);
+});
+
 test('network access is blocked and reported, and nothing reaches the server', async () => {
   const url = `${target}/leak`;
   const attempts = {
@@ -472,6 +490,8 @@ test('benchmark: cold start and a 10-test run, JavaScript and Python', async () 
   const tenPy = Array.from({ length: 10 }, (_, i) => `def test_${i}():\n    assert add(${i}, 1) == ${i + 1}\n`).join('\n');
   const pyRuns = [];
   for (let i = 0; i < 5; i++) {
+    // As between refinement rounds (the model is writing): the next interpreter has loaded.
+    await fresh.evaluate(() => window.warmPython());
     t = Date.now();
     const r = await run({ language: 'python', code: 'def add(a, b):\n    return a + b\n', tests: tenPy }, fresh);
     pyRuns.push(Date.now() - t);
@@ -482,5 +502,5 @@ test('benchmark: cold start and a 10-test run, JavaScript and Python', async () 
   console.log(`sandbox bench: JS/TS cold start (esbuild-wasm init + transform + worker + 1 test): ${jsCold} ms`);
   console.log(`sandbox bench: JS 10-test run, warm (transform + fresh worker + run): median ${median(jsRuns)} ms of ${jsRuns.join(', ')}`);
   console.log(`sandbox bench: Python cold start (Pyodide load in the worker): ${pyCold} ms (worker says ${Math.round(pyLoad)} ms)`);
-  console.log(`sandbox bench: Python 10-test run, warm interpreter: median ${median(pyRuns)} ms of ${pyRuns.join(', ')}`);
+  console.log(`sandbox bench: Python 10-test run, interpreter loaded in advance: median ${median(pyRuns)} ms of ${pyRuns.join(', ')}`);
 });
