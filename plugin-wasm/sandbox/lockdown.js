@@ -13,7 +13,9 @@
 const BLOCKED = [
   'fetch', 'XMLHttpRequest', 'WebSocket', 'WebSocketStream', 'EventSource', 'WebTransport',
   'importScripts', 'Worker', 'SharedWorker', 'BroadcastChannel', 'indexedDB', 'caches',
-  'Request', 'navigator.sendBeacon',
+  'Request', 'navigator.sendBeacon', 'navigator.serviceWorker',
+  // A web font's `url(...)` is fetched when it loads.
+  'FontFace', 'fonts',
 ];
 
 /** The error every blocked door throws. */

@@ -236,6 +236,8 @@ test('network access is blocked and reported, and nothing reaches the server', a
     broadcast: `new BroadcastChannel('x').postMessage('${url}')`,
     requireHttp: `require('http')`,
     cacheAdd: `await (await caches.open('x')).add('${url}')`,
+    fontFace: `await new FontFace('f', "url('${url}')").load()`,
+    fontSet: `await fonts.load("12px f")`,
   };
   const tests = Object.entries(attempts).map(([name, body]) => `test('${name}', async () => { ${body}; });`).join('\n');
   const result = await run({ language: 'javascript', code: '', tests });
