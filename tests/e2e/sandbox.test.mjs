@@ -355,6 +355,11 @@ const control = process.env.PILOTFISH_E2E_CONTROL;
 const token = process.env.PILOTFISH_E2E_TOKEN;
 
 async function script(text) {
+  // Other test files share the fake: whatever fault mode one left behind ends here.
+  const normal = await fetch(`${control}/mode`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'normal' }),
+  });
+  assert.equal(normal.status, 204);
   const res = await fetch(`${control}/script`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, chunks: 3 }),
   });
