@@ -1,6 +1,6 @@
 // The commands: the proxy token (kept in SecretStorage, never in settings), explain the selection
 // (the answer streams into the "Pilotfish" output channel with its citations) and search (a quick
-// pick whose hits open their lines).
+// pick whose hits open their lines), and the session's metrics.
 import * as vscode from 'vscode';
 import { pathOf } from './indexer.js';
 
@@ -70,4 +70,16 @@ export function search(engine) {
   pick.onDidHide(() => pick.dispose());
   pick.show();
   return pick;
+}
+
+/** The engine's session metrics in the output channel: all of them, then a summary line (last,
+ * where the channel scrolls to). */
+export function showMetrics(engine, output) {
+  const metrics = engine.metrics();
+  output.clear();
+  output.show(true);
+  const rate = metrics.cache_hit_rate === null ? 'n/a' : `${Math.round(metrics.cache_hit_rate * 100)}%`;
+  output.appendLine(JSON.stringify(metrics, null, 2));
+  output.appendLine(`Suggestions shown: ${metrics.suggestions_shown}, accepted: ${metrics.suggestions_accepted}; cache hit rate ${rate}`);
+  return metrics;
 }

@@ -9,9 +9,13 @@ import init, { Engine } from '../../pkg-assistant/plugin_wasm.js';
 /** The module's path inside the extension (build.mjs copies it there). */
 export const WASM_PATH = ['dist', 'plugin_wasm_bg.wasm'];
 
-/** Loads the wasm once and returns a new `Engine` speaking UTF-16 offsets, as VS Code does. */
-export async function loadEngine(extensionUri) {
+/** Loads the wasm and returns a new `Engine` speaking UTF-16 offsets, as VS Code does;
+ * `timings` gets how long reading (`readMs`) and compiling and instantiating (`initMs`) took. */
+export async function loadEngine(extensionUri, timings = {}) {
+  const started = performance.now();
   const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, ...WASM_PATH));
+  timings.readMs = performance.now() - started;
   await init({ module_or_path: bytes });
+  timings.initMs = performance.now() - started - timings.readMs;
   return new Engine({ positionEncoding: 'utf16' });
 }

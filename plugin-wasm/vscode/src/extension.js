@@ -7,7 +7,7 @@ import { loadEngine } from './engine.js';
 import { Status } from './status.js';
 import { indexWorkspace, pathOf } from './indexer.js';
 import { ACCEPTED_COMMAND, completionProvider } from './completions.js';
-import { TOKEN_KEY, explainSelection, search, setToken } from './commands.js';
+import { TOKEN_KEY, explainSelection, search, setToken, showMetrics } from './commands.js';
 
 /** An edited document is re-indexed this long after its last change. */
 const REINDEX_DELAY_MS = 300;
@@ -19,8 +19,10 @@ export async function activate(context) {
   context.subscriptions.push(status, output);
 
   let engine;
+  const timings = {};
   try {
-    engine = await loadEngine(context.extensionUri);
+    engine = await loadEngine(context.extensionUri, timings);
+    status.loaded();
   } catch (error) {
     status.error(`The engine did not load: ${error.message}`);
     throw error;
@@ -33,7 +35,7 @@ export async function activate(context) {
     const token = await context.secrets.get(TOKEN_KEY);
     if (!proxyUrl || !token) {
       configured = false;
-      status.show('Pilotfish: not connected', proxyUrl ? 'Run "Pilotfish: Set Proxy Token"' : 'Set pilotfish.proxyUrl and run "Pilotfish: Set Proxy Token"');
+      status.connected(null);
       return;
     }
     try {
@@ -41,7 +43,7 @@ export async function activate(context) {
         proxyUrl, token, debounce: { minMs: settings.get('debounce.minMs'), maxMs: settings.get('debounce.maxMs') },
       });
       configured = true;
-      status.show(`Pilotfish: ${status.files} files`, `Connected to ${proxyUrl}`);
+      status.connected(proxyUrl);
     } catch (error) {
       configured = false;
       status.error(error.message);
@@ -72,6 +74,7 @@ export async function activate(context) {
     // Search needs only the index, not the proxy.
     vscode.commands.registerCommand('pilotfish.search', () => search(engine)),
     vscode.commands.registerCommand('pilotfish.reindex', () => reindexAll()),
+    vscode.commands.registerCommand('pilotfish.showMetrics', needsEngine(() => showMetrics(engine, output))),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('pilotfish.proxyUrl') || event.affectsConfiguration('pilotfish.debounce')) configure();
     }),
@@ -101,7 +104,6 @@ export async function activate(context) {
     try {
       const report = await indexWorkspace(engine, status, { include: settings.get('include'), maxFiles: settings.get('maxFiles') });
       console.log(`pilotfish: indexed ${report.files} files (${report.chunks} chunks) in ${Math.round(report.ms)} ms`);
-      if (configured) status.show(`Pilotfish: ${report.files} files`, `Indexed ${report.files} files in ${Math.round(report.ms)} ms`);
       return report;
     } catch (error) {
       status.error(`Indexing failed: ${error.message}`);
@@ -111,7 +113,8 @@ export async function activate(context) {
 
   await configure();
   // Activation ends once completions can be served; the workspace indexes in the background.
-  console.log(`pilotfish: activated in ${Math.round(performance.now() - started)} ms`);
+  const ms = (value) => `${Math.round(value)} ms`;
+  console.log(`pilotfish: activated in ${ms(performance.now() - started)} (reading the wasm ${ms(timings.readMs)}, compiling and instantiating it ${ms(timings.initMs)})`);
   reindexAll();
   return { engine: () => engine };
 }
