@@ -297,21 +297,18 @@ struct LocalModel {
 fn start_local_model(model: &Path) -> Result<LocalModel> {
     use std::process::Stdio;
     // A release build: the model computes on the CPU, and a debug build answered the demo's
-    // prompts past the proxy's 30 s first-byte timeout. LTO and one codegen unit are left out of
-    // this one build (as BENCHMARKS.md's "Local model" measured it) so it takes minutes, not tens.
+    // prompts past the proxy's 30 s first-byte timeout. The workspace's release profile as it is,
+    // so the demo and the benchmarks share one build instead of rebuilding each other's.
     let binary = cmd::built_executable(
-        cmd::cargo()
-            .args([
-                "build",
-                "-q",
-                "--release",
-                "-p",
-                "pilotfish-local-llm",
-                "--bin",
-                "pilotfish-local",
-            ])
-            .env("CARGO_PROFILE_RELEASE_LTO", "false")
-            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+        cmd::cargo().args([
+            "build",
+            "-q",
+            "--release",
+            "-p",
+            "pilotfish-local-llm",
+            "--bin",
+            "pilotfish-local",
+        ]),
         "pilotfish-local",
     )?;
     let mut child = std::process::Command::new(binary)
