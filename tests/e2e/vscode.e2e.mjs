@@ -2,7 +2,8 @@
 // (VS Code for the Web) with `--install-extension`, a small Python project opened, the proxy URL
 // in the user's settings.json and the token set through the extension's own command (so it lands
 // in SecretStorage), then typing in a Python file in Chromium shows ghost text that the fake
-// upstream wrote (through the REAL proxy), Tab accepts it, and the status bar says what happened.
+// upstream wrote (through the REAL proxy), Tab accepts it, and the status bar says what happened;
+// typing on aborts the stale request upstream; search opens a hit; explain streams its answer.
 // Screenshots of each step go to target/e2e-vscode/screenshots/ (ignored by git).
 //
 // Prints the extension's activation time (from its own log line) and page load → first ghost text
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { script, stats } from './support/fake-upstream.mjs';
+import { script, stats, until } from './support/fake-upstream.mjs';
 import { startCodeServer } from './support/code-server.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -226,6 +227,21 @@ test('VS Code for the Web: set the token, type in Python, see the ghost text, Ta
   await runCommand('Pilotfish: Show Metrics');
   await waitForOutput(/Suggestions shown: [1-9]\d*, accepted: 1;/);
   console.log(`vscode extension: ${activated.match(/activated in [^)]*\)/)[0]}; page load → first ghost text ${firstGhostMs} ms; status after the completion: ${latency}`);
+});
+
+test('typing on aborts the stale request: the upstream sees the cancellation, the new text gets its own ghost text', async () => {
+  // Slow and with no line end, so the first answer is still streaming when the next key comes.
+  await script('ax(values)', { chunks: 20, eventDelayMs: 200 });
+  const before = await stats();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('m');
+  await until((s) => s.hits > before.hits, 'the first request');
+  await script('n(values) * 2\n');
+  await page.keyboard.type('i');
+  await until((s) => s.cancellations > before.cancellations, 'the stale request cancelled');
+  await waitForGhost('n(values) * 2');
+  await page.keyboard.press('Escape');
+  await waitForGhost('');
 });
 
 test('search: the quick pick lists a known function and opens its file', async () => {
