@@ -1,7 +1,7 @@
-// Pilotfish for VS Code for the Web (and desktop VS Code's web worker host): the engine runs in the
-// extension host's worker as WebAssembly; only the model call leaves, to the Pilotfish proxy that
-// holds the provider keys. This file wires VS Code to the engine; what the engine decides
-// (prompts, debounce, caches, aborting stale requests) is documented in plugin-wasm/README.md.
+// Pilotfish for VS Code for the Web: the engine runs in the web worker extension host as
+// WebAssembly; only the model call leaves, to the Pilotfish proxy that holds the provider keys.
+// This file wires VS Code to the engine; what the engine decides (prompts, debounce, caches,
+// aborting stale requests) is documented in plugin-wasm/README.md.
 import * as vscode from 'vscode';
 import { loadEngine } from './engine.js';
 import { Status } from './status.js';
