@@ -27,7 +27,8 @@ pub fn vsix_command(root: &Path) -> Result<()> {
 pub fn vsix(root: &Path) -> Result<PathBuf> {
     let extension = root.join("plugin-wasm/vscode");
     cmd::run(Command::new("node").arg(extension.join("build.mjs")))?;
-    let out = wasm::target_dir(root).join("vscode/pilotfish.vsix");
+    // Where the README says it is, whatever CARGO_TARGET_DIR is.
+    let out = root.join("target/vscode/pilotfish.vsix");
     std::fs::create_dir_all(out.parent().expect("the .vsix has a folder"))?;
     // --no-dependencies: the bundle is self-contained, and vsce would otherwise run `npm list`.
     // No LICENSE file or repository field yet: the flags keep vsce from asking on a terminal.
