@@ -16,7 +16,8 @@ export function wireChat({ form, input, task, list }, { ask, cursor, open, onDon
     const question = input.value.trim();
     if (!question && task.value === 'chat') return;
     input.value = '';
-    list.append(message('user', question || 'Explain the code at the cursor.'));
+    const asking = question || 'Explain the code at the cursor.';
+    list.append(message('user', asking));
     const reply = message('assistant', '');
     reply.dataset.testid = 'chat-answer';
     reply.dataset.state = 'streaming';
@@ -44,7 +45,7 @@ export function wireChat({ form, input, task, list }, { ask, cursor, open, onDon
       reply.append(sources(answer, open));
       reply.dataset.state = 'done';
       reply.dataset.source = answer.source;
-      history.push({ role: 'user', content: question }, { role: 'assistant', content: answer.text });
+      history.push({ role: 'user', content: asking }, { role: 'assistant', content: answer.text });
     } catch (error) {
       reply.dataset.state = 'error';
       body.textContent = error.message;
