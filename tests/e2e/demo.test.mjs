@@ -202,6 +202,8 @@ test('typing gets ghost text from the proxy, and Tab accepts it', async () => {
   await page.keyboard.press('Tab');
   await page.waitForFunction((n) => window.pilotfishDemo.editor.getModel().getLineContent(n) === '    return request("head", url)', lineNumber);
   await page.waitForFunction(async () => (await window.pilotfishDemo.pilotfish.metrics()).suggestions_accepted === 1);
+  // The metrics panel redraws on its own (no answer of the page's panels prompted it).
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="metrics"]').dataset.requests) >= 1, null, { timeout: 10_000 });
   await shot('04-accepted');
   assert.deepEqual(realErrors(), []);
 });
