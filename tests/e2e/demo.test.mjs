@@ -7,8 +7,8 @@
 //
 // One flow, step by step as a person would use the page: wait for indexing, search and see a
 // known function, type and accept ghost text with Tab, type on quickly and see the stale request
-// aborted, ask a question and follow a citation of the streamed answer, watch the metrics; and
-// the page with its proxy down. Each step saves a screenshot under
+// aborted, ask a question and follow a citation of the streamed answer, watch the metrics,
+// reload and find the index restored from IndexedDB; and the page with its proxy down. Each step saves a screenshot under
 // target/e2e-screenshots/ (ignored by git).
 //
 // Run: cargo xtask test (it sets PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL,
@@ -288,6 +288,20 @@ test('the metrics panel shows the session: latency percentiles per task, tokens 
   assert.deepEqual(realErrors(), []);
 });
 
+test('a reload restores the index from IndexedDB instead of indexing the project again', async () => {
+  const files = await page.locator('[data-testid="file"]').count();
+  // What the worker persisted after indexing; edits since are written a moment later.
+  await page.evaluate(() => window.pilotfishDemo.pilotfish.flush());
+  await page.reload();
+  await ready();
+  assert.match(await page.textContent('[data-testid="status"]'), new RegExp(`\\(restored ${files} from IndexedDB, \\d+ re-indexed\\)`));
+  const restored = await page.evaluate(() => window.pilotfishDemo.pilotfish.restored);
+  assert.equal(restored.files, files);
+  assert.equal(restored.discarded, null);
+  await shot('08-reloaded');
+  assert.deepEqual(realErrors(), []);
+});
+
 test('with the proxy down the page says nothing answers and how to start it; the editor and search still work', async () => {
   await open({ proxy: 'http://127.0.0.1:9', token, persist: `pilotfish-demo-down-${Date.now()}` });
   await page.waitForSelector('[data-testid="answers"][data-state="error"]');
@@ -298,6 +312,6 @@ test('with the proxy down the page says nothing answers and how to start it; the
   await page.click('[data-testid="search-button"]');
   await page.waitForSelector('[data-testid="hit-list"][data-searches="1"]');
   assert.equal(await page.locator('[data-testid="hit"]').first().getAttribute('data-name'), 'get_netrc_auth');
-  await shot('08-proxy-down');
+  await shot('09-proxy-down');
   assert.deepEqual(realErrors(), []);
 });
