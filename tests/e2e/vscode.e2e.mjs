@@ -80,11 +80,12 @@ async function waitForGhost(text) {
   }
 }
 
-/** Waits until the output panel shows a line matching `pattern`. */
+/** Waits until the output panel's shown text matches `pattern`. Its view lines are joined with
+ * nothing between them: the panel wraps long lines, and a wrapped line is several view lines. */
 async function waitForOutput(pattern) {
   try {
-    await page.waitForFunction((source) => [...document.querySelectorAll('.panel .view-line')]
-      .some((line) => new RegExp(source).test(line.textContent.replaceAll('\u00a0', ' '))), pattern.source, { timeout: 20_000 });
+    await page.waitForFunction((source) => new RegExp(source).test([...document.querySelectorAll('.panel .view-line')]
+      .map((line) => line.textContent.replaceAll('\u00a0', ' ')).join('')), pattern.source, { timeout: 20_000 });
   } catch {
     await page.screenshot({ path: join(shots, 'failed-output.png') });
     const shown = await page.evaluate(() => [...document.querySelectorAll('.panel .view-line')].map((l) => l.textContent));

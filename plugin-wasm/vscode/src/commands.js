@@ -19,15 +19,17 @@ export async function setToken(secrets) {
   return true;
 }
 
-/** Streams the explanation of the active editor's selection (or of its cursor) to `output`. */
+/** Streams the explanation of the active editor's selection (or of its cursor) to `output`, after
+ * what is there already. */
 export async function explainSelection(engine, output) {
   const editor = vscode.window.activeTextEditor;
   if (!editor) return null;
   const { document, selection } = editor;
   const selected = selection.isEmpty ? '' : document.getText(selection);
-  output.clear();
+  // Appended, never cleared first: in the web worker host `clear()` lands asynchronously and can
+  // cut the start of an answer that is already streaming in.
   output.show(true);
-  output.appendLine(`Explaining ${pathOf(document.uri)}:${selection.start.line + 1}…\n`);
+  output.appendLine(`\nExplaining ${pathOf(document.uri)}:${selection.start.line + 1}…`);
   const answer = await engine.chat(
     {
       path: pathOf(document.uri), text: document.getText(), offset: document.offsetAt(selection.start), task: 'explain',
@@ -76,7 +78,6 @@ export function search(engine) {
  * where the channel scrolls to). */
 export function showMetrics(engine, output) {
   const metrics = engine.metrics();
-  output.clear();
   output.show(true);
   const rate = metrics.cache_hit_rate === null ? 'n/a' : `${Math.round(metrics.cache_hit_rate * 100)}%`;
   output.appendLine(JSON.stringify(metrics, null, 2));
