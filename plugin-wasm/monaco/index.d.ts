@@ -77,7 +77,7 @@ export interface PilotfishHandle {
   /** "Pilotfish: explain selection": streams the answer into the panel and resolves to it. */
   explain(): Promise<Answer | null>;
   /** The engine's `chat` (tasks chat, explain, generate, refactor) through the worker. */
-  chat(request: PromptRequest & { task?: string }, options?: Omit<CallOptions, 'maxTokens' | 'temperature'>): Promise<Answer | null>;
+  chat(request: PromptRequest & { task?: string }, options?: CallOptions): Promise<Answer | null>;
   /** The engine's `metrics()`: latency percentiles, cache hit rate, acceptance, tokens, cost. */
   metrics(): Promise<unknown>;
   /** Re-indexes the shown file and writes the snapshot and response cache now. */

@@ -274,7 +274,10 @@ export async function attachPilotfish(editor, monaco, options) {
     indexFiles: (files, onProgress) => indexFiles(files, onProgress),
     search,
     explain,
-    chat: (request, callOptions = {}) => client.call('chat', [request], callOptions),
+    // `signal` and `onText` stay on this side; the rest (`attempt`, `maxTokens`, `temperature`)
+    // is the engine's own chat options.
+    chat: (request, { signal, onText, ...engineOptions } = {}) =>
+      client.call('chat', [request, engineOptions], { signal, onText }),
     metrics: () => client.call('metrics', []),
     flush: async () => {
       await reindex(editor.getModel());

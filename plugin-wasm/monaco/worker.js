@@ -183,9 +183,10 @@ const methods = {
     return engine.complete(request, { signal, onText: (text, soFar) => post({ id, text, soFar }) });
   },
 
-  chat(id, request) {
+  chat(id, request, options = {}) {
     const signal = controllers.get(id).signal;
-    return engine.chat(request, { signal, onText: (text, soFar) => post({ id, text, soFar }) });
+    const { attempt, maxTokens, temperature } = options;
+    return engine.chat(request, { signal, attempt, maxTokens, temperature, onText: (text, soFar) => post({ id, text, soFar }) });
   },
 
   acceptSuggestion(_id, path) {

@@ -27,6 +27,8 @@ pub mod options;
 pub mod project;
 #[cfg(feature = "assistant")]
 pub mod prompt;
+#[cfg(feature = "assistant")]
+pub mod refiner;
 pub mod vectors;
 pub mod wire;
 

@@ -35,6 +35,8 @@ pub struct ProxyTarget {
 pub struct Assistant {
     pub proxy: ProxyTarget,
     pub routes: Routes,
+    /// Prices per alias (the metrics and the refinement loop's costs).
+    pub prices: assist::metrics::PriceTable,
     pub responses: ResponseCache,
     pub prefix: PrefixCache,
     pub metrics: Metrics,
@@ -65,6 +67,7 @@ impl Assistant {
                 token: options.token.clone().filter(|t| !t.trim().is_empty()),
             },
             routes: options.routes()?,
+            prices: options.prices.clone(),
             responses: ResponseCache::new(options.cache_config()),
             prefix: PrefixCache::default(),
             metrics: Metrics::with_prices(options.prices.clone()),

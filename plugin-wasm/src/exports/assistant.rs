@@ -216,6 +216,15 @@ fn js_error(method: &str, error: impl std::fmt::Display) -> JsValue {
 }
 
 impl Engine {
+    /// The routing table and prices `configureAssistant` set.
+    pub(crate) fn routes_and_prices(
+        &self,
+    ) -> Result<(assist::routing::Routes, assist::metrics::PriceTable), Error> {
+        let session = self.session()?;
+        let s = session.borrow();
+        Ok((s.assistant.routes.clone(), s.assistant.prices.clone()))
+    }
+
     fn session(&self) -> Result<Rc<RefCell<Session>>, Error> {
         self.session.clone().ok_or_else(|| Error::Argument {
             argument: "this",
