@@ -67,6 +67,7 @@ async function main() {
     persistKey: settings.persistKey,
     prices: settings.config?.prices,
     completionBudget: settings.config?.budgets?.complete,
+    completionFamily: settings.config?.completionFamily,
     onProgress: (done, total) => {
       progress.max = total;
       progress.value = done;

@@ -26,6 +26,9 @@ export interface PilotfishOptions {
   prices?: Record<string, { input_usd_per_mtok: number; output_usd_per_mtok: number }>;
   /** The most tokens a completion's prompt may cost (the engine's default: 2048). A small model
    * on a CPU answers sooner with less context (the demo gives its local model 512). */
+  /** The completion prompt's template: a FIM family ("qwen2.5-coder", the default, "starcoder2",
+   * "deepseek-coder", ...) or "plain" for a model without fill-in-the-middle tokens. */
+  completionFamily?: string;
   completionBudget?: number;
   /** The engine's adaptive debounce bounds (defaults 50–400 ms). */
   debounce?: { minMs?: number; maxMs?: number; initialMs?: number };

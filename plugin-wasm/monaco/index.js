@@ -116,6 +116,7 @@ export async function attachPilotfish(editor, monaco, options) {
         const suggestion = await client.call('complete', [{
           path, text: model.getValue(), offset: model.getOffsetAt(position),
           ...(settings.completionBudget ? { budget: settings.completionBudget } : {}),
+          ...(settings.completionFamily ? { family: settings.completionFamily } : {}),
         }], { signal: controller.signal });
         if (!suggestion || !suggestion.text) {
           if (!suggestion) stats.cancelled += 1;

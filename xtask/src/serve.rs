@@ -270,6 +270,8 @@ fn write_page_config(root: &Path, local: bool) -> Result<()> {
         "change": change,
         "prices": prices,
         "budgets": budgets,
+        // SmolLM2 has no fill-in-the-middle tokens: it continues the prefix as plain text.
+        "completionFamily": if local { "plain" } else { "qwen2.5-coder" },
     });
     let dir = root.join(".cache/demo/public");
     std::fs::create_dir_all(&dir)?;
@@ -433,6 +435,10 @@ mod tests {
         );
         assert_eq!(local["prices"]["chat"]["output_usd_per_mtok"], 0.0);
         assert_eq!(local["budgets"]["complete"], 512);
+        assert_eq!(
+            local["completionFamily"], "plain",
+            "SmolLM2 has no FIM tokens"
+        );
 
         let openai = written(false);
         assert!(openai["answers"].as_str().unwrap().contains("gpt-4o-mini"));
@@ -444,6 +450,7 @@ mod tests {
         );
         assert_eq!(openai["prices"]["autocomplete"]["input_usd_per_mtok"], 0.15);
         assert_eq!(openai["budgets"], serde_json::json!({}));
+        assert_eq!(openai["completionFamily"], "qwen2.5-coder");
         // The page only ever sees the variable's name, never a key.
         assert!(!openai.to_string().contains("sk-"));
     }

@@ -182,7 +182,11 @@ pub fn build_fim(
         prefix_from = Some(prefix.last());
         prefix_cost = cursor_line_cost;
     }
-    let suffix_cap = share(config.suffix_share).min(avail - prefix_cost);
+    // The plain template has no place for the suffix: its share goes to the context.
+    let suffix_cap = match family {
+        ModelFamily::Plain => 0,
+        _ => share(config.suffix_share).min(avail - prefix_cost),
+    };
     let (mut suffix_to, suffix_cost) =
         grow_suffix(&mut suffix_costs, None, 0, suffix_cap, usize::MAX);
 
@@ -339,15 +343,17 @@ pub fn build_fim(
         remaining -= cost - prefix_cost;
         prefix_from = from;
     }
-    let max_suffix_j = after_cursor_limit.saturating_sub(request.cursor_line);
-    let ceil = max_suffix_j.max(suffix_to.unwrap_or(0));
-    (suffix_to, _) = grow_suffix(
-        &mut suffix_costs,
-        suffix_to,
-        suffix_cost,
-        suffix_cost + remaining,
-        ceil,
-    );
+    if family != ModelFamily::Plain {
+        let max_suffix_j = after_cursor_limit.saturating_sub(request.cursor_line);
+        let ceil = max_suffix_j.max(suffix_to.unwrap_or(0));
+        (suffix_to, _) = grow_suffix(
+            &mut suffix_costs,
+            suffix_to,
+            suffix_cost,
+            suffix_cost + remaining,
+            ceil,
+        );
+    }
 
     // 4. Count the assembled text whole and drop until it fits: a BPE may count the whole
     // differently from the sum of its parts.
@@ -453,7 +459,12 @@ pub fn build_fim(
             end_line: suffix_last_line,
             tokens: 0,
             score: 0.0,
-            reason: "beyond the suffix share (the lines nearest the cursor were kept)".into(),
+            reason: match family {
+                ModelFamily::Plain => {
+                    "the plain template has no suffix (the model continues the prefix)".into()
+                }
+                _ => "beyond the suffix share (the lines nearest the cursor were kept)".into(),
+            },
         });
     }
     for c in &included {

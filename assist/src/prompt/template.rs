@@ -28,6 +28,10 @@ pub enum ModelFamily {
     DeepSeekCoder,
     CodeLlama,
     Codestral,
+    /// No fill-in-the-middle: the context and the prefix, continued as plain text. For models
+    /// trained without FIM tokens (small chat models like SmolLM2, which answer a FIM template
+    /// with its own control tokens); the suffix still trims the suggestion afterwards.
+    Plain,
 }
 
 /// One context block as rendered into the prompt.
@@ -58,13 +62,14 @@ impl ModelFamily {
         fence::sanitize(text, self.special_tokens())
     }
 
-    pub const ALL: [ModelFamily; 6] = [
+    pub const ALL: [ModelFamily; 7] = [
         ModelFamily::StarCoder,
         ModelFamily::StarCoder2,
         ModelFamily::QwenCoder,
         ModelFamily::DeepSeekCoder,
         ModelFamily::CodeLlama,
         ModelFamily::Codestral,
+        ModelFamily::Plain,
     ];
 
     /// The stable name used on the command line and the wire.
@@ -76,6 +81,7 @@ impl ModelFamily {
             ModelFamily::DeepSeekCoder => "deepseek-coder",
             ModelFamily::CodeLlama => "codellama",
             ModelFamily::Codestral => "codestral",
+            ModelFamily::Plain => "plain",
         }
     }
 
@@ -118,6 +124,9 @@ impl ModelFamily {
             ],
             ModelFamily::CodeLlama => &["<PRE>", "<SUF>", "<MID>", "<EOT>"],
             ModelFamily::Codestral => &["[PREFIX]", "[SUFFIX]", "[MIDDLE]"],
+            // The end-of-text and chat turn markers most small models share: no file text may
+            // open a chat turn, and the model stops at them.
+            ModelFamily::Plain => &["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         }
     }
 
@@ -175,6 +184,7 @@ impl ModelFamily {
             }
             ModelFamily::CodeLlama => format!("<PRE> {context}{prefix} <SUF>{suffix} <MID>"),
             ModelFamily::Codestral => format!("[SUFFIX]{suffix}[PREFIX]{context}{prefix}"),
+            ModelFamily::Plain => format!("{context}{prefix}"),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::project::Engine;
 const PROMPT_TS: &str = r#"
 /** A FIM template's model family. */
 export type ModelFamily =
-  | "starcoder" | "starcoder2" | "qwen2.5-coder" | "deepseek-coder" | "codellama" | "codestral";
+  | "starcoder" | "starcoder2" | "qwen2.5-coder" | "deepseek-coder" | "codellama" | "codestral" | "plain";
 /** A file open in the editor; other files' text is read from the index. */
 export interface OpenFileInput {
   path: string;
