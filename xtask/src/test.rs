@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::{cmd, code_tokenizer, corpus, e2e_stack, serve, setup, wasm};
+use crate::{cmd, code_tokenizer, corpus, e2e_stack, serve, setup, vscode, wasm};
 
 const WASM32: &str = "wasm32-unknown-unknown";
 
@@ -148,6 +148,11 @@ pub fn all(root: &Path) -> Result<()> {
                 .env("PILOTFISH_E2E_CONTROL", &stack.control)
                 .env("PILOTFISH_E2E_TOKEN", e2e_stack::TOKEN),
         )
+    })?;
+    step("VS Code web extension in code-server", &mut || {
+        // Its own proxy and fake upstream, so the counts it reads are its own.
+        let stack = e2e_stack::start(fake_upstream, proxy, &root.join("target/e2e-vscode"))?;
+        vscode::run_test(root, &stack)
     })?;
 
     eprintln!(
