@@ -2,7 +2,8 @@
 //! and packages it with `@vscode/vsce` (both from the root package.json, offline) into
 //! `target/vscode/pilotfish.vsix`; `cargo xtask test-vscode` also installs code-server and runs
 //! `tests/e2e/vscode.e2e.mjs`, which installs that `.vsix` into code-server and drives it in
-//! Chromium against the real proxy and the fake upstream.
+//! Chromium against the real proxy and the fake upstream. `cargo xtask test` runs [`run_test`] as
+//! its last step.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
