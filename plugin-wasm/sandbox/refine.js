@@ -3,8 +3,8 @@
 // engine's), run the answer's tests in the sandbox, and ask again with the feedback until a
 // round is accepted or the rounds run out.
 //
-// Every decision is the caller's `steps`, which mirror `assist::generate::Refinement` one to one
-// so the facade can hand them over as they are: `request()` (the first question), `plan()` (the
+// Every decision is the caller's `steps`: `engine.refiner({ spec, language })` gives them from
+// `assist::generate::Refinement`: `request()` (the first question), `plan()` (the
 // next round's `{ round, attempt }`, or null when the loop is over; the attempt is the
 // escalation rung `chat` takes), `split(answer)` (`{ implementation, tests }`) and
 // `record(plan, { answer, usage, run })` (`{ accepted, feedback }`). This module only moves data
