@@ -18,19 +18,7 @@ pub fn run(root: &Path) -> Result<()> {
         "\n## buildPrompt in headless Chromium (pkg-assistant, {} gzipped)\n",
         wasm::human(size.gzip)
     );
-    let built = cmd::built_executables(
-        cmd::cargo().args([
-            "build",
-            "-p",
-            "pilotfish-proxy",
-            "--bin",
-            "pilotfish-proxy",
-            "--example",
-            "fake_upstream",
-        ]),
-        &["pilotfish-proxy", "fake_upstream"],
-    )?;
-    let stack = e2e_stack::start(&built[1], &built[0], &root.join("target/bench-prompt"))?;
+    let stack = e2e_stack::build_and_start(&root.join("target/bench-prompt"))?;
     let server = serve::start_static(root, 0)?;
     cmd::run(
         Command::new("node")

@@ -112,6 +112,25 @@ models = {aliases:?}
     Ok(stack)
 }
 
+/// Builds the proxy and the fake upstream (dev profile; `cargo xtask test` passes the ones its
+/// own build made to [`start`] instead) and starts them, for the benches and the commands that
+/// run one browser test alone.
+pub fn build_and_start(dir: &Path) -> Result<Stack> {
+    let built = crate::cmd::built_executables(
+        crate::cmd::cargo().args([
+            "build",
+            "-p",
+            "pilotfish-proxy",
+            "--bin",
+            "pilotfish-proxy",
+            "--example",
+            "fake_upstream",
+        ]),
+        &["pilotfish-proxy", "fake_upstream"],
+    )?;
+    start(&built[1], &built[0], dir)
+}
+
 /// Waits until something accepts connections on `port` (the proxy has loaded its config).
 fn wait_for_listener(port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -55,20 +55,8 @@ pub fn vsix(root: &Path) -> Result<PathBuf> {
 pub fn test_alone(root: &Path) -> Result<()> {
     setup::all(root)?;
     code_server::ensure(root)?;
-    let built = cmd::built_executables(
-        cmd::cargo().args([
-            "build",
-            "-p",
-            "pilotfish-proxy",
-            "--bin",
-            "pilotfish-proxy",
-            "--example",
-            "fake_upstream",
-        ]),
-        &["pilotfish-proxy", "fake_upstream"],
-    )?;
     wasm::build_package(root, wasm::Package::Assistant)?;
-    let stack = e2e_stack::start(&built[1], &built[0], &root.join("target/e2e-vscode"))?;
+    let stack = e2e_stack::build_and_start(&root.join("target/e2e-vscode"))?;
     run_test(root, &stack)
 }
 
