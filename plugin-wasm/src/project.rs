@@ -38,7 +38,7 @@ pub struct Engine {
     pub(crate) tokenizer: Option<ExactTokens>,
     /// `configureAssistant`'s session, shared with the requests in flight.
     #[cfg(feature = "assistant")]
-    pub(crate) session: Option<std::rc::Rc<std::cell::RefCell<crate::exports::assistant::Session>>>,
+    pub(crate) session: Option<std::rc::Rc<std::cell::RefCell<crate::assistant::session::Session>>>,
 }
 
 impl Engine {

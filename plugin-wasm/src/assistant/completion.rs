@@ -7,7 +7,7 @@
 
 use assist::cache::CacheKey;
 use assist::complete::{
-    CallSettings, CompletionCall, CursorContext, LineMode, StopReason, Suggestion, Verdict,
+    CallSettings, CompletionCall, CursorContext, LineMode, StopReason, Verdict,
 };
 use assist::metrics::{Outcome, RequestRecord};
 use assist::routing::Task;
@@ -17,6 +17,7 @@ use protocol::Usage;
 use serde::Serialize;
 
 use super::Assistant;
+use super::memo::{PromptMemo, Remembered};
 use crate::error::Error;
 use crate::options::PromptRequest;
 use crate::project::Engine;
@@ -238,68 +239,6 @@ impl Engine {
             prompt_tokens: built.tokens,
             memo,
         })))
-    }
-}
-
-/// What a completion request's prompt was.
-#[derive(Debug, Clone)]
-pub struct Remembered {
-    key: CacheKey,
-    stops: Vec<String>,
-    prompt_tokens: usize,
-    /// The suggestion its answer became, once one did.
-    suggestion: Option<Suggestion>,
-}
-
-/// The last few completion requests' prompts by request: the same request (text, cursor,
-/// host state, settings, alias) at the same workspace revision builds the same prompt, so its
-/// cached answer is found without gathering again (a cache hit must cost well under a frame).
-#[derive(Debug, Default)]
-pub struct PromptMemo {
-    /// Most recent last.
-    entries: Vec<(u128, Remembered)>,
-}
-
-impl PromptMemo {
-    const CAPACITY: usize = 32;
-
-    /// The request's identity: everything the prompt is built from.
-    fn id(
-        request: &PromptRequest,
-        settings: &CallSettings,
-        alias: &str,
-        revision: u64,
-    ) -> Result<u128, Error> {
-        let request = serde_json::to_string(request).map_err(|e| Error::Output(e.to_string()))?;
-        let rest = format!(
-            "{revision}|{alias}|{:?}|{}",
-            settings.max_tokens,
-            settings.temperature.to_bits()
-        );
-        Ok(assist::cache::prompt_hash(&[&request, &rest]))
-    }
-
-    fn get(&mut self, id: u128) -> Option<Remembered> {
-        let at = self.entries.iter().position(|(i, _)| *i == id)?;
-        let entry = self.entries.remove(at);
-        let found = entry.1.clone();
-        self.entries.push(entry);
-        Some(found)
-    }
-
-    /// Keeps what the request's answer became, so serving it again skips the parse check.
-    fn finished(&mut self, id: u128, suggestion: &Suggestion) {
-        if let Some((_, entry)) = self.entries.iter_mut().find(|(i, _)| *i == id) {
-            entry.suggestion = Some(suggestion.clone());
-        }
-    }
-
-    fn put(&mut self, id: u128, remembered: Remembered) {
-        self.entries.retain(|(i, _)| *i != id);
-        if self.entries.len() == Self::CAPACITY {
-            self.entries.remove(0);
-        }
-        self.entries.push((id, remembered));
     }
 }
 

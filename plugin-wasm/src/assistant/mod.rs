@@ -6,11 +6,15 @@
 //!
 //! - `options.rs`: `configureAssistant`'s argument;
 //! - `completion.rs`: autocomplete's plan, from the cursor to the suggestion;
-//! - `chat.rs`: chat, explain and generate, with citations.
+//! - `chat.rs`: chat, explain and generate, with citations;
+//! - `memo.rs`: the prompts of recent completion requests;
+//! - `session.rs`: what the engine keeps between calls in the tab.
 
 pub mod chat;
 pub mod completion;
+pub mod memo;
 pub mod options;
+pub mod session;
 
 use assist::cache::{PrefixCache, ResponseCache, Stored};
 use assist::debounce::Debouncer;
@@ -56,7 +60,7 @@ pub struct Assistant {
     pub cache_dirty: bool,
     /// What recent completion requests' prompts were, so the same request at the same index
     /// revision finds its cached answer without gathering and building again.
-    pub prompt_memo: completion::PromptMemo,
+    pub prompt_memo: memo::PromptMemo,
 }
 
 impl Assistant {
@@ -77,7 +81,7 @@ impl Assistant {
             persist: options.persist.clone(),
             generation: 0,
             cache_dirty: false,
-            prompt_memo: completion::PromptMemo::default(),
+            prompt_memo: memo::PromptMemo::default(),
         })
     }
 

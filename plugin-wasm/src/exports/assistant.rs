@@ -23,6 +23,7 @@ use crate::assistant::Assistant;
 use crate::assistant::chat::{ChatPlan, ChatSettings, PendingChat};
 use crate::assistant::completion::{CompletionPlan, Ended, PendingCompletion};
 use crate::assistant::options::AssistantOptions;
+use crate::assistant::session::Session;
 use crate::error::{Error, js_call};
 use crate::js::{json_arg, output, reject_non_finite, string_arg};
 use crate::net::{self, NetError, idb, performance_now, sleep, wall_ms};
@@ -36,16 +37,6 @@ const CACHE_KEY: &str = "response-cache";
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(message: &str);
-}
-
-/// The assistant's session and what only the browser has: the in-flight request's controller.
-#[derive(Debug)]
-pub(crate) struct Session {
-    assistant: Assistant,
-    /// The autocomplete request on the wire, aborted by the next `complete`.
-    inflight: Option<AbortController>,
-    /// A write of the response cache to IndexedDB is under way.
-    saving: bool,
 }
 
 #[wasm_bindgen(typescript_custom_section)]
