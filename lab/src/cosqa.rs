@@ -1,11 +1,14 @@
 //! CoSQA dev (see `../shared/data/cosqa/README.md`): 6,267 Python functions and 500 real web
 //! queries, each with one relevant function. The one loader every evaluation, benchmark and test
-//! reads it with.
+//! reads it with. Its queries are split like every set's ([`crate::split`]): fusion is tuned on
+//! one half and asserted and reported on the other.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use thiserror::Error;
+
+use crate::split::{Half, half_of};
 
 /// The corpus file: a JSON object from function source to its id.
 pub const CODE_FILE: &str = "code_idx_map.txt";
@@ -91,6 +94,17 @@ impl Cosqa {
     }
 }
 
+impl Cosqa {
+    /// The queries of one half (text and relevant function id), in file order.
+    pub fn half(&self, half: Half) -> Vec<(String, usize)> {
+        self.queries
+            .iter()
+            .filter(|(text, _)| half_of(text) == half)
+            .cloned()
+            .collect()
+    }
+}
+
 /// The function name of a Python `def` (what the keyword index boosts), or `""`.
 pub fn function_name(code: &str) -> &str {
     code.split_once("def ")
@@ -118,5 +132,25 @@ mod tests {
         assert!(dangling.to_string().contains("function 5"), "{dangling}");
         let broken = Cosqa::parse(b"{", b"[]").unwrap_err();
         assert!(broken.to_string().contains(CODE_FILE), "{broken}");
+    }
+
+    #[test]
+    fn the_halves_split_the_queries() {
+        let code = br#"{"def a(): pass": 0, "def b(): pass": 1}"#;
+        let queries = br#"[{"doc": "python read json file", "retrieval_idx": 0},
+            {"doc": "Do the first thing now.", "retrieval_idx": 1},
+            {"doc": "how to sort a list in python", "retrieval_idx": 1}]"#;
+        let set = Cosqa::parse(code, queries).unwrap();
+        assert_eq!(
+            set.half(Half::Tune),
+            vec![
+                ("python read json file".to_string(), 0),
+                ("Do the first thing now.".to_string(), 1)
+            ]
+        );
+        assert_eq!(
+            set.half(Half::Report),
+            vec![("how to sort a list in python".to_string(), 1)]
+        );
     }
 }

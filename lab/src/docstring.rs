@@ -15,10 +15,11 @@
 //! once. Everything here is pure: the caller reads the files.
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use xxhash_rust::xxh3::xxh3_64;
 
 use syntax::Language;
 use syntax::{ChunkConfig, ChunkKind, chunk_file};
+
+use crate::split::half_of;
 
 /// One function of a source file, ready to be a document (and maybe a query target).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +48,8 @@ pub struct DocstringSet {
     pub queries: Vec<DocQuery>,
 }
 
-/// Which half of a set's queries: tuning happens on one, reporting on the other, so tuned
-/// settings are never scored on the queries they were fitted to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Half {
-    Tune,
-    Report,
-}
+/// Which half of a set's queries (see [`crate::split`]); every set is split the same way.
+pub use crate::split::Half;
 
 impl DocstringSet {
     /// Builds a set from extracted functions: drops duplicate documents and ambiguous or empty
@@ -91,12 +87,11 @@ impl DocstringSet {
         set
     }
 
-    /// The queries of one half, split by a hash of the query text (stable across runs and
-    /// independent of file order).
+    /// The queries of one half, split by a hash of the query text ([`half_of`]).
     pub fn half(&self, half: Half) -> Vec<DocQuery> {
         self.queries
             .iter()
-            .filter(|q| (xxh3_64(q.text.as_bytes()) & 1 == 0) == (half == Half::Tune))
+            .filter(|q| half_of(&q.text) == half)
             .cloned()
             .collect()
     }

@@ -11,3 +11,5 @@ pub mod distill;
 pub mod docstring;
 pub mod eval;
 pub mod fit;
+pub mod split;
+pub mod vector_cache;

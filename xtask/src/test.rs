@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::{cmd, code_tokenizer, corpus, e2e_stack, serve, setup, vscode, wasm};
 
@@ -123,11 +123,11 @@ pub fn all(root: &Path) -> Result<()> {
         wasm::check_budget(root)
     })?;
     step("browser end-to-end (Playwright)", &mut || {
-        // The demo's search test uses the static table when it can be built, and checks the
-        // hashed-embedder notice when it cannot.
-        if let Err(error) = serve::publish_table(root, Some(cli)) {
-            eprintln!("warning: no static table for the end-to-end tests: {error:#}");
-        }
+        // The chunk viewer's search test embeds with the static table and fails without it (the
+        // hashed fallback has a test of its own), so a table that cannot be built fails here,
+        // with the reason, rather than in the browser.
+        serve::publish_table(root, Some(cli))
+            .context("publishing the static table for the end-to-end tests")?;
         // The demo page's sample project (tests/e2e/demo.test.mjs opens it).
         serve::sample::ensure(root)?;
         let server = serve::start_static(root, 0)?;

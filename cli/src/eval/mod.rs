@@ -5,9 +5,9 @@
 //! every embedder available (hashed always; the static table with `--table`; MiniLM with `--model`,
 //! its vectors cached by content hash in `.cache/embed/` so reruns are instant).
 //!
-//! Docstring sets report on one half of their queries; `--tune` grids the fusion settings on the
-//! other half plus CoSQA dev and prints the best per embedder, so presets are never scored on the
-//! queries they were fitted to. Also measures incremental re-indexing in a ≥ 100k-line project.
+//! Every set, CoSQA dev included, reports on one half of its queries; `--tune` grids the fusion
+//! settings on the other half ([`lab::split`]) and prints the best per embedder, so presets are
+//! never scored on the queries they were fitted to. Also measures incremental re-indexing in a ≥ 100k-line project.
 //! Use a release build for the numbers you report.
 //!
 //! This module holds the arguments and the run that ties the parts together: the data sets
@@ -32,6 +32,7 @@ use engine::embed::hashed::HashedEmbedder;
 use engine::embed::static_table::StaticTable;
 use engine::search::presets::fusion_for;
 use lab::cosqa::Cosqa;
+use lab::vector_cache::VectorCache;
 
 use candidate::Candidate;
 use dataset::Query;
@@ -57,7 +58,7 @@ pub struct EvalArgs {
     /// Folder of the transformer's vector cache (by content hash).
     #[arg(long, default_value = ".cache/embed")]
     pub cache_dir: PathBuf,
-    /// Grid the fusion settings on the tuning halves and CoSQA dev, per embedder.
+    /// Grid the fusion settings on the tuning halves of the data sets, per embedder.
     #[arg(long)]
     pub tune: bool,
     /// Skip the incremental-indexing measurement.
@@ -106,7 +107,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     if let Some(m) = &model {
         let path = args.cache_dir.join("minilm-vectors.pfv");
-        let mut cache = candidate::load_cache(&path, m);
+        let mut cache = VectorCache::load_for(&path, m);
         cosqa::seed_from_legacy_cache(&mut cache, &args.cache_dir, &cosqa);
         candidates.push(Candidate {
             label: "MiniLM",
