@@ -358,13 +358,13 @@ mod tests {
 
     #[test]
     fn a_negative_confidence_level_turns_the_rule_off() {
-        // The dense preset is convex 0.3/0.7 over the top 20, vector alone from 0.7.
+        // The dense preset is convex 0.35/0.65 over the top 50, vector alone from 0.7.
         assert_eq!(
             fusion(
                 DENSE_FUSION,
-                r#"{"vectorConfidentAt": -1, "convexDepth": 50}"#
+                r#"{"vectorConfidentAt": -1, "convexDepth": 30}"#
             ),
-            FusionConfig::convex(0.3, 0.7, 50, None)
+            FusionConfig::convex(0.35, 0.65, 30, None)
         );
     }
 
