@@ -130,13 +130,16 @@ test("the host's AbortSignal cancels a completion", async () => {
   await mode({ mode: 'normal' });
   await script('len(values)\n', { chunks: 10, eventDelayMs: 150 });
   const before = await stats();
-  const result = await page.evaluate(async ({ path, text, offset }) => {
-    const controller = new AbortController();
-    const pending = window.engine.complete({ path, text, offset }, { signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 300));
-    controller.abort();
-    return pending;
+  await page.evaluate(({ path, text, offset }) => {
+    window.controller = new AbortController();
+    window.pending = window.engine.complete({ path, text, offset }, { signal: window.controller.signal });
   }, { path: 'src/report.py', text: REPORT, offset: CURSOR });
+  // Abort once the request is on the wire (the fake has it), not after a guessed delay.
+  await until((s) => s.hits > before.hits, 'the request');
+  const result = await page.evaluate(() => {
+    window.controller.abort();
+    return window.pending;
+  });
   assert.equal(result, null);
   await until((s) => s.cancellations > before.cancellations, 'the abort');
 });
