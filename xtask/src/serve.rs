@@ -39,6 +39,11 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
             root.join("node_modules/esbuild-wasm"),
         ),
         ("/node_modules/pyodide/", root.join("node_modules/pyodide")),
+        // Pyright's browser build, the tab's Python type checker (`sandbox/pyright-worker.js`).
+        (
+            "/node_modules/browser-basedpyright/",
+            root.join("node_modules/browser-basedpyright"),
+        ),
         // Pages the end-to-end tests load (tests/e2e/pages/).
         ("/tests/e2e/pages/", root.join("tests/e2e/pages")),
         // The demo's sample project and its `files.json` (`sample.rs`), and what `demo` writes
