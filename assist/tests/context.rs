@@ -472,6 +472,30 @@ fn tags_rebuilt_from_a_project_alone() {
     }
 }
 
+/// A first index parses each file once: the tags come from the chunker's tree. The tags equal a
+/// fresh parse's, and unchanged bytes parse nothing.
+#[test]
+fn first_index_parses_each_file_once() {
+    let fixture = parse(PYTHON);
+    let mut workspace = Workspace::new(ProjectConfig::default());
+    for (path, text) in &fixture.files {
+        let before = syntax::parses_on_this_thread();
+        workspace.index_file(path, text.as_bytes(), None).unwrap();
+        assert_eq!(syntax::parses_on_this_thread() - before, 1, "{path}");
+        let language = syntax::Language::detect(path, text).unwrap();
+        let fresh = syntax::tags::tags(language, text);
+        assert_eq!(
+            workspace.tags().file(path).map(|f| &f.tags),
+            Some(&fresh),
+            "{path}"
+        );
+    }
+    let (path, text) = &fixture.files[0];
+    let before = syntax::parses_on_this_thread();
+    workspace.index_file(path, text.as_bytes(), None).unwrap();
+    assert_eq!(syntax::parses_on_this_thread(), before, "unchanged bytes");
+}
+
 /// An adopted project is tagged a few files at a time; indexing or removing an untagged file
 /// settles it, and the end state is the eager one.
 #[test]

@@ -140,7 +140,47 @@ pub struct ChunkedFile {
 
 /// Chunks one file. Never fails and never panics: see [`ChunkedFile::diagnostics`].
 pub fn chunk_file(path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile {
-    chunk_with(&mut None, path, bytes, config, None)
+    chunk_with(&mut None, path, bytes, config, Wanted::default())
+}
+
+/// Chunks one file and hands back the syntax tree the chunks were cut from, parsed from the
+/// file's (lossily decoded) text, so a caller that needs the tree as well (the assistant's tags)
+/// does not parse the file a second time. The chunks are exactly [`chunk_file`]'s; the tree is
+/// `None` when the file was not parsed (binary, unknown language, over the parse limit or the
+/// parser's work budget).
+pub fn chunk_file_with_tree(
+    path: &str,
+    bytes: &[u8],
+    config: &ChunkConfig,
+) -> (ChunkedFile, Option<tree_sitter::Tree>) {
+    let mut tree = None;
+    let wanted = Wanted {
+        tree: Some(&mut tree),
+        ..Wanted::default()
+    };
+    let file = chunk_with(&mut None, path, bytes, config, wanted);
+    (file, tree)
+}
+
+/// What a chunking call hands back besides the chunks.
+#[derive(Default)]
+struct Wanted<'a> {
+    definitions: Option<&'a mut Vec<Definition>>,
+    tree: Option<&'a mut Option<tree_sitter::Tree>>,
+}
+
+thread_local! {
+    static PARSES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many files this thread has parsed so far (the chunker and [`crate::tags::tags`] count):
+/// tests use it to check that a path parses a file once.
+pub fn parses_on_this_thread() -> u64 {
+    PARSES.with(std::cell::Cell::get)
+}
+
+pub(crate) fn count_parse() {
+    PARSES.with(|n| n.set(n.get() + 1));
 }
 
 /// Chunks one file and lists its named definitions, nested ones included, in source order, from
@@ -152,7 +192,11 @@ pub fn chunk_file_with_definitions(
     config: &ChunkConfig,
 ) -> (ChunkedFile, Vec<Definition>) {
     let mut definitions = Vec::new();
-    let file = chunk_with(&mut None, path, bytes, config, Some(&mut definitions));
+    let wanted = Wanted {
+        definitions: Some(&mut definitions),
+        ..Wanted::default()
+    };
+    let file = chunk_with(&mut None, path, bytes, config, wanted);
     (file, definitions)
 }
 
@@ -161,7 +205,7 @@ fn chunk_with(
     path: &str,
     bytes: &[u8],
     config: &ChunkConfig,
-    definitions: Option<&mut Vec<Definition>>,
+    wanted: Wanted<'_>,
 ) -> ChunkedFile {
     let mut diagnostics = Vec::new();
     if looks_binary(bytes) {
@@ -200,7 +244,7 @@ fn chunk_with(
             &text,
             config,
             &mut diagnostics,
-            definitions,
+            wanted,
         ),
         None => line_windows(path, language, &text, config),
     };
@@ -227,7 +271,7 @@ fn chunk_parsed(
     text: &str,
     config: &ChunkConfig,
     diagnostics: &mut Vec<Diagnostic>,
-    definitions: Option<&mut Vec<Definition>>,
+    wanted: Wanted<'_>,
 ) -> Vec<Chunk> {
     if text.len() > config.max_parse_bytes {
         diagnostics.push(Diagnostic {
@@ -270,12 +314,15 @@ fn chunk_parsed(
             .map(|(i, _)| i + 1),
     );
     let mut walker = tree::Walker::new(language, text, &line_starts, config.max_chunk_bytes);
-    if definitions.is_some() {
+    if wanted.definitions.is_some() {
         walker = walker.with_definitions();
     }
     let (chunks, found) = walker.run(root, path);
-    if let Some(definitions) = definitions {
+    if let Some(definitions) = wanted.definitions {
         *definitions = found;
+    }
+    if let Some(out) = wanted.tree {
+        *out = Some(tree);
     }
     chunks
 }
@@ -341,7 +388,7 @@ impl std::fmt::Debug for Chunker {
 impl Chunker {
     /// Chunks one file with this chunker's parsers; same contract as [`chunk_file`].
     pub fn chunk(&mut self, path: &str, bytes: &[u8], config: &ChunkConfig) -> ChunkedFile {
-        chunk_with(&mut Some(self), path, bytes, config, None)
+        chunk_with(&mut Some(self), path, bytes, config, Wanted::default())
     }
 
     /// Chunks one file and lists its definitions with this chunker's parsers; same contract as
@@ -353,7 +400,11 @@ impl Chunker {
         config: &ChunkConfig,
     ) -> (ChunkedFile, Vec<Definition>) {
         let mut definitions = Vec::new();
-        let file = chunk_with(&mut Some(self), path, bytes, config, Some(&mut definitions));
+        let wanted = Wanted {
+            definitions: Some(&mut definitions),
+            ..Wanted::default()
+        };
+        let file = chunk_with(&mut Some(self), path, bytes, config, wanted);
         (file, definitions)
     }
 
@@ -379,6 +430,7 @@ impl Chunker {
             }
         };
         let bytes = text.as_bytes();
+        count_parse();
         let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
         let tree = parser.parse_with_options(
             &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),

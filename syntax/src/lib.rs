@@ -13,6 +13,9 @@ pub mod tags;
 
 pub use chunk::{
     Chunk, ChunkConfig, ChunkKind, ChunkedFile, Chunker, Diagnostic, DiagnosticKind, chunk_file,
+    chunk_file_with_tree, parses_on_this_thread,
 };
 pub use language::Language;
 pub use line_index::LineIndex;
+/// The syntax tree [`chunk_file_with_tree`] hands back, for [`tags::tags_of_tree`].
+pub use tree_sitter::Tree;

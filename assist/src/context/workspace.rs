@@ -150,7 +150,8 @@ impl Workspace {
         bytes: &[u8],
         embedder: Option<&dyn Embedder>,
     ) -> Result<FileReport, ProjectError> {
-        let report = self.project.index_file(path, bytes, embedder)?;
+        // The chunker's tree is tagged too: one parse per indexed file, not one per index.
+        let (report, tree) = self.project.index_file_with_tree(path, bytes, embedder)?;
         if report.unchanged && self.tags.file(path).is_some() {
             return Ok(report);
         }
@@ -164,7 +165,11 @@ impl Workspace {
         match language {
             Some(language) if !syntax::chunk::looks_binary(bytes) => {
                 let text = String::from_utf8_lossy(bytes);
-                let tags = syntax::tags::tags(language, &text);
+                let tags = match &tree {
+                    Some(tree) => syntax::tags::tags_of_tree(language, tree, &text),
+                    // Unchanged bytes of an adopted file, or a file the chunker did not parse.
+                    None => syntax::tags::tags(language, &text),
+                };
                 self.tags.update(path, TaggedFile::new(language, tags));
             }
             _ => {

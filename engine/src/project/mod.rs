@@ -15,7 +15,10 @@ mod search;
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use syntax::{Chunk, ChunkConfig, ChunkKind, ChunkedFile, Language, LineIndex, chunk_file};
+use syntax::{
+    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Language, LineIndex, Tree, chunk_file,
+    chunk_file_with_tree,
+};
 use xxhash_rust::xxh3::xxh3_128;
 
 pub use self::search::{SearchHit, SearchMode, SearchOptions};
@@ -247,16 +250,30 @@ impl Project {
         bytes: &[u8],
         embedder: Option<&dyn Embedder>,
     ) -> Result<FileReport, ProjectError> {
+        self.index_file_with_tree(path, bytes, embedder)
+            .map(|(report, _)| report)
+    }
+
+    /// [`Project::index_file`], handing back the syntax tree the chunks were cut from (see
+    /// [`syntax::chunk_file_with_tree`]) so a caller that needs it as well parses the file once.
+    /// No tree when the bytes were unchanged or the file was not parsed.
+    pub fn index_file_with_tree(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        embedder: Option<&dyn Embedder>,
+    ) -> Result<(FileReport, Option<Tree>), ProjectError> {
         let hash = xxh3_128(bytes);
         if let Some(entry) = self.files.get(path)
             && entry.hash == hash
             && embedder.is_none_or(|e| Some(e.id()) == self.embedder_id())
         {
-            return Ok(FileReport {
+            let report = FileReport {
                 unchanged: true,
                 chunks: entry.slots.len(),
                 embedded: 0,
-            });
+            };
+            return Ok((report, None));
         }
         if let (Some(e), Some((id, _))) = (embedder, &self.vectors)
             && e.id() != id
@@ -266,7 +283,7 @@ impl Project {
                 query: e.id().to_string(),
             });
         }
-        let chunked = chunk_file(path, bytes, &self.config.chunk);
+        let (chunked, tree) = chunk_file_with_tree(path, bytes, &self.config.chunk);
         let inputs: Vec<String> = chunked.chunks.iter().map(embedding_input).collect();
         let hashes: Vec<u128> = inputs.iter().map(|t| xxh3_128(t.as_bytes())).collect();
 
@@ -384,11 +401,12 @@ impl Project {
                 indexed,
             },
         );
-        Ok(FileReport {
+        let report = FileReport {
             unchanged: false,
             chunks,
             embedded,
-        })
+        };
+        Ok((report, tree))
     }
 
     /// Indexes many files, reporting `progress(done, total)` after each and stopping early when

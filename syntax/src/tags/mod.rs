@@ -34,6 +34,7 @@ pub fn tags(language: Language, text: &str) -> FileTags {
     if parser.set_language(&grammar).is_err() {
         return FileTags::default();
     }
+    crate::chunk::count_parse();
     match parser.parse(text, None) {
         Some(tree) => tags_of_tree(language, &tree, text),
         None => FileTags::default(),
