@@ -117,3 +117,43 @@ fn imports_resolve_to_indexed_files() {
         repo/c/src/main.c:3 common.h Some("common") -> ["repo/c/include/common.h"]
     "#]].assert_eq(&out);
 }
+
+#[test]
+fn a_removed_or_renamed_file_no_longer_resolves() {
+    let mut workspace = Workspace::new(ProjectConfig::default());
+    let from = "repo/app/main.py";
+    let text = "from shop.models import Order\n";
+    for (path, body) in [
+        (from, text),
+        ("repo/a/shop/models.py", "class Order: pass\n"),
+        ("repo/b/shop/models.py", "class Order: pass\n"),
+        ("repo/b/shop/models.pyi", "class Order: ...\n"),
+    ] {
+        workspace.index_file(path, body.as_bytes(), None).unwrap();
+    }
+    let import = &syntax::tags::tags(Language::Python, text).imports[0];
+    fn resolved(w: &Workspace, from: &str, import: &syntax::tags::Import) -> Vec<String> {
+        module_files(w.tags(), from, Language::Python, import)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+    let resolve = |w: &Workspace| resolved(w, from, import);
+    assert_eq!(
+        resolve(&workspace),
+        [
+            "repo/a/shop/models.py",
+            "repo/b/shop/models.py",
+            "repo/b/shop/models.pyi"
+        ]
+    );
+    workspace.remove_file("repo/b/shop/models.py");
+    workspace.remove_file("repo/a/shop/models.py");
+    assert_eq!(resolve(&workspace), ["repo/b/shop/models.pyi"]);
+    workspace.remove_file("repo/b/shop/models.pyi");
+    assert!(resolve(&workspace).is_empty());
+    workspace
+        .index_file("repo/c/shop/models.py", b"class Order: pass\n", None)
+        .unwrap();
+    assert_eq!(resolve(&workspace), ["repo/c/shop/models.py"]);
+}

@@ -73,6 +73,10 @@ impl Ranks {
 pub struct TagIndex {
     files: BTreeMap<String, TaggedFile>,
     by_name: FxHashMap<String, Vec<DefinitionId>>,
+    /// Paths by file stem (the last segment without its extension), each list in path order:
+    /// import resolution looks a module up by its last segment instead of testing every path (a
+    /// scan of all paths per import was a seventh of a prompt build at 1,300 files).
+    by_stem: FxHashMap<String, Vec<String>>,
     ranks: OnceLock<Ranks>,
     /// The file ranks before the last update: the next computation's starting point.
     warm: BTreeMap<String, f64>,
@@ -87,9 +91,20 @@ impl Clone for TagIndex {
         TagIndex {
             files: self.files.clone(),
             by_name: self.by_name.clone(),
+            by_stem: self.by_stem.clone(),
             ranks,
             warm: self.warm.clone(),
         }
+    }
+}
+
+/// The last segment of `path` without its last extension (`a/b.test.ts` → `b.test`), as import
+/// resolution strips extensions.
+fn file_stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rfind('.') {
+        Some(dot) if dot > 0 => &name[..dot],
+        _ => name,
     }
 }
 
@@ -116,6 +131,12 @@ impl TagIndex {
         self.files.is_empty()
     }
 
+    /// The indexed paths whose file stem (last segment, extension stripped) is `stem`, in path
+    /// order.
+    pub fn paths_with_stem(&self, stem: &str) -> &[String] {
+        self.by_stem.get(stem).map_or(&[], Vec::as_slice)
+    }
+
     /// Every definition of `name`, in path order.
     pub fn definitions_named(&self, name: &str) -> &[DefinitionId] {
         self.by_name.get(name).map_or(&[], Vec::as_slice)
@@ -137,6 +158,9 @@ impl TagIndex {
             let at = ids.partition_point(|d| d < &id);
             ids.insert(at, id);
         }
+        let paths = self.by_stem.entry(file_stem(path).to_string()).or_default();
+        let at = paths.partition_point(|p| p.as_str() < path);
+        paths.insert(at, path.to_string());
         self.files.insert(path.to_string(), file);
         self.invalidate_ranks();
     }
@@ -154,6 +178,13 @@ impl TagIndex {
         let Some(old) = self.files.remove(path) else {
             return false;
         };
+        let stem = file_stem(path);
+        if let Some(paths) = self.by_stem.get_mut(stem) {
+            paths.retain(|p| p != path);
+            if paths.is_empty() {
+                self.by_stem.remove(stem);
+            }
+        }
         for definition in &old.tags.definitions {
             if let Some(ids) = self.by_name.get_mut(&definition.name) {
                 ids.retain(|id| id.path != path);

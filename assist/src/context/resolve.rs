@@ -105,20 +105,20 @@ pub fn module_files<'a>(
     }
     let mut out: Vec<&str> = Vec::new();
     for stem in &relative {
-        for (path, _) in index.files() {
-            if strip_extension(path) == stem && !out.contains(&path) {
+        for path in index.paths_with_stem(last_segment(stem)) {
+            if strip_extension(path) == stem && !out.contains(&path.as_str()) {
                 out.push(path);
             }
         }
     }
     for stem in &suffixes {
-        for (path, _) in index.files() {
+        for path in index.paths_with_stem(last_segment(stem)) {
             let own = strip_extension(path);
             let matches = own == stem
                 || (own.len() > stem.len()
                     && own.ends_with(stem.as_str())
                     && own.as_bytes()[own.len() - stem.len() - 1] == b'/');
-            if matches && !out.contains(&path) {
+            if matches && !out.contains(&path.as_str()) {
                 out.push(path);
             }
         }
@@ -147,6 +147,12 @@ fn directory_files<'a>(index: &'a TagIndex, dir: &str, segments: usize) -> Vec<&
             folder == tail || folder.ends_with(&format!("/{tail}"))
         })
         .collect()
+}
+
+/// The last segment of an extension-less stem: the key of [`TagIndex::paths_with_stem`] (a stem's
+/// own dots, as in `b.test`, are part of the name, not an extension).
+fn last_segment(stem: &str) -> &str {
+    stem.rsplit('/').next().unwrap_or(stem)
 }
 
 /// The folder of a path (`""` at the root).
