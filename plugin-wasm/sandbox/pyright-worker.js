@@ -37,6 +37,10 @@ const waiting = new Map();
 const known = new Map();
 /** uri → version of each document opened with `didOpen`. */
 const opened = new Map();
+/** Between the server's `pyright/beginProgress` and `pyright/endProgress`: files are still being
+ * analysed. It reports progress before it publishes a pass's diagnostics, so a list published
+ * while this is false comes from a finished pass. */
+let analysing = false;
 
 function uriOf(path) {
   const clean = String(path).replace(/^\/+/, '');
@@ -81,6 +85,8 @@ function receive(data) {
   if (data.method !== undefined) {
     if (data.id !== undefined) answer(data);
     else if (data.method === 'textDocument/publishDiagnostics') published(data.params);
+    else if (data.method === 'pyright/beginProgress' || data.method === 'pyright/reportProgress') analysing = true;
+    else if (data.method === 'pyright/endProgress') analysing = false;
     return;
   }
   const call = pending.get(data.id);
@@ -92,8 +98,10 @@ function receive(data) {
 
 function published({ uri, version, diagnostics }) {
   const wait = waiting.get(uri);
-  // Diagnostics for an older text of the document are not the answer to this check.
-  if (!wait || (version !== undefined && version !== wait.version)) return;
+  // Diagnostics for an older text of the document are not the answer to this check, nor are
+  // those published while files remain to be analysed: pyright publishes a document it has
+  // parsed but not yet checked (a new file's first list is empty), and again once checked.
+  if (!wait || (version !== undefined && version !== wait.version) || analysing) return;
   waiting.delete(uri);
   wait.resolve(diagnostics);
 }
