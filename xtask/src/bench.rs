@@ -1,7 +1,8 @@
 //! `cargo xtask bench [SECTION...]`: release-build measurements, each side by side with its peers
 //! in one run, printed as tables to paste into BENCHMARKS.md. Sections: size, chunk, retrieval, proxy,
 //! embed (see `bench_embed.rs`), vector, context, prompt (`bench_prompt.rs`), monaco (the Monaco
-//! adapter on the corpus' first 100k lines, `tests/bench/monaco.mjs`).
+//! adapter on the corpus' first 100k lines, `tests/bench/monaco.mjs`), analysis (security rules
+//! and secrets against bandit and detect-secrets, `bench_analysis.rs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -20,6 +21,7 @@ const SECTIONS: &[&str] = &[
     "context",
     "prompt",
     "monaco",
+    "analysis",
 ];
 
 pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
@@ -101,6 +103,9 @@ pub fn run(root: &Path, wanted: &[String]) -> Result<()> {
     }
     if selected("vector") {
         crate::bench_vector::run(root)?;
+    }
+    if selected("analysis") {
+        crate::bench_analysis::run(root)?;
     }
     if selected("proxy") {
         println!(

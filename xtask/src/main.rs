@@ -3,6 +3,7 @@
 //! they need first, idempotently. This crate is the only place that installs anything.
 
 mod bench;
+mod bench_analysis;
 mod bench_context;
 mod bench_embed;
 mod bench_prompt;
@@ -42,7 +43,7 @@ commands:
                (--cases N per property, default 20000)
   vsix         bundle the VS Code web extension (plugin-wasm/vscode) into target/vscode/pilotfish.vsix
   test-vscode  build, package and test the extension in code-server against the proxy (installs code-server)
-  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt, monaco)
+  bench [S..]  release-build benchmarks side by side with peers (sections: size, chunk, retrieval, proxy, embed, vector, context, prompt, monaco, analysis)
 ";
 
 fn main() -> Result<()> {
