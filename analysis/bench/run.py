@@ -31,7 +31,9 @@ sys.path.insert(0, HERE)
 
 import secrets_corpus  # noqa: E402
 
-PEERS = ["bandit==1.9.4", "detect-secrets==1.5.0"]
+# pyright is for tests/bench/analysis.mjs (the type checker against the native one); its PyPI
+# wrapper fetches the matching npm package on first use.
+PEERS = ["bandit==1.9.4", "detect-secrets==1.5.0", "pyright==1.1.414"]
 
 
 def venv(path):
