@@ -10,6 +10,7 @@ import { createWorkspace } from './workspace.js';
 import { wireSearch } from './search-panel.js';
 import { wireChat } from './chat-panel.js';
 import { startMetrics } from './metrics-panel.js';
+import { wireGenerate } from './generate-panel.js';
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 // A form submitted before its panel is wired must not reload the page.
@@ -108,6 +109,13 @@ async function main() {
       open: workspace.open,
       onDone: refreshMetrics,
     },
+  );
+  wireGenerate(
+    {
+      form: $('generate-form'), spec: $('generate-spec'), language: $('generate-language'),
+      button: $('generate-button'), rounds: $('generate-rounds'), verdict: $('generate-verdict'),
+    },
+    { generate: (options) => pilotfish.generate(options), onDone: refreshMetrics },
   );
   document.body.dataset.ready = 'true';
 }

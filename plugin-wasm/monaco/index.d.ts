@@ -2,7 +2,8 @@
 // PromptRequest, …) are the assistant package's: ../pkg-assistant/plugin_wasm.d.ts.
 import type * as Monaco from 'monaco-editor';
 import type {
-  Answer, BulkReport, CallOptions, EngineOptions, FileInput, PromptRequest, SearchHit, SearchOptions,
+  Answer, BulkReport, CallOptions, EngineOptions, FileInput, PromptRequest, RefinePlan, RefinerOptions,
+  SearchHit, SearchOptions,
 } from '../pkg-assistant/plugin_wasm';
 
 export interface PilotfishOptions {
@@ -81,6 +82,13 @@ export interface PilotfishHandle {
   explain(): Promise<Answer | null>;
   /** The engine's `chat` (tasks chat, explain, generate, refactor) through the worker. */
   chat(request: PromptRequest & { task?: string }, options?: CallOptions): Promise<Answer | null>;
+  /** A generate-with-tests loop's decisions (`Engine.refiner` in the worker), as
+   * ../sandbox/refine.js takes its `steps`; `free()` when done. */
+  refiner(options: RefinerOptions): Promise<RefinerSteps>;
+  /** Generate with tests: asks the model (task `generate`) from `request` (default: the shown
+   * file at the cursor), runs the answer's tests in the sandbox, and refines until a round passes
+   * or the rounds run out; `onRound` sees each round as it ends. */
+  generate(options: GenerateOptions): Promise<{ accepted: boolean; rounds: GenerateRound[]; costMicroUsd: number }>;
   /** The engine's `metrics()`: latency percentiles, cache hit rate, acceptance, tokens, cost. */
   metrics(): Promise<unknown>;
   /** Re-indexes the shown file and writes the snapshot and response cache now. */
@@ -88,6 +96,48 @@ export interface PilotfishHandle {
   stats(): AdapterStats;
   /** Removes the provider, listeners, actions and panel, and terminates the worker. */
   dispose(): void;
+}
+
+export interface RefinerSteps {
+  request(): string;
+  plan(): Promise<RefinePlan | null>;
+  split(answer: string): Promise<{ implementation: string; tests: string; notes: string[] }>;
+  record(plan: RefinePlan, input: { answer: string; usage?: unknown; run: unknown }): Promise<{ accepted: boolean; feedback: string | null }>;
+  /** The engine's record of every round (findings, tokens, cost). */
+  rounds(): Promise<unknown[]>;
+  costMicroUsd(): Promise<number>;
+  free(): Promise<void>;
+}
+
+export interface GenerateOptions extends RefinerOptions {
+  /** Where the context comes from (`chat`'s request without task and question). */
+  request?: PromptRequest;
+  /** The sandbox's wall-clock limit per run. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onRound?: (round: GenerateRound) => void | Promise<void>;
+}
+
+/** One round as ../sandbox/refine.js reports it. */
+export interface GenerateRound {
+  round: number;
+  attempt: number;
+  model: string;
+  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  promptTokens: number;
+  implementation: string;
+  tests: string;
+  /** The sandbox's report: per-test pass/fail, stdout, stderr, time. */
+  run: { tests: { name: string; passed: boolean; error: string | null; stdout: string; stderr: string; ms: number }[];
+    error: string | null; timedOut: boolean; truncated: boolean; stdout: string; stderr: string };
+  /** Syntax errors and security findings of the implementation and of the tests. */
+  findings: { syntax: unknown[]; security: unknown[] } | null;
+  testFindings: { syntax: unknown[]; security: unknown[] } | null;
+  notes: string[];
+  costMicroUsd: number | null;
+  accepted: boolean;
+  /** What the next round sends (null when accepted). */
+  feedback: string | null;
 }
 
 export function attachPilotfish(

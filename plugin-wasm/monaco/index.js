@@ -13,6 +13,8 @@
 // - the actions "Pilotfish: explain selection" (Alt+Shift+E) and "Pilotfish: search"
 //   (Alt+Shift+S) in the command palette and the context menu, which show their results in a
 //   panel at the editor's top right;
+// - `handle.generate({ spec, language, onRound })`: generate with tests, the refinement loop of
+//   ../sandbox/refine.js (loaded when first used) with the engine's decisions (`handle.refiner`);
 // - the worker (terminated).
 
 const DEFAULTS = { reindexDelayMs: 300 };
@@ -246,6 +248,38 @@ export async function attachPilotfish(editor, monaco, options) {
     }
   };
   const search = (query, searchOptions) => client.call('search', [query, searchOptions]);
+  const chat = (request, { signal, onText, ...engineOptions } = {}) =>
+    client.call('chat', [request, engineOptions], { signal, onText });
+
+  /** A generate-with-tests loop's steps: the worker's `Engine.refiner`, called by message. */
+  const refiner = async (refinerOptions) => {
+    const { key, request } = await client.call('refiner', [refinerOptions]);
+    const step = (name, ...args) => client.call('refinerStep', [key, name, ...args]);
+    return {
+      request: () => request,
+      plan: () => step('plan'),
+      split: (answer) => step('split', answer),
+      record: (plan, input) => step('record', plan, input),
+      rounds: () => step('rounds'),
+      costMicroUsd: () => step('costMicroUsd'),
+      free: () => step('free'),
+    };
+  };
+  /** Generate with tests from the cursor's context, in the sandbox, round after round. */
+  const generate = async ({ spec, language, maxRounds, minTests, request, timeoutMs, signal, onRound }) => {
+    const { refine } = await import('../sandbox/refine.js');
+    const model = editor.getModel();
+    const at = request ?? (model
+      ? { path: pathOf(model), text: model.getValue(), offset: model.getOffsetAt(editor.getPosition()) }
+      : { path: 'untitled', text: '', offset: 0 });
+    const steps = await refiner({ spec, language, maxRounds, minTests });
+    try {
+      const result = await refine({ engine: { chat }, request: at, language, steps, timeoutMs, signal, onRound });
+      return { ...result, costMicroUsd: await steps.costMicroUsd() };
+    } finally {
+      steps.free().catch(() => {});
+    }
+  };
   const openSearch = () => panel.search(search);
 
   disposables.push(editor.addAction({
@@ -277,8 +311,9 @@ export async function attachPilotfish(editor, monaco, options) {
     explain,
     // `signal` and `onText` stay on this side; the rest (`attempt`, `maxTokens`, `temperature`)
     // is the engine's own chat options.
-    chat: (request, { signal, onText, ...engineOptions } = {}) =>
-      client.call('chat', [request, engineOptions], { signal, onText }),
+    chat,
+    refiner,
+    generate,
     metrics: () => client.call('metrics', []),
     flush: async () => {
       await reindex(editor.getModel());

@@ -13,9 +13,11 @@
 //                  { warning }             something the page should console.warn
 // Methods: open(options), indexFiles(files, { prune }), indexFile(path, text), removeFile(path),
 // search(query, options), complete(request), chat(request), acceptSuggestion(path), metrics(),
-// flush(). The engine's own methods keep their meaning (plugin-wasm/README.md); what is added
-// here is only what a worker needs: time slices, cancellation by message, and the index snapshot
-// in IndexedDB.
+// flush(), refiner(options) (a generate-with-tests loop's decisions, kept here under a key) and
+// refinerStep(key, step, ...args) (its plan, split, record, rounds or free). The engine's own
+// methods keep their meaning (plugin-wasm/README.md); what is added here is only what a worker
+// needs: time slices, cancellation by message, the refiners' keys, and the index snapshot in
+// IndexedDB.
 import init, { Engine } from '../pkg-assistant/plugin_wasm.js';
 
 /** The IndexedDB database is the host's `persistKey`, one object store, as the engine's response
@@ -31,6 +33,11 @@ const SAVE_DELAY_MS = 2000;
 
 let engine = null;
 let persistKey = null;
+/** Generate-with-tests loops (`Engine.refiner` objects) by key: they cannot cross to the page, so
+ * the page's loop (sandbox/refine.js) calls their steps by message. */
+const refiners = new Map();
+let nextRefiner = 1;
+const REFINER_STEPS = new Set(['plan', 'split', 'record', 'rounds', 'costMicroUsd']);
 let saveTimer = null;
 /** Call id → AbortController, for calls that can be aborted by message. */
 const controllers = new Map();
@@ -199,6 +206,25 @@ const methods = {
 
   async flush() {
     await Promise.all([save(), engine.flushCache()]);
+  },
+
+  refiner(_id, options) {
+    const refiner = engine.refiner(options);
+    const key = nextRefiner++;
+    refiners.set(key, refiner);
+    return { key, request: refiner.request() };
+  },
+
+  refinerStep(_id, key, step, ...args) {
+    const refiner = refiners.get(key);
+    if (!refiner) throw new Error(`pilotfish worker: no refiner ${key} (freed?)`);
+    if (step === 'free') {
+      refiners.delete(key);
+      refiner.free();
+      return null;
+    }
+    if (!REFINER_STEPS.has(step)) throw new Error(`pilotfish worker: unknown refiner step ${JSON.stringify(step)}`);
+    return refiner[step](...args);
   },
 };
 

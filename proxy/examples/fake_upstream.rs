@@ -5,7 +5,8 @@
 //! Prints one JSON line once both listen: `{"upstream": "http://127.0.0.1:P/v1", "control":
 //! "http://127.0.0.1:Q"}`. Control API (JSON bodies):
 //! - `POST /script {"text": "...", "chunks": 8, "event_delay_ms": 40}`: what completions and chat
-//!   answer next, in how many streamed pieces, with what pause before each event;
+//!   answer next, in how many streamed pieces, with what pause before each event; with
+//!   `"then": ["...", ...]`, the answers after the next one, in order (the last one stays);
 //! - `POST /mode {"mode": "normal" | "stall" | "drop_after" | "stall_after" | "status", "n": 3,
 //!   "code": 500, "times": 1}`: misbehave (`times` requests, or always when absent);
 //! - `GET /stats`: `{"hits", "cancellations", "paths"}` so far (tests compare before and after).
@@ -32,6 +33,8 @@ use serde_json::{Value, json};
 #[derive(Deserialize)]
 struct Script {
     text: Option<String>,
+    #[serde(default)]
+    then: Vec<String>,
     chunks: Option<usize>,
     event_delay_ms: Option<u64>,
 }
@@ -46,6 +49,7 @@ struct ModeRequest {
 
 async fn script(State(b): State<Arc<Behaviour>>, Json(s): Json<Script>) -> StatusCode {
     *b.script.lock().unwrap() = s.text;
+    *b.then.lock().unwrap() = s.then.into();
     b.chunks
         .store(s.chunks.unwrap_or(5).max(1), Ordering::SeqCst);
     *b.event_delay.lock().unwrap() = Duration::from_millis(s.event_delay_ms.unwrap_or(0));

@@ -8,7 +8,8 @@
 // One flow, step by step as a person would use the page: wait for indexing, search and see a
 // known function, type and accept ghost text with Tab, type on quickly and see the stale request
 // aborted, ask a question and follow a citation of the streamed answer, watch the metrics,
-// reload and find the index restored from IndexedDB; and the page with its proxy down. Each step saves a screenshot under
+// generate a function with tests (the model wrong in round 1, right in round 2), reload and find
+// the index restored from IndexedDB; and the page with its proxy down. Each step saves a screenshot under
 // target/e2e-screenshots/ (ignored by git).
 //
 // Run: cargo xtask test (it sets PILOTFISH_DEMO_URL, PILOTFISH_E2E_PROXY, PILOTFISH_E2E_CONTROL,
@@ -33,10 +34,11 @@ let page;
 const pageErrors = [];
 const realErrors = () => pageErrors.filter((message) => message !== 'Canceled');
 
-async function script(text, { chunks = 3, eventDelayMs = 0 } = {}) {
+/** What the fake answers next (`then`: the answers after that one, in order). */
+async function script(text, { chunks = 3, eventDelayMs = 0, then = [] } = {}) {
   const res = await fetch(`${control}/script`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text, chunks, event_delay_ms: eventDelayMs }),
+    body: JSON.stringify({ text, chunks, event_delay_ms: eventDelayMs, then }),
   });
   assert.equal(res.status, 204);
 }
@@ -146,9 +148,9 @@ test('the demo indexes the sample project with a progress bar and says what answ
   const aliases = (await page.getAttribute('[data-testid="answers"]', 'data-aliases')).split(',').sort();
   assert.deepEqual(aliases, ['autocomplete', 'chat', 'generate']);
   assert.match(await page.textContent('[data-testid="answers-what"]'), new RegExp(`proxy ${proxyUrl.replace(/[.]/g, '\\.')} `));
-  // Generate-with-tests is a placeholder until the sandbox exists, and says so.
-  assert.match(await page.textContent('[data-testid="generate-placeholder"]'), /not in this demo yet/);
-  assert.equal(await page.locator('[data-testid="generate-placeholder"] button').count(), 0);
+  // Generate-with-tests waits for a spec.
+  assert.equal(await page.getAttribute('[data-testid="generate-verdict"]', 'data-state'), 'idle');
+  assert.equal(await page.locator('[data-testid="round"]').count(), 0);
   assert.equal(await metricRequests(), 0);
   await shot('01-indexed');
   assert.deepEqual(realErrors(), []);
@@ -288,6 +290,77 @@ test('the metrics panel shows the session: latency percentiles per task, tokens 
   assert.deepEqual(realErrors(), []);
 });
 
+// The model's two answers to the generate request: the tests are the same, the code is wrong
+// first (a - b) and right after the feedback, as in sandbox.test.mjs.
+const generated = (body) => [
+  'Here is the implementation.', '', '```js', body, '```', '', 'And the tests:', '', '```js tests',
+  "test('small', () => assert.strictEqual(add(1, 2), 3));",
+  "test('zero', () => assert.strictEqual(add(0, 0), 0));",
+  "test('negative', () => assert.strictEqual(add(-1, -2), -3));",
+  '```', '',
+].join('\n');
+
+test('generate with tests: round 1 fails its tests, round 2 passes after the feedback, each round shown', async () => {
+  await script(generated('function add(a, b) {\n  return a - b;\n}'), {
+    then: [generated('function add(a, b) {\n  return a + b;\n}')],
+  });
+  const before = await upstream();
+  await page.locator('[data-testid="generate-form"]').scrollIntoViewIfNeeded();
+  await page.fill('[data-testid="generate-spec"]', 'Write add(a, b): it returns the sum of a and b.');
+  await page.selectOption('[data-testid="generate-language"]', 'javascript');
+  await shot('08-generate-spec');
+  await page.click('[data-testid="generate-button"]');
+  await page.waitForSelector('[data-testid="round"][data-round="1"]');
+  await shot('09-generate-round-1');
+  await page.waitForSelector('[data-testid="generate-verdict"]:is([data-state="accepted"], [data-state="exhausted"], [data-state="error"])', { timeout: 60_000 });
+  const verdict = await page.textContent('[data-testid="generate-verdict"]');
+  assert.equal(await page.getAttribute('[data-testid="generate-verdict"]', 'data-state'), 'accepted', verdict);
+  assert.match(verdict, /^Accepted in round 2 of 2: every test passes, \$\d+\.\d{6} in all\.$/);
+
+  const rounds = await page.$$eval('[data-testid="round"]', (lis) => lis.map((li) => ({
+    round: li.dataset.round,
+    accepted: li.dataset.accepted,
+    head: li.querySelector('.round-head').textContent,
+    verdict: li.querySelector('[data-testid="round-verdict"]').textContent,
+    code: li.querySelector('[data-testid="round-code"] pre').textContent,
+    tests: li.querySelector('[data-testid="round-test-code"] pre').textContent,
+    results: [...li.querySelectorAll('[data-testid="round-test"]')].map((t) => [t.dataset.name, t.dataset.passed]),
+    failure: li.querySelector('[data-testid="round-test"][data-passed="false"]')?.textContent ?? null,
+    findings: li.querySelector('[data-testid="round-findings"]').dataset.count,
+    cost: li.querySelector('[data-testid="round-cost"]').textContent,
+    feedback: li.querySelector('[data-testid="round-feedback"] pre')?.textContent ?? null,
+  })));
+  assert.equal(rounds.length, 2, JSON.stringify(rounds));
+  const [first, second] = rounds;
+  assert.equal(first.round, '1');
+  assert.equal(first.accepted, 'false');
+  assert.equal(first.verdict, ' · rejected');
+  assert.match(first.code, /return a - b;/);
+  assert.match(first.tests, /test\('small'/);
+  assert.deepEqual(first.results, [['small', 'false'], ['zero', 'true'], ['negative', 'false']]);
+  assert.match(first.failure, /^✘ small: .*-1 !== 3/s);
+  // The engine's feedback, shown as sent: it names the failing test and its error.
+  assert.match(first.feedback, /small/);
+  assert.match(first.feedback, /-1 !== 3/);
+  assert.equal(second.round, '2');
+  assert.equal(second.accepted, 'true');
+  assert.equal(second.verdict, ' · accepted');
+  assert.match(second.code, /return a \+ b;/);
+  assert.deepEqual(second.results, [['small', 'true'], ['zero', 'true'], ['negative', 'true']]);
+  assert.equal(second.feedback, null);
+  for (const r of rounds) {
+    assert.match(r.head, /^Round \d · generate · /, 'the alias of task generate, not escalated');
+    assert.equal(r.findings, '0', 'add() has no syntax or security findings');
+    assert.match(r.cost, /^\d+ prompt \+ \d+ completion tokens \(the engine's prompt: \d+ tokens\) · \$\d+\.\d{6}$/);
+  }
+  // One request per round reached the model.
+  const after = await upstream();
+  assert.equal(chats(after), chats(before) + 2);
+  await page.locator('[data-testid="round"][data-round="2"]').scrollIntoViewIfNeeded();
+  await shot('10-generate-accepted');
+  assert.deepEqual(realErrors(), []);
+});
+
 test('a reload restores the index from IndexedDB instead of indexing the project again', async () => {
   const files = await page.locator('[data-testid="file"]').count();
   // What the worker persisted after indexing; edits since are written a moment later.
@@ -298,7 +371,7 @@ test('a reload restores the index from IndexedDB instead of indexing the project
   const restored = await page.evaluate(() => window.pilotfishDemo.pilotfish.restored);
   assert.equal(restored.files, files);
   assert.equal(restored.discarded, null);
-  await shot('08-reloaded');
+  await shot('11-reloaded');
   assert.deepEqual(realErrors(), []);
 });
 
@@ -312,6 +385,6 @@ test('with the proxy down the page says nothing answers and how to start it; the
   await page.click('[data-testid="search-button"]');
   await page.waitForSelector('[data-testid="hit-list"][data-searches="1"]');
   assert.equal(await page.locator('[data-testid="hit"]').first().getAttribute('data-name'), 'get_netrc_auth');
-  await shot('09-proxy-down');
+  await shot('12-proxy-down');
   assert.deepEqual(realErrors(), []);
 });

@@ -4,6 +4,7 @@
 //! API (under `/ollama/v1/`). A shared [`Behaviour`] handle tells it to misbehave; it counts hits,
 //! records the headers and bodies it saw, and notices when a client dropped a request early.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,9 @@ pub struct Behaviour {
     /// When set, completions, chat and messages answer this text (in `chunks` pieces) instead of
     /// `w0 w1 …`: a browser test needs code a parse check accepts.
     pub script: Mutex<Option<String>>,
+    /// Scripts that follow `script`: each answer moves the next one up, so a browser test can
+    /// script a model that answers wrong first and right second without racing the page.
+    pub then: Mutex<VecDeque<String>>,
     /// A pause before each streamed event, so a client sees the answer arrive piece by piece
     /// and can cancel it half-way.
     pub event_delay: Mutex<Duration>,
@@ -87,6 +91,7 @@ impl Default for Behaviour {
             first_byte_delay: Mutex::new(Duration::ZERO),
             chunks: AtomicUsize::new(5),
             script: Mutex::new(None),
+            then: Mutex::new(VecDeque::new()),
             event_delay: Mutex::new(Duration::ZERO),
             hits: AtomicUsize::new(0),
             seen: Mutex::new(Vec::new()),
@@ -288,7 +293,15 @@ fn words(n: usize) -> Vec<String> {
 /// The answer in `n` streamed pieces: the scripted text cut at character boundaries into pieces
 /// of about equal length, or [`words`].
 fn pieces(b: &Behaviour, n: usize) -> Vec<String> {
-    let Some(text) = b.script.lock().unwrap().clone() else {
+    let text = {
+        let mut script = b.script.lock().unwrap();
+        let text = script.clone();
+        if let Some(next) = b.then.lock().unwrap().pop_front() {
+            *script = Some(next);
+        }
+        text
+    };
+    let Some(text) = text else {
         return words(n);
     };
     let chars: Vec<char> = text.chars().collect();
