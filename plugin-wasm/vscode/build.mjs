@@ -1,8 +1,9 @@
 // Bundles the extension into one worker file, dist/extension.js (CommonJS: VS Code's web worker
-// extension host loads `browser` entries that way), and copies the engine's .wasm beside it.
+// extension host loads `browser` entries that way), copies the engine's .wasm beside it, and
+// writes LICENSE (the repository's MIT OR Apache-2.0, both texts; vsce packs it from here).
 // esbuild-wasm, the root package.json's, so no native binary is needed. `cargo xtask vsix` runs
 // this after `build-wasm --assistant`; run by hand: `node plugin-wasm/vscode/build.mjs`.
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild-wasm';
 
@@ -31,5 +32,11 @@ const result = await esbuild.build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 await copyFile(wasm, `${dist}/plugin_wasm_bg.wasm`);
+const licenseText = (name) => readFile(fileURLToPath(new URL(`../../${name}`, import.meta.url)), 'utf8');
+await writeFile(`${here}LICENSE`, [
+  'Pilotfish is licensed under either of the MIT license or the Apache License, Version 2.0,',
+  'at your option (SPDX: MIT OR Apache-2.0). Both texts follow.',
+  '', '-'.repeat(78), '', await licenseText('LICENSE-MIT'), '-'.repeat(78), '', await licenseText('LICENSE-APACHE'),
+].join('\n'));
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.log(`plugin-wasm/vscode/dist: extension.js ${bytes} bytes, plugin_wasm_bg.wasm ${(await stat(wasm)).size} bytes`);

@@ -3,7 +3,9 @@
 // in the user's settings.json and the token set through the extension's own command (so it lands
 // in SecretStorage), then typing in a Python file in Chromium shows ghost text that the fake
 // upstream wrote (through the REAL proxy), Tab accepts it, and the status bar says what happened;
-// typing on aborts the stale request upstream; search opens a hit; explain streams its answer.
+// typing on aborts the stale request upstream; search opens a hit; explain streams its answer;
+// a security finding of an open file is in the Problems panel until the file closes; a reload
+// restores the index snapshot from the extension's storage and re-indexes only a changed file.
 // Screenshots of each step go to target/e2e-vscode/screenshots/ (ignored by git).
 //
 // Prints the extension's activation time (from its own log line) and page load → first ghost text
@@ -13,7 +15,7 @@
 // the fake upstream, and sets the variables below).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +35,8 @@ const PROJECT = {
   'src/report.py': REPORT,
   'src/calc.py': CALC,
   'src/geometry.py': 'def polygon_area(points):\n    """Shoelace formula."""\n    return 0.0\n',
+  // A command line run through the shell: the engine's rule py-subprocess-shell (CWE-78).
+  'src/shell.py': 'import subprocess\n\n\ndef run(command):\n    return subprocess.run(command, shell=True)\n',
   'README.md': '# tiny\n',
 };
 
@@ -160,8 +164,17 @@ test("the README's install section is what this test does", async () => {
   assert.ok(manifest.contributes.commands.some((c) => c.command === 'pilotfish.setToken' && section.includes(c.title)));
 });
 
-test('the .vsix installs into code-server with --install-extension', async () => {
+test('the .vsix installs into code-server with --install-extension, with the license', async () => {
   assert.match(server.installOutput, /Extension 'pilotfish\.vsix' was successfully installed\./);
+  const [installed] = (await readdir(join(dir, 'extensions'))).filter((name) => name.startsWith('pilotfish.pilotfish-'));
+  assert.ok(installed, 'the extension is in the extensions folder');
+  // vsce packs plugin-wasm/vscode/LICENSE (build.mjs writes it) as LICENSE.txt.
+  const license = await readFile(join(dir, 'extensions', installed, 'LICENSE.txt'), 'utf8');
+  const manifest = JSON.parse(await readFile(join(root, 'plugin-wasm/vscode/package.json'), 'utf8'));
+  assert.equal(manifest.license, 'MIT OR Apache-2.0');
+  for (const text of [await readFile(join(root, 'LICENSE-MIT'), 'utf8'), await readFile(join(root, 'LICENSE-APACHE'), 'utf8')]) {
+    assert.ok(license.includes(text), 'the packaged LICENSE carries both of the repository\'s license texts');
+  }
 });
 
 test('VS Code for the Web: set the token, type in Python, see the ghost text, Tab accepts it', async () => {
@@ -179,8 +192,8 @@ test('VS Code for the Web: set the token, type in Python, see the ghost text, Ta
   await box.waitFor({ state: 'visible' });
   await box.fill(token);
   await page.keyboard.press('Enter');
-  // Three Python files; README.md is outside `pilotfish.include`.
-  await waitForStatus(/^Pilotfish: 3 files$/);
+  // Four Python files; README.md is outside `pilotfish.include`.
+  await waitForStatus(/^Pilotfish: 4 files$/);
   await page.screenshot({ path: join(shots, '2-connected.png') });
   const activated = consoleLines.find((line) => /pilotfish: activated in \d+ ms/.test(line));
   assert.ok(activated, `the extension logged its activation: ${JSON.stringify(consoleLines.filter((l) => /pilotfish/i.test(l)))}`);
@@ -263,4 +276,84 @@ test('explain: the answer streams into the Pilotfish output', async () => {
   await waitForOutput(/It returns the area of the polygon with the shoelace formula\./);
   assert.equal((await stats()).hits, before.hits + 1, 'one chat request reached the upstream');
   await page.screenshot({ path: join(shots, '6-explain.png') });
+});
+
+/** The Problems panel's rows, as text. */
+const problemRows = () => page.evaluate(() =>
+  [...document.querySelectorAll('.markers-panel .monaco-list-row')].map((row) => row.textContent));
+
+test('Problems: an open file\'s security finding is listed, and goes when the file closes', async () => {
+  await page.keyboard.press('Control+P');
+  const quickOpen = page.locator('.quick-input-widget input');
+  await quickOpen.waitFor({ state: 'visible' });
+  await quickOpen.fill('shell.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'shell.py' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: 'shell.py' }).waitFor();
+  await page.keyboard.press('Control+Shift+M');
+  const finding = /with `shell=True` runs a command line built at run time \(CWE-78\)\..*Pilotfish.*py-subprocess-shell.*\[Ln 5, Col \d+\]/;
+  try {
+    await page.waitForFunction((source) => [...document.querySelectorAll('.markers-panel .monaco-list-row')]
+      .some((row) => new RegExp(source).test(row.textContent)), finding.source, { timeout: 20_000 });
+  } catch {
+    await page.screenshot({ path: join(shots, 'failed-problems.png') });
+    assert.fail(`the Problems panel never listed the finding: ${JSON.stringify(await problemRows())}`);
+  }
+  await page.screenshot({ path: join(shots, '7-problems.png') });
+  // Closing the file's only tab clears its diagnostics.
+  await page.keyboard.press('Control+W');
+  await page.locator('.tabs-container .tab', { hasText: 'shell.py' }).waitFor({ state: 'detached' });
+  try {
+    await page.waitForFunction(() => ![...document.querySelectorAll('.markers-panel .monaco-list-row')]
+      .some((row) => row.textContent.includes('py-subprocess-shell')), null, { timeout: 20_000 });
+  } catch {
+    assert.fail(`the finding stayed after the file closed: ${JSON.stringify(await problemRows())}`);
+  }
+});
+
+/** The index snapshot the extension keeps in its workspace storage on the server's disk. */
+async function snapshotFile(under = join(dir, 'user-data')) {
+  for (const entry of await readdir(under, { withFileTypes: true })) {
+    const path = join(under, entry.name);
+    if (entry.isDirectory()) {
+      const found = await snapshotFile(path);
+      if (found) return found;
+    } else if (entry.name === 'index-snapshot.bin' && under.endsWith('pilotfish.pilotfish')) {
+      return path;
+    }
+  }
+  return null;
+}
+
+test('a reload restores the index from the extension\'s storage and re-indexes only the changed file', async () => {
+  // A save writes the index snapshot at once (code-server may have auto-saved the edited
+  // report.py already): wait for a snapshot newer than every file of the project.
+  await runCommand('File: Save All');
+  const newest = async () => Math.max(...await Promise.all(Object.keys(PROJECT).map(async (p) => (await stat(join(folder, p))).mtimeMs)));
+  const deadline = Date.now() + 20_000;
+  let file;
+  while (!(file = await snapshotFile()) || (await stat(file)).mtimeMs <= await newest()) {
+    if (Date.now() > deadline) {
+      await page.screenshot({ path: join(shots, 'failed-snapshot.png') });
+      assert.fail(`no snapshot written after saving: ${file}; ${JSON.stringify(consoleLines.filter((l) => /pilotfish/i.test(l)))}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // One file changes on disk while the window is away.
+  await writeFile(join(folder, 'src/calc.py'), `${CALC}\n\ndef double(value):\n    return value * 2\n`);
+  const seen = consoleLines.length;
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await waitForStatus(/^Pilotfish: 4 files$/);
+  // The extension host's lines arrive as "%c[Extension Host] %cpilotfish: … color: …".
+  const logged = () => consoleLines.slice(seen).map((line) => line.match(/pilotfish: .*/)?.[0]).filter(Boolean);
+  const until = Date.now() + 20_000;
+  while (!logged().some((line) => line.startsWith('pilotfish: indexed'))) {
+    if (Date.now() > until) assert.fail(`the reloaded extension never finished indexing: ${JSON.stringify(logged())}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const lines = logged();
+  assert.ok(lines.some((line) => /restored 4 files from the index snapshot/.test(line)), JSON.stringify(lines));
+  assert.ok(lines.some((line) => /^pilotfish: indexed 4 files \(1 new or changed, 0 removed, \d+ chunks\)/.test(line)), JSON.stringify(lines));
+  await page.screenshot({ path: join(shots, '8-reloaded.png') });
 });

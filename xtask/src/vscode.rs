@@ -32,14 +32,14 @@ pub fn vsix(root: &Path) -> Result<PathBuf> {
     let out = root.join("target/vscode/pilotfish.vsix");
     std::fs::create_dir_all(out.parent().expect("the .vsix has a folder"))?;
     // --no-dependencies: the bundle is self-contained, and vsce would otherwise run `npm list`.
-    // No LICENSE file or repository field yet: the flags keep vsce from asking on a terminal.
+    // No repository field yet: the flag keeps vsce from asking on a terminal. LICENSE is
+    // build.mjs's.
     cmd::run(
         Command::new("node")
             .arg(root.join("node_modules/@vscode/vsce/vsce"))
             .args([
                 "package",
                 "--no-dependencies",
-                "--skip-license",
                 "--allow-missing-repository",
                 "--out",
             ])

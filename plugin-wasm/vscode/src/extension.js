@@ -8,6 +8,8 @@ import { Status } from './status.js';
 import { indexWorkspace, pathOf } from './indexer.js';
 import { ACCEPTED_COMMAND, completionProvider } from './completions.js';
 import { TOKEN_KEY, explainSelection, search, setToken, showMetrics } from './commands.js';
+import { watchProblems } from './problems.js';
+import { Snapshot } from './snapshot.js';
 
 /** An edited document is re-indexed this long after its last change. */
 const REINDEX_DELAY_MS = 300;
@@ -27,6 +29,12 @@ export async function activate(context) {
     status.error(`The engine did not load: ${error.message}`);
     throw error;
   }
+  // The last session's index, so only changed files are indexed again below.
+  const snapshot = new Snapshot(context);
+  context.subscriptions.push(snapshot);
+  const restored = await snapshot.restore(engine);
+  const problems = watchProblems(() => engine);
+  context.subscriptions.push(problems);
   // The engine answers completions only once it knows a proxy and a token.
   let configured = false;
   const configure = async () => {
@@ -91,10 +99,24 @@ export async function activate(context) {
         timers.delete(document);
         try {
           engine.indexFile(pathOf(document.uri), document.getText());
+          snapshot.saveSoon(engine);
         } catch (error) {
           console.warn(`pilotfish: re-indexing ${pathOf(document.uri)} failed: ${error.message}`);
         }
+        problems.update(document);
       }, REINDEX_DELAY_MS));
+    }),
+    // A save persists the index now (the edits' timer may still be running).
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      if (!vscode.workspace.getWorkspaceFolder(document.uri)) return;
+      clearTimeout(timers.get(document));
+      timers.delete(document);
+      try {
+        engine.indexFile(pathOf(document.uri), document.getText());
+      } catch (error) {
+        console.warn(`pilotfish: re-indexing ${pathOf(document.uri)} failed: ${error.message}`);
+      }
+      snapshot.save(engine).catch((error) => console.warn(`pilotfish: saving the index failed: ${error.message}`));
     }),
     { dispose: () => timers.forEach((timer) => clearTimeout(timer)) },
   );
@@ -103,7 +125,10 @@ export async function activate(context) {
     const settings = vscode.workspace.getConfiguration('pilotfish');
     try {
       const report = await indexWorkspace(engine, status, { include: settings.get('include'), maxFiles: settings.get('maxFiles') });
-      console.log(`pilotfish: indexed ${report.files} files (${report.chunks} chunks) in ${Math.round(report.ms)} ms`);
+      console.log(`pilotfish: indexed ${report.files} files (${report.changed} new or changed, ${report.removed} removed, ${report.chunks} chunks) in ${Math.round(report.ms)} ms`);
+      if (report.changed > 0 || report.removed > 0) {
+        await snapshot.save(engine).catch((error) => console.warn(`pilotfish: saving the index failed: ${error.message}`));
+      }
       return report;
     } catch (error) {
       status.error(`Indexing failed: ${error.message}`);
@@ -114,7 +139,7 @@ export async function activate(context) {
   await configure();
   // Activation ends once completions can be served; the workspace indexes in the background.
   const ms = (value) => `${Math.round(value)} ms`;
-  console.log(`pilotfish: activated in ${ms(performance.now() - started)} (reading the wasm ${ms(timings.readMs)}, compiling and instantiating it ${ms(timings.initMs)})`);
+  console.log(`pilotfish: activated in ${ms(performance.now() - started)} (reading the wasm ${ms(timings.readMs)}, compiling and instantiating it ${ms(timings.initMs)}; restored ${restored.files} files from the index snapshot in ${ms(restored.ms)})`);
   reindexAll();
   return { engine: () => engine };
 }

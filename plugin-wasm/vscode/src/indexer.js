@@ -19,8 +19,10 @@ const yieldNow = () => new Promise((resolve) => setTimeout(resolve, 0));
 export const pathOf = (uri) => vscode.workspace.asRelativePath(uri, false);
 
 /**
- * Indexes the workspace's files matching `include`; resolves to `{ files, chunks, ms }`.
- * `status` shows the progress; the notification can cancel (files indexed so far stay).
+ * Indexes the workspace's files matching `include`; resolves to `{ files, chunks, changed,
+ * unchanged, removed, ms, cancelled }`: `unchanged` files (as restored from a snapshot) cost a hash, and
+ * indexed paths no longer found are `removed`. `status` shows the progress; the notification can
+ * cancel (files indexed so far stay).
  */
 export async function indexWorkspace(engine, status, { include, maxFiles }) {
   const started = performance.now();
@@ -30,6 +32,9 @@ export async function indexWorkspace(engine, status, { include, maxFiles }) {
     async (progress, token) => {
       let done = 0;
       let chunks = 0;
+      let unchanged = 0;
+      let changed = 0;
+      let removed = 0;
       status.indexing(0, uris.length);
       for (let at = 0; at < uris.length && !token.isCancellationRequested; at += READ_BATCH) {
         const files = (await Promise.all(uris.slice(at, at + READ_BATCH).map(readFile))).filter(Boolean);
@@ -39,6 +44,8 @@ export async function indexWorkspace(engine, status, { include, maxFiles }) {
           const report = engine.indexFiles(files.slice(next), () => performance.now() - sliceStart < SLICE_MS);
           next += report.files;
           chunks += report.chunks;
+          unchanged += report.unchanged;
+          changed += report.files - report.unchanged;
           await yieldNow();
         }
         const before = done;
@@ -46,9 +53,13 @@ export async function indexWorkspace(engine, status, { include, maxFiles }) {
         progress.report({ message: `${done}/${uris.length} files`, increment: ((done - before) / uris.length) * 100 });
         status.indexing(done, uris.length);
       }
+      if (!token.isCancellationRequested) {
+        const found = new Set(uris.map(pathOf));
+        for (const path of engine.paths()) if (!found.has(path) && engine.removeFile(path)) removed += 1;
+      }
       const ms = performance.now() - started;
       status.indexed(engine.paths().length, ms);
-      return { files: engine.paths().length, chunks, ms, cancelled: token.isCancellationRequested };
+      return { files: engine.paths().length, chunks, changed, unchanged, removed, ms, cancelled: token.isCancellationRequested };
     },
   );
 }
