@@ -5,10 +5,16 @@
 // security findings, tokens and cost, and the feedback the next round sends. Nothing here
 // judges a round: the verdict is the engine's.
 
-/** Wires the form. `generate(options)` is the adapter's; `onDone()` runs after each run. */
-export function wireGenerate({ form, spec, language, button, rounds, verdict }, { generate, onDone }) {
+/** Wires the form. `generate(options)` is the adapter's; `onDone()` runs after each run;
+ * `warmPython()` starts loading Pyodide (seconds) while the spec is still being written. */
+export function wireGenerate({ form, spec, language, button, rounds, verdict }, { generate, onDone, warmPython }) {
   let runs = 0;
   let controller = null;
+  const warm = () => {
+    if (language.value === 'python') warmPython?.().catch((error) => console.warn(`pilotfish demo: ${error.message}`));
+  };
+  spec.addEventListener('focus', warm);
+  language.addEventListener('change', warm);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

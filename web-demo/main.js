@@ -115,7 +115,12 @@ async function main() {
       form: $('generate-form'), spec: $('generate-spec'), language: $('generate-language'),
       button: $('generate-button'), rounds: $('generate-rounds'), verdict: $('generate-verdict'),
     },
-    { generate: (options) => pilotfish.generate(options), onDone: refreshMetrics },
+    {
+      generate: (options) => pilotfish.generate(options),
+      onDone: refreshMetrics,
+      // The adapter loads the same sandbox module when it first generates: one warm interpreter.
+      warmPython: () => import('/plugin-wasm/sandbox/index.js').then((sandbox) => sandbox.warmPython()),
+    },
   );
   document.body.dataset.ready = 'true';
 }
