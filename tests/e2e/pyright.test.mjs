@@ -129,6 +129,22 @@ test('the diagnostics as host diagnostics for the refinement loop', async () => 
   assert.match(host[1].message, /attribute "z".*\(reportAttributeAccessIssue\)$/s);
 });
 
+test('a terminated checker fails what was pending and starts a fresh worker for the next check', async () => {
+  const outcome = await page.evaluate(async () => {
+    const checker = window.createPythonChecker();
+    const warm = await checker.warm();
+    const pending = checker.check([{ path: 'late.py', text: 'x: int = 1\n' }], 'late.py');
+    checker.terminate();
+    const late = await pending.then(() => 'answered', (e) => e.message);
+    const again = await checker.check([{ path: 'again.py', text: 'y: str = 2\n' }], 'again.py');
+    checker.terminate();
+    return { warm: [...warm], late, again: again.map((d) => [d.line, d.rule]) };
+  });
+  assert.deepEqual(outcome.warm, []);
+  assert.equal(outcome.late, 'pilotfish pyright: terminated');
+  assert.deepEqual(outcome.again, [[1, 'reportAssignmentType']]);
+});
+
 async function script(text) {
   // Other test files share the fake: whatever fault mode one left behind ends here.
   const normal = await fetch(`${control}/mode`, {
