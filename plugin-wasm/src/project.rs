@@ -24,6 +24,10 @@ use crate::wire::{
     self, WireBulkReport, WireChunk, WireEmbedderInfo, WireIndexedFile, WireSearchHit, WireStats,
 };
 
+/// Files whose trees the engine keeps for incremental re-parsing: an editor shows a few at once.
+#[cfg(feature = "assistant")]
+const OPEN_DOCUMENTS: usize = 8;
+
 /// An in-memory project index living in the page. Construct it with `new Engine(options)`.
 #[wasm_bindgen]
 #[derive(Debug)]
@@ -36,6 +40,10 @@ pub struct Engine {
     /// `loadTokenizer`'s exact counts for prompts; `None`: the calibrated estimate.
     #[cfg(feature = "assistant")]
     pub(crate) tokenizer: Option<ExactTokens>,
+    /// The last text and tree of the few files prompts were built in: typing in a file re-parses
+    /// only what the keystroke changed (`assist::context::DocumentTrees`).
+    #[cfg(feature = "assistant")]
+    pub(crate) documents: std::cell::RefCell<assist::context::DocumentTrees>,
     /// `configureAssistant`'s session, shared with the requests in flight.
     #[cfg(feature = "assistant")]
     pub(crate) session: Option<std::rc::Rc<std::cell::RefCell<crate::assistant::session::Session>>>,
@@ -52,6 +60,8 @@ impl Engine {
             embedder: ActiveEmbedder::default(),
             #[cfg(feature = "assistant")]
             tokenizer: None,
+            #[cfg(feature = "assistant")]
+            documents: std::cell::RefCell::new(assist::context::DocumentTrees::new(OPEN_DOCUMENTS)),
             #[cfg(feature = "assistant")]
             session: None,
         })

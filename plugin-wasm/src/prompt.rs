@@ -67,8 +67,18 @@ impl Engine {
                 &estimate
             }
         };
-        let gathered: Gathered = self.workspace.gather(
+        // The file at the cursor changes by a keystroke between requests: its tree is re-parsed
+        // incrementally from the last request's, not from scratch.
+        let tags = language
+            .map(|l| {
+                self.documents
+                    .borrow_mut()
+                    .tags(&request.path, l, &request.text)
+            })
+            .unwrap_or_default();
+        let gathered: Gathered = self.workspace.gather_tagged(
             &cursor,
+            &tags,
             &request.host_state(),
             &GatherConfig::default(),
             Retrieval::Embedder(&self.embedder),

@@ -215,3 +215,51 @@ fn secrets_never_reach_the_prompt() {
     assert!(prompt.contains("[REDACTED:github-pat]"), "{prompt}");
     assert_eq!(built["redactions"], json!({ "github-pat": 1 }));
 }
+
+/// The engine keeps the cursor file's tree between requests and re-parses only the keystroke's
+/// change: typing on must build the prompt a fresh engine builds for the same text, including
+/// after an edit that changes what the file imports.
+#[test]
+fn prompts_while_typing_equal_a_fresh_engines() {
+    let typing = engine();
+    let (text, offset) = prompt_common::cursor();
+    // The cursor's UTF-16 offset as a byte offset in `text`.
+    let at = text
+        .char_indices()
+        .scan(0, |units, (i, c)| {
+            let here = *units;
+            *units += c.len_utf16();
+            Some((i, here))
+        })
+        .find(|&(_, units)| units == offset)
+        .map_or(text.len(), |(i, _)| i);
+    let typed = |s: &str| {
+        (
+            format!("{}{s}{}", &text[..at], &text[at..]),
+            offset + s.encode_utf16().count(),
+        )
+    };
+    let import = "from other.config import load_config as other_load\n";
+    let (last, last_cursor) = typed("other_load(\"x\")");
+    let steps = [
+        typed("load_config("),
+        typed("load_config(\"x\")"),
+        typed("other_load(\"x\")"),
+        // An import added at the top: the prompt must now follow it.
+        (format!("{import}{last}"), last_cursor + import.len()),
+    ];
+    for (step, (now, cursor)) in steps.iter().enumerate() {
+        let build = |engine: &Engine| {
+            let request: PromptRequest = serde_json::from_value(
+                json!({ "path": "app/main.py", "text": now, "offset": cursor, "budget": 1024 }),
+            )
+            .unwrap();
+            serde_json::to_value(engine.build_prompt_native(&request).unwrap()).unwrap()
+        };
+        let built = build(&typing);
+        assert_eq!(built, build(&engine()), "after edit {step}");
+        if step == 3 {
+            assert!(has_definition(&built, "other/config.py"), "{built:#}");
+        }
+    }
+}

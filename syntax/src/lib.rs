@@ -6,6 +6,7 @@
 //! natively and for `wasm32-unknown-unknown`.
 
 pub mod chunk;
+pub mod documents;
 pub mod grammar;
 pub mod language;
 pub mod line_index;

@@ -22,4 +22,7 @@ pub use request::{
     Retrieval, search_query,
 };
 pub use resolve::module_files;
+/// What a host keeps beside the [`Workspace`] for the files being edited: their tags re-parsed
+/// incrementally per keystroke, for [`Workspace::gather_tagged`].
+pub use syntax::documents::DocumentTrees;
 pub use workspace::{Workspace, file_text, lines};
