@@ -14,10 +14,14 @@
 //   (Alt+Shift+S) in the command palette and the context menu, which show their results in a
 //   panel at the editor's top right;
 // - `handle.generate({ spec, language, onRound })`: generate with tests, the refinement loop of
-//   ../sandbox/refine.js (loaded when first used) with the engine's decisions (`handle.refiner`);
+//   ../sandbox/refine.js (loaded when first used) with the engine's decisions (`handle.refiner`),
+//   and the action "Pilotfish: generate with tests" (Alt+Shift+G): a spec box in the panel, each
+//   round's test results as it ends, the accepted code with a button that inserts it;
 // - the worker (terminated).
 
 const DEFAULTS = { reindexDelayMs: 300 };
+/** Monaco's language ids the sandbox runs, as `Engine.refiner` names them. */
+const SANDBOX_LANGUAGES = { python: 'python', javascript: 'javascript', typescript: 'typescript' };
 const ACCEPTED = 0; // monaco.languages.InlineCompletionEndOfLifeReasonKind.Accepted
 
 /** The engine in its worker, called with promises (the message protocol is in worker.js). */
@@ -290,6 +294,17 @@ export async function attachPilotfish(editor, monaco, options) {
     run: () => explain().catch(() => {}),
   }));
   disposables.push(editor.addAction({
+    id: 'pilotfish.generateWithTests',
+    label: 'Pilotfish: generate with tests',
+    keybindings: [monaco.KeyMod.Alt | monaco.KeyMod.Shift | monaco.KeyCode.KeyG],
+    contextMenuGroupId: 'pilotfish',
+    run: () => {
+      const model = editor.getModel();
+      const language = model && SANDBOX_LANGUAGES[model.getLanguageId()];
+      panel.generate(language, model?.getLanguageId(), (spec, onRound, signal) => generate({ spec, language, onRound, signal }));
+    },
+  }));
+  disposables.push(editor.addAction({
     id: 'pilotfish.search',
     label: 'Pilotfish: search',
     keybindings: [monaco.KeyMod.Alt | monaco.KeyMod.Shift | monaco.KeyCode.KeyS],
@@ -423,6 +438,57 @@ function createPanel(editor, monaco, pathOf, openFile) {
     error(message) {
       body.textContent = message;
       node.dataset.state = 'error';
+    },
+    /** A spec box; Ctrl/Cmd+Enter runs `run(spec, onRound, signal)`, each round a line, then the
+     * code: accepted code can be inserted at the cursor. */
+    generate(language, languageId, run) {
+      this.show('generate with tests');
+      if (!language) {
+        this.error(`The sandbox runs Python, JavaScript and TypeScript; this file is ${languageId ?? 'not open'}.`);
+        return;
+      }
+      node.dataset.state = 'done';
+      const input = document.createElement('textarea');
+      input.rows = 3;
+      input.placeholder = `What to write, in ${language} (Ctrl+Enter runs)`;
+      input.style.width = '100%';
+      body.append(input);
+      const signal = controller.signal;
+      input.addEventListener('keydown', async (event) => {
+        if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey) || !input.value.trim()) return;
+        event.preventDefault();
+        node.dataset.state = 'busy';
+        list.textContent = '';
+        const spec = input.value.trim();
+        body.textContent = `Round 1: asking the model for ${language} and its tests…`;
+        const line = (round) => {
+          const item = document.createElement('li');
+          const passed = round.run.tests.filter((t) => t.passed).length;
+          item.dataset.round = String(round.round);
+          item.dataset.accepted = String(round.accepted);
+          item.textContent = `Round ${round.round}: ${passed}/${round.run.tests.length} tests pass, ${round.accepted ? 'accepted' : 'rejected'}`;
+          list.append(item);
+          if (!round.accepted) body.textContent = `Round ${round.round + 1}: asking again with the failures…`;
+        };
+        try {
+          const result = await run(spec, line, signal);
+          const last = result.rounds.at(-1);
+          body.textContent = `${result.accepted ? 'Accepted' : 'No round passed; the last code'}:\n\n${last?.implementation ?? ''}`;
+          if (result.accepted && last) {
+            const insert = document.createElement('button');
+            insert.textContent = 'Insert at cursor';
+            insert.onclick = () => {
+              editor.executeEdits('pilotfish', [{ range: editor.getSelection(), text: last.implementation, forceMoveMarkers: true }]);
+              hide();
+            };
+            body.append(document.createElement('br'), insert);
+          }
+          node.dataset.state = 'done';
+        } catch (error) {
+          if (!signal.aborted) this.error(error.message);
+        }
+      });
+      input.focus();
     },
     search(run) {
       this.show('search');

@@ -410,6 +410,41 @@ test('"Pilotfish: search" lists hits; choosing one in the shown file selects its
   assert.deepEqual(realErrors(), []);
 });
 
+test('"Pilotfish: generate with tests" shows each round, then inserts the accepted code at the cursor', async () => {
+  // The model is wrong first (a - b), right after the feedback; the same three tests each time.
+  const answer = (body) => ['```js', body, '```', '', '```js tests',
+    "test('small', () => assert.strictEqual(add(1, 2), 3));",
+    "test('zero', () => assert.strictEqual(add(0, 0), 0));",
+    "test('negative', () => assert.strictEqual(add(-1, -2), -3));", '```'].join('\n');
+  const right = 'function add(a, b) {\n  return a + b;\n}';
+  await script(answer('function add(a, b) {\n  return a - b;\n}'), { then: [answer(right)] });
+  const before = await stats();
+  await page.evaluate(() => {
+    window.shownModel = window.editor.getModel();
+    window.editor.setModel(window.monaco.editor.createModel('// add\n', 'javascript', window.monaco.Uri.file('src/add.js')));
+    window.editor.setPosition({ lineNumber: 2, column: 1 });
+    window.editor.focus();
+  });
+  await page.keyboard.press('Alt+Shift+G');
+  await page.waitForSelector('.pilotfish-panel textarea');
+  await page.fill('.pilotfish-panel textarea', 'Write add(a, b): it returns the sum of a and b.');
+  await page.press('.pilotfish-panel textarea', 'Control+Enter');
+  await page.waitForSelector('.pilotfish-panel-list li[data-accepted="true"]', { timeout: 60_000 });
+  await page.waitForSelector('[data-testid="pilotfish-panel"][data-state="done"]');
+  const rounds = await page.$$eval('.pilotfish-panel-list li', (items) => items.map((li) => li.textContent));
+  assert.deepEqual(rounds, ['Round 1: 1/3 tests pass, rejected', 'Round 2: 3/3 tests pass, accepted']);
+  const chats = (s) => s.paths.filter((p) => p === 'chat/completions').length;
+  assert.equal(chats(await stats()), chats(before) + 2, 'one request per round');
+  await page.click('.pilotfish-panel button:text-is("Insert at cursor")');
+  assert.equal(await page.evaluate(() => window.editor.getModel().getValue()), `// add\n${right}\n`);
+  await page.evaluate(() => {
+    const generated = window.editor.getModel();
+    window.editor.setModel(window.shownModel);
+    generated.dispose();
+  });
+  assert.deepEqual(realErrors(), []);
+});
+
 test('dispose removes the provider, actions, panel and markers, and the editor still works without them', async () => {
   await page.evaluate(() => window.editor.getModel().setValue('def broken(:\n'));
   await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length > 0);
@@ -417,6 +452,7 @@ test('dispose removes the provider, actions, panel and markers, and the editor s
   assert.deepEqual(await page.evaluate(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' })), []);
   assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.search')), null);
   assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.explainSelection')), null);
+  assert.equal(await page.evaluate(() => window.editor.getAction('pilotfish.generateWithTests')), null);
   assert.equal(await page.$('[data-testid="pilotfish-panel"]'), null);
   // Another provider still gets asked, so Monaco asks every registered provider: Pilotfish is not one.
   await page.evaluate(() => {

@@ -12,9 +12,10 @@ async function post(path, body) {
   assert.equal(res.status, 204, `${path}: ${await res.text()}`);
 }
 
-/** The next answers are `text`, streamed in `chunks` pieces with `eventDelayMs` before each. */
-export function script(text, { chunks = 3, eventDelayMs = 0 } = {}) {
-  return post('/script', { text, chunks, event_delay_ms: eventDelayMs });
+/** The next answers are `text`, streamed in `chunks` pieces with `eventDelayMs` before each;
+ * with `then`, the answers after the next one, in order (the last one stays). */
+export function script(text, { chunks = 3, eventDelayMs = 0, then = [] } = {}) {
+  return post('/script', { text, chunks, event_delay_ms: eventDelayMs, then });
 }
 
 /** `{ mode: "normal" | "stall" | "drop_after" | "stall_after" | "status", n, code, times }`. */
