@@ -79,8 +79,27 @@ fn fixtures() {
             prefix: &fixture.prefix,
             suffix: &fixture.suffix,
             language: fixture.language,
+            baseline: None,
         };
         let suggestion = finish(&fixture.completion, &context);
+
+        // With the caller's tree of the text (as the tab keeps it), the parse check re-parses
+        // incrementally and must decide exactly as from scratch.
+        if let Some(language) = fixture.language {
+            let mut trees = syntax::documents::DocumentTrees::new(1);
+            let text = format!("{}{}", fixture.prefix, fixture.suffix);
+            if let Some((tree, _)) = trees.tree("fixture", language, &text) {
+                let with_tree = CursorContext {
+                    baseline: Some(&tree),
+                    ..context
+                };
+                assert_eq!(
+                    finish(&fixture.completion, &with_tree),
+                    suggestion,
+                    "{name}: with the document's tree"
+                );
+            }
+        }
 
         // Chunking never changes where the stream stops.
         let mode = line_mode(&context);
@@ -128,6 +147,7 @@ fn context<'a>(prefix: &'a str, suffix: &'a str, language: Language) -> CursorCo
         prefix,
         suffix,
         language: Some(language),
+        baseline: None,
     }
 }
 
@@ -170,6 +190,7 @@ fn no_grammar_means_unchecked_and_empty_means_dropped() {
         prefix: "a ",
         suffix: "",
         language: None,
+        baseline: None,
     };
     assert_eq!(parse_check(&plain, "b").verdict, Verdict::Unchecked);
     assert_eq!(

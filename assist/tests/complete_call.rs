@@ -11,6 +11,7 @@ fn context<'a>(prefix: &'a str, suffix: &'a str) -> CursorContext<'a> {
         prefix,
         suffix,
         language: Some(Language::Python),
+        baseline: None,
     }
 }
 

@@ -33,6 +33,7 @@ pub fn run(args: CompleteArgs) -> Result<()> {
         prefix: &built.file.text[..offset],
         suffix: &built.file.text[offset..],
         language: Some(built.file.language),
+        baseline: None,
     };
     let alias = args
         .proxy

@@ -19,6 +19,8 @@ use syntax::Language;
 pub use call::{CallSettings, CompletionCall, MAX_API_STOPS, default_max_tokens};
 pub use parse::{ParseCheck, Verdict, parse_check, syntax_errors};
 pub use stream::{StopReason, StreamStop};
+/// The tree type of [`CursorContext::baseline`].
+pub use syntax::Tree;
 
 /// The text around the cursor a completion is for.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +28,10 @@ pub struct CursorContext<'a> {
     pub prefix: &'a str,
     pub suffix: &'a str,
     pub language: Option<Language>,
+    /// The tree of `prefix + suffix` when the caller has it (a host keeping
+    /// [`syntax::documents::DocumentTrees`] does): the parse check then re-parses only around
+    /// the inserted text instead of parsing the whole file twice. It must be that text's tree.
+    pub baseline: Option<&'a syntax::Tree>,
 }
 
 impl<'a> CursorContext<'a> {

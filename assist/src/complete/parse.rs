@@ -108,35 +108,52 @@ pub fn parse_check(context: &CursorContext, completion: &str) -> ParseCheck {
         return unchecked();
     }
     let at = context.prefix.len();
-    let Some(baseline) = parse(
-        &mut parser,
-        &format!("{}{}", context.prefix, context.suffix),
-    )
-    .map(|tree| error_spans(&tree)) else {
-        return unchecked();
-    };
-    // Heads are tried longest first, each a head of the one before: the previous tree, edited
-    // by the deleted tail, makes every parse after the first incremental (only the changed
-    // region is reparsed), so trimming a long suggestion in a long file stays cheap.
+    // Each parse after the first is incremental: the previous tree is told which part of the
+    // text between the cursor and the suffix changed, and only that region is re-parsed. With
+    // the caller's tree of `prefix + suffix` even the first is (the suggestion is an insertion
+    // into it), so a long file is never parsed whole here.
     let mut previous: Option<(Tree, String, usize)> = None;
+    let baseline = match context.baseline {
+        Some(tree) => {
+            let spans = error_spans(tree);
+            previous = Some((
+                tree.clone(),
+                format!("{}{}", context.prefix, context.suffix),
+                0,
+            ));
+            spans
+        }
+        None => {
+            let Some(tree) = parse(
+                &mut parser,
+                &format!("{}{}", context.prefix, context.suffix),
+            ) else {
+                return unchecked();
+            };
+            error_spans(&tree)
+        }
+    };
+    // Heads are tried longest first, each a head of the one before, so from the second on the
+    // edit deletes the tail the head dropped.
     let mut spans_with = |middle: &str| {
         let text = format!("{}{middle}{}", context.prefix, context.suffix);
-        let old = match previous.take() {
-            Some((mut tree, old_text, old_len)) if middle.len() <= old_len => {
-                let start = at + middle.len();
-                let old_end = at + old_len;
-                tree.edit(&InputEdit {
-                    start_byte: start,
-                    old_end_byte: old_end,
-                    new_end_byte: start,
-                    start_position: point_at(&text, start),
-                    old_end_position: point_at(&old_text, old_end),
-                    new_end_position: point_at(&text, start),
-                });
-                Some(tree)
-            }
-            _ => None,
-        };
+        let old = previous.take().map(|(mut tree, old_text, old_len)| {
+            // The old middle and the new one share their first `common` bytes: one is a head
+            // of the other (the baseline's middle is empty).
+            let common = old_len.min(middle.len());
+            let start = at + common;
+            let old_end = at + old_len;
+            let new_end = at + middle.len();
+            tree.edit(&InputEdit {
+                start_byte: start,
+                old_end_byte: old_end,
+                new_end_byte: new_end,
+                start_position: point_at(&text, start),
+                old_end_position: point_at(&old_text, old_end),
+                new_end_position: point_at(&text, new_end),
+            });
+            tree
+        });
         let tree = parser.parse(&text, old.as_ref())?;
         let spans = error_spans(&tree);
         previous = Some((tree, text, middle.len()));

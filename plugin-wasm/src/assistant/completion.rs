@@ -7,7 +7,7 @@
 
 use assist::cache::CacheKey;
 use assist::complete::{
-    CallSettings, CompletionCall, CursorContext, LineMode, StopReason, Verdict,
+    CallSettings, CompletionCall, CursorContext, LineMode, StopReason, Tree, Verdict,
 };
 use assist::metrics::{Outcome, RequestRecord};
 use assist::routing::Task;
@@ -78,6 +78,9 @@ pub struct PendingCompletion {
     before: String,
     after: String,
     language: Option<Language>,
+    /// The tree of `before + after` (the engine's `DocumentTrees` already parsed it for the
+    /// prompt): the parse check of the answer re-parses around the suggestion only.
+    baseline: Option<Tree>,
     prompt_tokens: usize,
     /// Its [`PromptMemo`] entry.
     memo: u128,
@@ -89,6 +92,7 @@ impl PendingCompletion {
             prefix: &self.before,
             suffix: &self.after,
             language: self.language,
+            baseline: self.baseline.as_ref(),
         }
     }
 
@@ -104,6 +108,14 @@ impl PendingCompletion {
 }
 
 impl Engine {
+    /// The tree of `text`, the current content of `path`, from the engine's incremental
+    /// document trees (already parsed when the prompt was just built for it).
+    fn document_tree(&self, path: &str, language: Option<Language>, text: &str) -> Option<Tree> {
+        let language = language?;
+        let (tree, _) = self.documents.borrow_mut().tree(path, language, text)?;
+        Some(tree)
+    }
+
     /// Plans the completion at `request`'s cursor (`request.mode` must be absent or `"fim"`).
     /// `now_ms` is wall-clock milliseconds (cache expiry and the debounce's typing intervals).
     pub fn plan_completion(
@@ -133,6 +145,7 @@ impl Engine {
                 prefix: before,
                 suffix: after,
                 language: Language::detect(&request.path, &request.text),
+                baseline: None,
             });
             return Ok(CompletionPlan::Ready(WireSuggestion {
                 text: rest,
@@ -153,6 +166,7 @@ impl Engine {
             prefix: before,
             suffix: after,
             language,
+            baseline: None,
         };
         let memo = PromptMemo::id(request, settings, &alias, self.workspace.revision())?;
         let (key, stops, prompt_tokens, finished, fresh) = match assistant.prompt_memo.get(memo) {
@@ -180,6 +194,11 @@ impl Engine {
             // The same request finished this answer before (its parse check included); else
             // finishing needs the cursor and the stop strings, not the prompt.
             let suggestion = finished.unwrap_or_else(|| {
+                let tree = self.document_tree(&request.path, language, &request.text);
+                let context = CursorContext {
+                    baseline: tree.as_ref(),
+                    ..context
+                };
                 let mut cached = CompletionCall::new(&alias, "", &stops, &context, settings);
                 cached.push(&raw);
                 cached.finish(&context)
@@ -236,6 +255,7 @@ impl Engine {
             before: before.to_owned(),
             after: after.to_owned(),
             language,
+            baseline: self.document_tree(&request.path, language, &request.text),
             prompt_tokens: built.tokens,
             memo,
         })))
