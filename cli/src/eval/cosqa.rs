@@ -77,15 +77,33 @@ pub(super) fn seed_from_legacy_cache(cache: &mut VectorCache, dir: &Path, cosqa:
 
 /// Writes CoSQA's corpus vectors in id order (`cosqa-minilm-vectors.bin`: the embedder id on a
 /// line, then little-endian f32 rows), the input of `pilotfish bench-vector` and the Chromium
-/// vector bench, when it is missing and the cache holds every function.
+/// vector bench, when it is missing and the cache holds every function. Beside it, the dev
+/// queries' vectors in file order (`cosqa-minilm-queries.bin`, same format): real queries that no
+/// vector-index setting was tuned on (the binary shortlist was tuned on held-out functions), for
+/// the Chromium bench's recall.
 pub(super) fn export_vectors(cache: &VectorCache, dir: &Path, cosqa: &Cosqa) -> Result<()> {
-    let path = dir.join(VECTORS_FILE);
+    let queries: Vec<&str> = cosqa
+        .queries
+        .iter()
+        .map(|(text, _)| text.as_str())
+        .collect();
+    export_rows(cache, &dir.join(QUERIES_FILE), &queries)?;
+    let code: Vec<&str> = cosqa.code.iter().map(String::as_str).collect();
+    export_rows(cache, &dir.join(VECTORS_FILE), &code)
+}
+
+/// The dev queries' vectors in file order, written beside [`VECTORS_FILE`].
+const QUERIES_FILE: &str = "cosqa-minilm-queries.bin";
+
+/// Writes the cached vectors of `texts` in order, when the file is missing and the cache holds
+/// them all.
+fn export_rows(cache: &VectorCache, path: &Path, texts: &[&str]) -> Result<()> {
     if path.exists() {
         return Ok(());
     }
     let mut bytes = format!("{}\n", cache.embedder_id).into_bytes();
-    for code in &cosqa.code {
-        let Some(v) = cache.get(code) else {
+    for text in texts {
+        let Some(v) = cache.get(text) else {
             return Ok(());
         };
         bytes.extend(v.iter().flat_map(|x| x.to_le_bytes()));
