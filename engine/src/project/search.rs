@@ -99,12 +99,17 @@ impl Project {
         let fusion = self.fusion().with_overrides(&options.fusion);
         fusion.validate().map_err(ProjectError::Fusion)?;
         let globs = build_globs(&options.path_globs)?;
+        // Without filters every live slot is accepted: the indexes hold only slots with a chunk
+        // (a removal clears all of them together), so the scans need not read each chunk's
+        // metadata (1.4 MB at 13k chunks, per query) to learn nothing.
+        let unfiltered = options.languages.is_empty() && globs.is_none();
         let accept = |slot: u32| {
-            self.chunk(slot).is_some_and(|c| {
-                (options.languages.is_empty()
-                    || c.language.is_some_and(|l| options.languages.contains(&l)))
-                    && globs.as_ref().is_none_or(|g| g.is_match(&c.path))
-            })
+            unfiltered
+                || self.chunk(slot).is_some_and(|c| {
+                    (options.languages.is_empty()
+                        || c.language.is_some_and(|l| options.languages.contains(&l)))
+                        && globs.as_ref().is_none_or(|g| g.is_match(&c.path))
+                })
         };
         // Fusion and the per-file cap need more candidates than the final limit; more than every
         // slot is every slot. Saturating, because `limit` is a host's number (0xFFFFFFFF from a
