@@ -3,7 +3,10 @@
 //!
 //! Measures, in one run:
 //! 1. proxy overhead: p50/p99 latency of non-streaming chat calls via the proxy vs. directly to
-//!    the fake, interleaved one by one so both see the same machine state;
+//!    the fake, interleaved one by one so both see the same machine state; in the plain set-up
+//!    (no cache, no limits) with a short and a 100 KB prompt, with the response cache on (every
+//!    request a miss, and every request a hit), and with rate limits and a budget kept in a real
+//!    `redis-server` (`tests/support/redis_server.rs`, as the Redis tests start it);
 //! 2. requests/s through the proxy at 64 concurrent connections (and directly, for reference);
 //! 3. 1,000 concurrent streams held open (the fake paces each stream over ~2 s), errors, and
 //!    the proxy's peak resident memory (`VmHWM` from `/proc/<pid>/status`).
@@ -26,7 +29,12 @@ use axum::routing::post;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
+
+// The tests' own Redis starter; the bench uses only `start_redis`.
+#[allow(dead_code)]
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
 
 const FIRST_BYTE: Duration = Duration::from_millis(50);
 const STREAM_CHUNKS: usize = 10;
@@ -161,31 +169,30 @@ fn proc_status_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let quick = std::env::var_os("LOAD_QUICK").is_some();
-    let (samples, rps_dur, streams) = if quick {
-        (50, Duration::from_secs(2), 100)
-    } else {
-        (1000, Duration::from_secs(10), 1000)
-    };
+/// A release `pilotfish-proxy` child process in front of the fake, killed when dropped.
+struct Proxy {
+    /// Held for its `kill_on_drop`.
+    _child: Child,
+    pid: u32,
+    url: String,
+}
 
-    let fake = Arc::new(Fake::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = listener.local_addr().unwrap();
-    let app = axum::Router::new()
-        .route("/v1/chat/completions", post(fake_chat))
-        .with_state(fake.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!(
-        r#"listen = "127.0.0.1:0"
+impl Proxy {
+    /// Starts the proxy with `cache` as its `[cache]` table and `client_limits` added to its one
+    /// client, and waits for its "api listening" log line.
+    async fn start(
+        dir: &std::path::Path,
+        name: &str,
+        upstream: std::net::SocketAddr,
+        cache: &str,
+        client_limits: &str,
+    ) -> Proxy {
+        let config = format!(
+            r#"listen = "127.0.0.1:0"
 admin_listen = "127.0.0.1:0"
 [limits]
 idle_timeout_ms = 30000
-[cache]
-enabled = false
+{cache}
 [logging]
 level = "info"
 [[providers]]
@@ -202,37 +209,124 @@ output_usd_per_mtok = 0.60
 name = "bench"
 token_sha256 = "{}"
 models = ["chat"]
+{client_limits}
 "#,
-        proxy::edge::auth::token_sha256_hex(TOKEN)
-    );
-    let path = dir.path().join("bench.toml");
-    std::fs::write(&path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pilotfish-proxy"))
-        .arg("--config")
-        .arg(&path)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut api = None;
-    while api.is_none() {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("proxy exited during start");
-        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-        if v["fields"]["message"] == "api listening" {
-            api = v["fields"]["addr"].as_str().map(str::to_owned);
+            proxy::edge::auth::token_sha256_hex(TOKEN)
+        );
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, config).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pilotfish-proxy"))
+            .arg("--config")
+            .arg(&path)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let pid = child.id().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut api = None;
+        while api.is_none() {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("proxy exited during start");
+            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if v["fields"]["message"] == "api listening" {
+                api = v["fields"]["addr"].as_str().map(str::to_owned);
+            }
+        }
+        // Keep draining the access log (one line per request), as a deployment would.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Proxy {
+            _child: child,
+            pid,
+            url: format!("http://{}/v1/chat/completions", api.unwrap()),
         }
     }
-    // Keep draining the access log (one line per request), as a deployment would.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let via_proxy = format!("http://{}/v1/chat/completions", api.unwrap());
+}
+
+/// Latency percentiles of one set-up: p50 and p99 directly to the fake and via the proxy.
+struct Overhead {
+    label: String,
+    samples: usize,
+    direct: (Duration, Duration),
+    proxy: (Duration, Duration),
+}
+
+/// Interleaves `samples` calls directly and via the proxy, one at a time, after a warm-up;
+/// `body(i)` is the i-th request body (the same for both sides).
+async fn overhead(
+    http: &reqwest::Client,
+    label: &str,
+    direct: &str,
+    via_proxy: &str,
+    samples: usize,
+    body: impl Fn(usize) -> Value,
+) -> Overhead {
+    for i in 0..20 {
+        call(http, direct, &body(i)).await.unwrap();
+        call(http, via_proxy, &body(i)).await.unwrap();
+    }
+    let (mut d, mut p) = (Vec::new(), Vec::new());
+    for i in 20..20 + samples {
+        let body = body(i);
+        d.push(call(http, direct, &body).await.unwrap());
+        p.push(call(http, via_proxy, &body).await.unwrap());
+    }
+    d.sort();
+    p.sort();
+    Overhead {
+        label: label.to_owned(),
+        samples,
+        direct: (percentile(&d, 0.5), percentile(&d, 0.99)),
+        proxy: (percentile(&p, 0.5), percentile(&p, 0.99)),
+    }
+}
+
+/// `b - a` in milliseconds, signed (a cache hit is faster than the upstream).
+fn signed_ms(a: Duration, b: Duration) -> String {
+    format!("{:.2}", (b.as_secs_f64() - a.as_secs_f64()) * 1000.0)
+}
+
+/// A prompt of about `bytes` bytes: source-like lines, so the JSON is what an IDE sends.
+fn prompt_of(bytes: usize) -> String {
+    let line = "    total = compute_total(order.items, tax_rate=0.2)  # keep the running sum\n";
+    line.repeat(bytes / line.len() + 1)[..bytes].to_owned()
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let quick = std::env::var_os("LOAD_QUICK").is_some();
+    let (samples, rps_dur, streams) = if quick {
+        (50, Duration::from_secs(2), 100)
+    } else {
+        (1000, Duration::from_secs(10), 1000)
+    };
+    // The set-ups added for issue 14 take half as many samples each, to keep the run short.
+    let extra_samples = samples / 2;
+
+    let fake = Arc::new(Fake::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", post(fake_chat))
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let plain = Proxy::start(
+        dir.path(),
+        "plain",
+        upstream,
+        "[cache]\nenabled = false",
+        "",
+    )
+    .await;
+    let pid = plain.pid;
+    let via_proxy = plain.url.clone();
     let direct = format!("http://{upstream}/v1/chat/completions");
 
     let http = reqwest::Client::builder()
@@ -241,26 +335,97 @@ models = ["chat"]
         .unwrap();
     let body = json!({"model": "chat", "messages": [{"role": "user", "content": "hello"}]});
 
-    // Warm-up: connections, allocator, lazy statics on both paths.
-    for _ in 0..20 {
-        call(&http, &direct, &body).await.unwrap();
-        call(&http, &via_proxy, &body).await.unwrap();
-    }
-
-    // 1. Overhead, interleaved one request at a time.
-    let (mut d, mut p) = (Vec::new(), Vec::new());
-    for _ in 0..samples {
-        d.push(call(&http, &direct, &body).await.unwrap());
-        p.push(call(&http, &via_proxy, &body).await.unwrap());
-    }
-    d.sort();
-    p.sort();
-    let (d50, d99, p50, p99) = (
-        percentile(&d, 0.5),
-        percentile(&d, 0.99),
-        percentile(&p, 0.5),
-        percentile(&p, 0.99),
+    // 1. Overhead, interleaved one request at a time, per set-up.
+    let mut rows = vec![
+        overhead(
+            &http,
+            "plain (no cache, no limits), short prompt",
+            &direct,
+            &via_proxy,
+            samples,
+            |_| body.clone(),
+        )
+        .await,
+    ];
+    let big = prompt_of(100 * 1024);
+    rows.push(
+        overhead(
+            &http,
+            "plain, 100 KB prompt",
+            &direct,
+            &via_proxy,
+            extra_samples,
+            |_| json!({"model": "chat", "messages": [{"role": "user", "content": big}]}),
+        )
+        .await,
     );
+    let cached = Proxy::start(dir.path(), "cache", upstream, "[cache]\nenabled = true", "").await;
+    // Temperature 0 is what the cache stores; a counter in the prompt makes every call a miss.
+    rows.push(
+        overhead(
+            &http,
+            "response cache on (memory), every request a miss",
+            &direct,
+            &cached.url,
+            extra_samples,
+            |i| json!({"model": "chat", "temperature": 0, "messages": [{"role": "user", "content": format!("hello {i}")}]}),
+        )
+        .await,
+    );
+    rows.push(
+        overhead(
+            &http,
+            "response cache on (memory), every request a hit",
+            &direct,
+            &cached.url,
+            extra_samples,
+            |_| json!({"model": "chat", "temperature": 0, "messages": [{"role": "user", "content": "hello"}]}),
+        )
+        .await,
+    );
+    drop(cached);
+    let redis = redis_server::start_redis().await;
+    let limited = Proxy::start(
+        dir.path(),
+        "redis",
+        upstream,
+        &format!("[cache]\nenabled = false\nredis_url = \"{}\"", redis.url),
+        "rpm = 1000000\ntpm = 1000000000\ndaily_budget_usd = 1000000.0",
+    )
+    .await;
+    rows.push(
+        overhead(
+            &http,
+            "rpm, tpm and daily budget kept in Redis (cache off)",
+            &direct,
+            &limited.url,
+            extra_samples,
+            |_| body.clone(),
+        )
+        .await,
+    );
+    drop(limited);
+    let shared = Proxy::start(
+        dir.path(),
+        "redis-cache",
+        upstream,
+        &format!("[cache]\nenabled = true\nredis_url = \"{}\"", redis.url),
+        "rpm = 1000000\ntpm = 1000000000\ndaily_budget_usd = 1000000.0",
+    )
+    .await;
+    rows.push(
+        overhead(
+            &http,
+            "limits and response cache in Redis, every request a hit",
+            &direct,
+            &shared.url,
+            extra_samples,
+            |_| json!({"model": "chat", "temperature": 0, "messages": [{"role": "user", "content": "hello from redis"}]}),
+        )
+        .await,
+    );
+    drop(shared);
+    drop(redis);
 
     // 2. Throughput at 64 connections.
     let (rps_direct, err_direct) = throughput(&http, &direct, 64, rps_dur).await;
@@ -303,7 +468,7 @@ models = ["chat"]
     let stream_secs = started.elapsed().as_secs_f64();
     let hwm_kb = proc_status_kb(pid, "VmHWM:");
     let rss_kb = proc_status_kb(pid, "VmRSS:");
-    child.kill().await.unwrap();
+    drop(plain);
 
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -322,22 +487,28 @@ models = ["chat"]
         FIRST_BYTE.as_millis()
     );
     println!();
-    println!("| measure | direct to fake | via proxy | proxy overhead |");
-    println!("|---|---|---|---|");
     println!(
-        "| latency p50 (ms) | {} | {} | {} |",
-        ms(d50),
-        ms(p50),
-        ms(p50.saturating_sub(d50))
+        "| set-up | samples | direct p50 (ms) | via proxy p50 (ms) | overhead p50 (ms) | direct p99 (ms) | via proxy p99 (ms) | overhead p99 (ms) |"
     );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | **{}** | {} | {} | **{}** |",
+            r.label,
+            r.samples,
+            ms(r.direct.0),
+            ms(r.proxy.0),
+            signed_ms(r.direct.0, r.proxy.0),
+            ms(r.direct.1),
+            ms(r.proxy.1),
+            signed_ms(r.direct.1, r.proxy.1)
+        );
+    }
+    println!();
+    println!("| measure | direct to fake | via proxy |");
+    println!("|---|---|---|");
     println!(
-        "| latency p99 (ms) | {} | {} | {} |",
-        ms(d99),
-        ms(p99),
-        ms(p99.saturating_sub(d99))
-    );
-    println!(
-        "| requests/s at 64 connections ({} s) | {rps_direct:.0} ({err_direct} errors) | {rps_proxy:.0} ({err_proxy} errors) | |",
+        "| requests/s at 64 connections ({} s) | {rps_direct:.0} ({err_direct} errors) | {rps_proxy:.0} ({err_proxy} errors) |",
         rps_dur.as_secs()
     );
     println!();
