@@ -110,6 +110,6 @@ fn export_rows(cache: &VectorCache, path: &Path, texts: &[&str]) -> Result<()> {
     }
     let partial = path.with_extension("partial");
     std::fs::write(&partial, bytes).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &path)?;
+    std::fs::rename(&partial, path)?;
     Ok(())
 }
