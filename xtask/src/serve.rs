@@ -44,6 +44,11 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
             "/node_modules/browser-basedpyright/",
             root.join("node_modules/browser-basedpyright"),
         ),
+        // The compiler for hosts without a TypeScript worker (`sandbox/ts-worker.js`).
+        (
+            "/node_modules/typescript/",
+            root.join("node_modules/typescript"),
+        ),
         // Pages the end-to-end tests load (tests/e2e/pages/).
         ("/tests/e2e/pages/", root.join("tests/e2e/pages")),
         // The demo's sample project and its `files.json` (`sample.rs`), and what `demo` writes
