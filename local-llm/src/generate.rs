@@ -1,21 +1,13 @@
 //! The generation loop: prefill the prompt, then sample, detokenize, match stop sequences and hand
 //! each piece of text to the caller, who can cancel by returning `false`. Synchronous and
 //! single-threaded from the caller's view (candle's kernels use their own thread pool), so the
-//! server runs it on a worker thread and a browser build can run it in a Web Worker.
-
-use candle_core::{Device, Tensor};
+//! server runs it on a worker thread. The steps themselves live in `stream`, for hosts that
+//! drive them one token at a time (the browser's Web Worker).
 
 use crate::ModelError;
-use crate::decode::IncrementalDecoder;
 use crate::gguf::Model;
 use crate::sampler::SamplingParams;
-use crate::stop::{Step, StopMatcher};
-
-/// Prompt tokens are fed in pieces of this many: the attention scores of one piece are
-/// `heads x piece x context` floats, which for a whole 4k prompt at once would be half a
-/// gigabyte. Pieces of 128 prefill a 993-token prompt as fast as pieces of 512 (6.2 s either way,
-/// the quantized matmuls dominate) with a lower memory peak (443 MB against 467 MB).
-const PREFILL_CHUNK: usize = 128;
+use crate::stream::{Piece, Stream};
 
 /// One generation to run.
 #[derive(Debug, Clone)]
@@ -65,71 +57,26 @@ pub fn generate(
     job: &Generation,
     mut on_text: impl FnMut(&str) -> bool,
 ) -> Result<Outcome, ModelError> {
-    let device = Device::Cpu;
-    // A clone shares the weights and starts with an empty key-value cache.
-    let mut weights = model.weights.clone();
-    let mut sampler = job.sampling.sampler();
-    let mut decoder = IncrementalDecoder::default();
-    let mut stops = StopMatcher::new(&job.stop);
-    let max_tokens = job
-        .max_tokens
-        .min(model.context_length.saturating_sub(job.prompt.len()));
-    let outcome = |finish, completion_tokens| Outcome {
-        finish,
-        prompt_tokens: job.prompt.len(),
-        completion_tokens,
-    };
-
-    let mut logits = None;
-    for (i, piece) in job.prompt.chunks(PREFILL_CHUNK).enumerate() {
-        let input = Tensor::new(piece, &device)?.unsqueeze(0)?;
-        logits = Some(weights.forward(&input, i * PREFILL_CHUNK)?);
-    }
-    let Some(mut logits) = logits else {
+    let mut stream = Stream::start(model, job)?;
+    if job.prompt.is_empty() {
         // An empty prompt has nothing to continue from.
-        return Ok(outcome(Finish::Length, 0));
-    };
-    let mut position = job.prompt.len();
-    let mut generated = 0;
+        return Ok(stream.outcome(Finish::Length));
+    }
     loop {
-        if generated == max_tokens {
-            let rest = stops.finish();
-            let finish = if on_text(&rest) {
-                Finish::Length
-            } else {
-                Finish::Cancelled
-            };
-            return Ok(outcome(finish, generated));
-        }
-        let next = sampler.sample(&logits.squeeze(0)?)?;
-        generated += 1;
-        if !job.ignore_eos && model.tokenizer.is_end(next) {
-            let rest = stops.finish();
-            let finish = if on_text(&rest) {
-                Finish::Stop
-            } else {
-                Finish::Cancelled
-            };
-            return Ok(outcome(finish, generated));
-        }
-        let text = decoder.push(&model.tokenizer, next)?;
-        match stops.push(&text) {
-            Step::Emit(text) => {
+        match stream.step(model)? {
+            Piece::Text(text) => {
                 if !on_text(&text) {
-                    return Ok(outcome(Finish::Cancelled, generated));
+                    return Ok(stream.outcome(Finish::Cancelled));
                 }
             }
-            Step::Stop(text) => {
+            Piece::End(text, finish) => {
                 let finish = if on_text(&text) {
-                    Finish::Stop
+                    finish
                 } else {
                     Finish::Cancelled
                 };
-                return Ok(outcome(finish, generated));
+                return Ok(stream.outcome(finish));
             }
         }
-        let input = Tensor::new(&[next], &device)?.unsqueeze(0)?;
-        logits = weights.forward(&input, position)?;
-        position += 1;
     }
 }
