@@ -4,8 +4,9 @@ Benchmark only: nothing here runs in CI. `cargo xtask bench analysis` runs it; b
 
     python3 analysis/bench/run.py --pilotfish target/debug/pilotfish
 
-Security: the annotated files in analysis/bench/python/ (held out: written for this benchmark,
-not used to write or tune the rules) and, for reference, the rules' own fixtures
+Security: the annotated files in analysis/bench/python/ (written for this benchmark; held out
+until the rules for its misses were written against it), analysis/bench/python-heldout/ (a
+second set, labelled and committed before those rules, not used to write them) and, for reference, the rules' own fixtures
 (analysis/tests/fixtures/rules/python/, written with the rules, so biased in our favour). A line
 marked `# vuln: <topic>` (fixtures: the line after `# ruleid: ...`) is a true finding; a line
 marked `# safe: <topic>` (fixtures: after `# ok: ...`) looks like one but is not. A tool finds a
@@ -141,7 +142,12 @@ def score_security(labels, findings):
 
 def security(pilotfish, bin_dir):
     sets = [
-        ("held out: analysis/bench/python/", os.path.join(HERE, "python"), held_out_labels),
+        # The first set was held out when the rules were first written; the rules added after
+        # its misses (permissions, weak ciphers, mark_safe/Markup, unverified JWT, literal /tmp,
+        # render_template_string, send_file) were written against them, so it is no longer.
+        ("first set: analysis/bench/python/", os.path.join(HERE, "python"), held_out_labels),
+        # Labelled and committed before those rules were written, and not used to write them.
+        ("second held-out set: analysis/bench/python-heldout/", os.path.join(HERE, "python-heldout"), held_out_labels),
         (
             "rules' own fixtures (biased)",
             os.path.join(ROOT, "analysis/tests/fixtures/rules/python"),
