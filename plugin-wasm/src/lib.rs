@@ -10,7 +10,8 @@
 //!
 //! Modules read bottom-up: `error` → `js`, `options`, `wire` → `hits`, `embedder` → `project`
 //! (the `Engine` class and its native entry points; `prompt` adds `buildPrompt`'s) → `exports`
-//! (its `#[wasm_bindgen]` methods); `vectors` (the `VectorIndex` class) stands beside them.
+//! (its `#[wasm_bindgen]` methods); `vectors` (the `VectorIndex` class) stands beside them, and
+//! `llm` (feature `llm`: the `LocalModel` class, a language model in the tab) apart from them.
 
 #[cfg(feature = "assistant")]
 pub mod analysis;
@@ -21,6 +22,8 @@ pub mod error;
 mod exports;
 pub mod hits;
 mod js;
+#[cfg(feature = "llm")]
+pub mod llm;
 #[cfg(feature = "assistant")]
 pub mod net;
 pub mod options;

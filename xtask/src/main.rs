@@ -35,7 +35,8 @@ commands:
   setup        install missing tools (apt packages, wasm32 target, wasm-bindgen-cli, npm packages, venv)
   build-wasm   build plugin-wasm/pkg (wasm-bindgen --target web, wasm-opt -Oz) and print its size;
                --model also builds plugin-wasm/pkg-model (with the MiniLM transformer),
-               --assistant also builds plugin-wasm/pkg-assistant (buildPrompt, complete, chat)
+               --assistant also builds plugin-wasm/pkg-assistant (buildPrompt, complete, chat),
+               --llm also builds plugin-wasm/pkg-llm (the local language model, for llm-worker/)
   demo         set up, build, start the proxy and the demo page, print the URL (Ctrl-C stops)
   test         set up, then run every check and test (what CI runs)
   serve        serve the demo page, plugin-wasm/pkg and Monaco as built (no setup), print the URL
@@ -60,6 +61,9 @@ fn main() -> Result<()> {
             }
             if args.iter().any(|a| a == "--assistant") {
                 wasm::build_package(&root, wasm::Package::Assistant)?;
+            }
+            if args.iter().any(|a| a == "--llm") {
+                wasm::build_package(&root, wasm::Package::Llm)?;
             }
             wasm::check_budget(&root)
         }

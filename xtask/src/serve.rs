@@ -31,6 +31,14 @@ fn mounts(root: &Path) -> Vec<(&'static str, PathBuf)> {
             "/node_modules/monaco-editor/",
             root.join("node_modules/monaco-editor"),
         ),
+        // The local language model in the tab: its worker, its package, and the GGUF it loads
+        // (`.cache/models/smollm2/`, fetched by `xtask setup`).
+        (
+            "/plugin-wasm/llm-worker/",
+            root.join("plugin-wasm/llm-worker"),
+        ),
+        ("/plugin-wasm/pkg-llm/", root.join("plugin-wasm/pkg-llm")),
+        ("/models/smollm2/", root.join(".cache/models/smollm2")),
         // The browser test sandbox (issue 15), and what it loads from npm: esbuild-wasm strips
         // TypeScript, Pyodide runs Python; both served from node_modules, never from a CDN.
         ("/plugin-wasm/sandbox/", root.join("plugin-wasm/sandbox")),
@@ -183,6 +191,8 @@ pub fn demo(root: &Path) -> Result<()> {
     wasm::build(root)?;
     // The page's editor runs the Monaco adapter, which loads the assistant's package.
     wasm::build_package(root, wasm::Package::Assistant)?;
+    // The chat's "in-browser model" choice runs the local model in a worker (pkg-llm).
+    wasm::build_package(root, wasm::Package::Llm)?;
     sample::ensure(root)?;
     // The page embeds with the static table when one can be built; otherwise it falls back to
     // the hashed embedder and says so (the demo must come up either way).

@@ -56,11 +56,16 @@ pub fn all(root: &Path) -> Result<()> {
                 "--all-targets",
                 "--all-features",
             ])),
-            &["pilotfish", "pilotfish-proxy", "fake_upstream"],
+            &[
+                "pilotfish",
+                "pilotfish-proxy",
+                "fake_upstream",
+                "pilotfish-local",
+            ],
         )?;
         Ok(())
     })?;
-    let (cli, proxy, fake_upstream) = (&built[0], &built[1], &built[2]);
+    let (cli, proxy, fake_upstream, local) = (&built[0], &built[1], &built[2], &built[3]);
     step("clippy + build (wasm32)", &mut || {
         // The pure crates' tests run natively; on wasm32 their libraries must build and lint
         // clean with their default features, and the facade (with the engine features it
@@ -120,6 +125,8 @@ pub fn all(root: &Path) -> Result<()> {
     step("build-wasm", &mut || {
         wasm::build(root)?;
         wasm::build_package(root, wasm::Package::Assistant)?;
+        // The local model in the tab (tests/e2e/in-tab-model.test.mjs).
+        wasm::build_package(root, wasm::Package::Llm)?;
         wasm::check_budget(root)
     })?;
     step("browser end-to-end (Playwright)", &mut || {
@@ -146,7 +153,10 @@ pub fn all(root: &Path) -> Result<()> {
                 .env("PILOTFISH_DEMO_URL", &server.url)
                 .env("PILOTFISH_E2E_PROXY", &stack.proxy)
                 .env("PILOTFISH_E2E_CONTROL", &stack.control)
-                .env("PILOTFISH_E2E_TOKEN", e2e_stack::TOKEN),
+                .env("PILOTFISH_E2E_TOKEN", e2e_stack::TOKEN)
+                // The in-tab model's test compares its answer with the native server's.
+                .env("PILOTFISH_LOCAL_BIN", local)
+                .env("PILOTFISH_LOCAL_MODEL", &tools.local_model),
         )
     })?;
     step("VS Code web extension in code-server", &mut || {

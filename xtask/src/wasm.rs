@@ -4,7 +4,9 @@
 //! static table); `plugin-wasm/pkg-model` adds the MiniLM transformer (feature `local-model`) for
 //! hosts that want the model itself in the tab and can afford the larger download;
 //! `plugin-wasm/pkg-assistant` adds the assistant (feature `assistant`), which would take the default
-//! package past its 2.5 MB gzipped budget (BENCHMARKS.md).
+//! package past its 2.5 MB gzipped budget (BENCHMARKS.md); `plugin-wasm/pkg-llm` is the local
+//! language model (feature `llm`; the engine comes along, the facade links it), built for speed
+//! rather than size.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,6 +34,9 @@ pub enum Package {
     Model,
     /// `plugin-wasm/pkg-assistant`: also the assistant (`buildPrompt`, `complete`, `chat`, ...).
     Assistant,
+    /// `plugin-wasm/pkg-llm`: also the local language model (`LocalModel`), which the Web Worker
+    /// in `plugin-wasm/llm-worker/` runs.
+    Llm,
 }
 
 impl Package {
@@ -40,6 +45,16 @@ impl Package {
             Package::Default => "plugin-wasm/pkg",
             Package::Model => "plugin-wasm/pkg-model",
             Package::Assistant => "plugin-wasm/pkg-assistant",
+            Package::Llm => "plugin-wasm/pkg-llm",
+        }
+    }
+
+    /// The cargo profile, and the matching `wasm-opt` level. The model is compute-bound: its
+    /// package is optimised for speed (opt-level 3, `wasm-opt -O3`), the others for size.
+    fn profile(self) -> (&'static str, &'static str) {
+        match self {
+            Package::Llm => ("wasm-llm", "-O3"),
+            _ => ("wasm-release", "-Oz"),
         }
     }
 }
@@ -51,6 +66,7 @@ pub fn build(root: &Path) -> Result<WasmSize> {
 
 /// Builds one package and returns the optimised `.wasm`'s size.
 pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
+    let (profile, opt_level) = package.profile();
     let mut cargo = cmd::cargo();
     cargo.args([
         "build",
@@ -59,7 +75,7 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
-        "wasm-release",
+        profile,
         // The crate's default features are what its tests cover; each package names its own.
         "--no-default-features",
     ]);
@@ -71,9 +87,15 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
         Package::Assistant => {
             cargo.args(["--features", "assistant"]);
         }
+        Package::Llm => {
+            cargo.args(["--features", "llm"]);
+        }
     }
     cmd::run(&mut cargo)?;
-    let built = target_dir(root).join("wasm32-unknown-unknown/wasm-release/plugin_wasm.wasm");
+    let built = target_dir(root)
+        .join("wasm32-unknown-unknown")
+        .join(profile)
+        .join("plugin_wasm.wasm");
     let pkg = root.join(package.dir());
     cmd::run(
         Command::new("wasm-bindgen")
@@ -85,7 +107,7 @@ pub fn build_package(root: &Path, package: Package) -> Result<WasmSize> {
     let wasm_opt = wasm_opt(root)?;
     cmd::run(
         Command::new(&wasm_opt)
-            .arg("-Oz")
+            .arg(opt_level)
             .arg("--strip-debug")
             .arg("--strip-producers")
             .arg(&module)
