@@ -2,7 +2,7 @@
 // has not seen (a new Engine per round: parse, chunk, tags, keyword and vector indexing, conversion
 // to JS objects) against web-tree-sitter with @vscode/tree-sitter-wasm grammars doing a bare parse
 // of the same files. A last column times a second `indexFile` of the same bytes into the same
-// engine (one hash per file), which is what rounds 2 and 3 measured before they used a new engine.
+// engine (a hash per file, and its chunks handed back), what rounds 2 and 3 timed before they used a new engine.
 // Prints a Markdown table for BENCHMARKS.md.
 //
 //   PILOTFISH_BENCH_CORPUS=/path/to/sources node tests/e2e/bench-chunk.mjs
