@@ -9,6 +9,7 @@ import { loadProject, renderTree } from './project.js';
 import { createWorkspace } from './workspace.js';
 import { wireSearch } from './search-panel.js';
 import { wireChat } from './chat-panel.js';
+import { wireInTabModel } from './in-tab-chat.js';
 import { startMetrics } from './metrics-panel.js';
 import { wireGenerate } from './generate-panel.js';
 
@@ -98,10 +99,11 @@ async function main() {
   wireChat(
     { form: $('chat-form'), input: $('chat-input'), task: $('chat-task'), list: $('chat-messages') },
     {
-      ask: (request, onText) => {
+      // The proxy's model, or the in-browser model (in-tab-chat.js), as the page's choice says.
+      ask: wireInTabModel($('chat-form').querySelector('.chat-controls'), (request, onText) => {
         const budget = settings.config?.budgets?.chat;
         return pilotfish.chat(budget ? { ...request, budget } : request, { onText });
-      },
+      }),
       cursor: () => {
         const model = editor.getModel();
         return { path: model.uri.path.replace(/^\//, ''), text: model.getValue(), offset: model.getOffsetAt(editor.getPosition()) };
