@@ -7,7 +7,8 @@
 // Data: the cached MiniLM vectors of CoSQA's 6,267 functions; the first 6,000 are the 6k corpus,
 // the last 267 are held-out queries (the binary shortlist was tuned on them), unless the vectors
 // of CoSQA's 500 dev queries are given (`cosqa-minilm-queries.bin`). Every q/s is the median of
-// `RUNS` timed runs. Larger corpora are synthesised with the recipe (and seed) of
+// `RUNS` timed runs; the headline ratio against hnswlib is also timed paired (the two alternating
+// run by run), since the two sweeps run seconds to minutes apart on a shared machine. Larger corpora are synthesised with the recipe (and seed) of
 // `pilotfish bench-vector` (cli/src/bench_vector.rs): a random convex mix of two real vectors plus
 // uniform noise, normalised.
 
@@ -67,17 +68,26 @@ function timeQueries(queries, minMs, search) {
   let answers;
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
-    let done = 0;
-    const start = performance.now();
-    do {
-      answers = queries.map(search);
-      done += queries.length;
-    } while (performance.now() - start < minMs / RUNS);
-    runs.push((done * 1000) / (performance.now() - start));
+    const once = timeOnce(queries, minMs / RUNS, search);
+    runs.push(once.qps);
+    answers = once.answers;
   }
-  const sorted = [...runs].sort((a, b) => a - b);
-  return { qps: sorted[RUNS >> 1], runs, answers };
+  return { qps: median(runs), runs, answers };
 }
+
+/** One timed run of all queries, repeated for at least `ms`. */
+function timeOnce(queries, ms, search) {
+  let answers;
+  let done = 0;
+  const start = performance.now();
+  do {
+    answers = queries.map(search);
+    done += queries.length;
+  } while (performance.now() - start < ms);
+  return { qps: (done * 1000) / (performance.now() - start), answers };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function recallAt10(truth, got) {
   let found = 0;
@@ -160,6 +170,21 @@ window.runVectorBench = async ({ pkg, hnswlib, vectors, queryVectors, sizes, min
         const r = timeQueries(queries, minMs, (q) => peer.searchKnn(q, 10, undefined).neighbors);
         return { ef, qps: r.qps, runs: r.runs, recall: recallAt10(exact.answers, r.answers) };
       });
+      // Paired: our scan (binary when its recall holds, else int8) and hnswlib at its smallest
+      // efSearch with R@10 >= 0.99, alternating run by run, so a change in the shared machine's
+      // load between the two timings hits both; the ratio is the median of the per-run ratios.
+      const chosen = row.peer.find((p) => p.recall >= 0.99);
+      if (chosen) {
+        peer.setEfSearch(chosen.ef);
+        index.mode = row.binaryRecall >= 0.99 ? "binary" : "quantized";
+        const ratios = [];
+        for (let run = 0; run < RUNS; run++) {
+          const ours = timeOnce(queries, minMs, (q) => index.search(q, 10).ids).qps;
+          const theirs = timeOnce(queries, minMs, (q) => peer.searchKnn(q, 10, undefined).neighbors).qps;
+          ratios.push(ours / theirs);
+        }
+        row.paired = { ef: chosen.ef, mode: index.mode, ratio: median(ratios), ratios };
+      }
       peer.delete?.();
     }
     index.free();
@@ -186,7 +211,6 @@ window.runVectorBench = async ({ pkg, hnswlib, vectors, queryVectors, sizes, min
         js.push(timed(() => cosqa.queries.forEach((q) => engine.search(q, options))).ms);
         core.push(engine.searchCoreMs(cosqa.queries, options));
       }
-      const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
       const [jsMs, coreMs] = [median(js), median(core)];
       const per = cosqa.queries.length;
       boundary[mode] = {

@@ -73,9 +73,9 @@ console.log(`\nChromium: ${result.userAgent}`);
 console.log(`queries: ${result.queries} ${process.env.PILOTFISH_BENCH_QUERY_VECTORS ? "CoSQA dev query vectors (not tuned on)" : "held-out function vectors (the binary shortlist was tuned on these)"}; every q/s is the median of ${result.runs} runs`);
 console.log(`hnswlib-wasm 0.8.2: M 16, efConstruction 200, efSearch ${efs.join("/")} (the table shows the smallest efSearch with recall@10 ≥ 0.99); ours: int8 re-rank 40, binary shortlist max(400, 40k, n/100) then int8 re-rank 40, HNSW efConstruction ${ourEfc} efSearch ${ourEf}, select_heuristic(None)\n`);
 console.log(
-  "| corpus | vectors | f32 scan q/s | f32 GB/s | int8 q/s | int8 R@10 | binary q/s | binary R@10 | HNSW build s | HNSW q/s | HNSW R@10 | hnswlib build s | hnswlib ef | hnswlib q/s | hnswlib R@10 | best ours / hnswlib |",
+  "| corpus | vectors | f32 scan q/s | f32 GB/s | int8 q/s | int8 R@10 | binary q/s | binary R@10 | HNSW build s | HNSW q/s | HNSW R@10 | hnswlib build s | hnswlib ef | hnswlib q/s | hnswlib R@10 | best ours / hnswlib | paired ratio (ours mode, median of alternating runs) |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of result.rows) {
   // The smallest efSearch reaching recall@10 >= 0.99 (the sweep is in increasing order); none: the
   // largest swept, shown with its recall.
@@ -87,7 +87,7 @@ for (const r of result.rows) {
     r.hnswRecall >= 0.99 ? r.hnswQps : 0,
   );
   console.log(
-    `| ${r.corpus} | ${r.n} | ${f(r.exactQps)} | ${f(r.exactGBs, 1)} | ${f(r.int8Qps)} | ${f(r.int8Recall, 4)} | ${f(r.binaryQps)} | ${f(r.binaryRecall, 4)} | ${f(r.hnswBuildMs && r.hnswBuildMs / 1000, 2)} | ${f(r.hnswQps)} | ${f(r.hnswRecall, 4)} | ${f(r.peerBuildMs && r.peerBuildMs / 1000, 2)} | ${peer?.ef ?? "–"} | ${f(peer?.qps)} | ${f(peer?.recall, 4)} | ${peer ? f(ours / peer.qps, 2) + "×" : "–"} |`,
+    `| ${r.corpus} | ${r.n} | ${f(r.exactQps)} | ${f(r.exactGBs, 1)} | ${f(r.int8Qps)} | ${f(r.int8Recall, 4)} | ${f(r.binaryQps)} | ${f(r.binaryRecall, 4)} | ${f(r.hnswBuildMs && r.hnswBuildMs / 1000, 2)} | ${f(r.hnswQps)} | ${f(r.hnswRecall, 4)} | ${f(r.peerBuildMs && r.peerBuildMs / 1000, 2)} | ${peer?.ef ?? "–"} | ${f(peer?.qps)} | ${f(peer?.recall, 4)} | ${peer ? f(ours / peer.qps, 2) + "×" : "–"} | ${r.paired ? `${f(r.paired.ratio, 2)}× (${r.paired.mode})` : "–"} |`,
   );
 }
 for (const r of result.rows) {
