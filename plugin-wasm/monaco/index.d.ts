@@ -2,7 +2,7 @@
 // PromptRequest, …) are the assistant package's: ../pkg-assistant/plugin_wasm.d.ts.
 import type * as Monaco from 'monaco-editor';
 import type {
-  Answer, BulkReport, CallOptions, EngineOptions, FileInput, PromptRequest, RefinePlan, RefinerOptions,
+  Answer, BulkReport, CallOptions, EmbedderInfo, EngineOptions, FileInput, PromptRequest, RefinePlan, RefinerOptions,
   SearchHit, SearchOptions,
 } from '../pkg-assistant/plugin_wasm';
 
@@ -41,6 +41,13 @@ export interface PilotfishOptions {
   openFile?: (path: string, startLine: number, endLine: number) => void;
   /** Pause after the last edit before the edited file is re-indexed; default 300 ms. */
   reindexDelayMs?: number;
+  /** A static token table (`.pfst`, as `pilotfish distill` writes it; `cargo xtask serve` names
+   * its table in /embed/active.json) to search with instead of the hashed embedder. The worker
+   * fetches it and loads it before restoring a snapshot or indexing anything; a snapshot made
+   * with another embedder is then discarded (console warning, fresh index). A failed download
+   * leaves the hashed embedder in place, with a console warning. Relative URLs resolve against
+   * the page. */
+  staticTableUrl?: string | URL;
   /** Where the worker script is; default worker.js beside index.js. */
   workerUrl?: string | URL;
 }
@@ -73,6 +80,8 @@ export interface PilotfishHandle {
   /** What was restored from IndexedDB: indexed files, why a snapshot was discarded, its size in
    * bytes, and the milliseconds the worker took to read and restore it (`readMs` of them reading). */
   readonly restored: { files: number; discarded: string | null; bytes: number; ms: number; readMs: number };
+  /** The embedder that searches: `kind` "static" when `staticTableUrl` loaded, else "hashed". */
+  readonly embedder: EmbedderInfo;
   /** Settles when `options.files` are indexed (null without `files`). */
   readonly indexed: Promise<IndexReport | null>;
   /** Indexes (or re-indexes) files in the worker; unchanged files cost a hash. */

@@ -94,6 +94,7 @@ export async function attachPilotfish(editor, monaco, options) {
       routes: settings.routes,
       prices: settings.prices,
       engineOptions: settings.engineOptions,
+      staticTableUrl: settings.staticTableUrl ? String(new URL(settings.staticTableUrl, location.href)) : undefined,
     }]);
   } catch (error) {
     client.terminate();
@@ -318,8 +319,10 @@ export async function attachPilotfish(editor, monaco, options) {
     ? first.then(() => indexFiles(settings.files, settings.onProgress, { prune: true }))
     : first.then(() => null);
 
+  const { embedder, ...restoredReport } = restored;
   return {
-    restored,
+    restored: restoredReport,
+    embedder,
     indexed,
     indexFiles: (files, onProgress) => indexFiles(files, onProgress),
     search,

@@ -11,7 +11,8 @@
 //                  { id, text, soFar }     a streamed piece of a completion or chat answer
 //                  { id, done, total }     indexFiles progress, after each time slice
 //                  { warning }             something the page should console.warn
-// Methods: open(options), indexFiles(files, { prune }), indexFile(path, text), removeFile(path),
+// Methods: open(options) (its `staticTableUrl` is fetched and loaded before the restore),
+// indexFiles(files, { prune }), indexFile(path, text), removeFile(path),
 // search(query, options), complete(request), chat(request), acceptSuggestion(path), metrics(),
 // flush(), refiner(options) (a generate-with-tests loop's decisions, kept here under a key) and
 // refinerStep(key, step, ...args) (its plan, split, record, rounds or free). The engine's own
@@ -33,6 +34,9 @@ const SAVE_DELAY_MS = 2000;
 
 let engine = null;
 let persistKey = null;
+/** The static table's bytes when one loaded: an engine replaced after a refused snapshot loads
+ * them again (vectors of one embedder only ever meet the same embedder's). */
+let tableBytes = null;
 /** Generate-with-tests loops (`Engine.refiner` objects) by key: they cannot cross to the page, so
  * the page's loop (sandbox/refine.js) calls their steps by message. */
 const refiners = new Map();
@@ -117,24 +121,49 @@ async function restore(engineOptions) {
     tagInBackground();
     return result(engine.paths().length, null, bytes.byteLength);
   } catch (error) {
-    warn(`pilotfish: the index snapshot in IndexedDB ${JSON.stringify(persistKey)} is unreadable and was discarded: ${error.message}`);
+    // The engine refuses another embedder's vectors (a snapshot from before a table was set, or
+    // with another table): that snapshot is as useless here as a damaged one.
+    const why = /snapshot vectors come from/.test(error.message) ? 'was made with another embedder' : 'is unreadable';
+    warn(`pilotfish: the index snapshot in IndexedDB ${JSON.stringify(persistKey)} ${why} and was discarded: ${error.message}`);
     engine.free();
-    engine = new Engine(engineOptions);
+    engine = newEngine(engineOptions);
     return result(0, error.message, bytes.byteLength ?? 0);
   }
 }
 
+function newEngine(options) {
+  const created = new Engine(options);
+  if (tableBytes) created.loadStaticTable(tableBytes);
+  return created;
+}
+
+/** Fetches and loads the static table at `url` into the (empty) engine; any failure leaves the
+ * hashed embedder in place with a warning: search is worse, the editor still works. */
+async function loadTable(url) {
+  try {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    engine.loadStaticTable(bytes);
+    tableBytes = bytes;
+  } catch (error) {
+    warn(`pilotfish: the static table ${url} could not be loaded, searching with the hashed embedder: ${error?.message ?? error}`);
+  }
+}
+
 const methods = {
-  async open({ proxyUrl, token, persistKey: key, debounce, routes, prices, engineOptions }) {
+  async open({ proxyUrl, token, persistKey: key, debounce, routes, prices, engineOptions, staticTableUrl }) {
     await init();
     const options = { positionEncoding: 'utf16', ...engineOptions };
     engine = new Engine(options);
+    // Before the restore and any indexing: an index holds one embedder's vectors.
+    if (staticTableUrl) await loadTable(staticTableUrl);
     persistKey = key ?? null;
     const restored = persistKey ? await restore(options) : { files: 0, discarded: null, bytes: 0, ms: 0 };
     await engine.configureAssistant({
       proxyUrl, token, routes, prices, debounce, ...(persistKey ? { persist: persistKey } : {}),
     });
-    return restored;
+    return { ...restored, embedder: engine.embedder };
   },
 
   /** Indexes in time slices so other messages get in between; sums the slices' reports. With

@@ -51,7 +51,7 @@ const realErrors = () => pageErrors.filter((message) => message !== 'Canceled');
 const warnings = [];
 
 /** Opens the test page in a fresh tab with `project` and `persistKey`; resolves once attached. */
-async function open(persistKey, project = PROJECT, clientToken = token) {
+async function open(persistKey, project = PROJECT, clientToken = token, staticTableUrl = undefined) {
   await page?.close();
   page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -60,7 +60,7 @@ async function open(persistKey, project = PROJECT, clientToken = token) {
   });
   await page.addInitScript((test) => {
     window.pilotfishTest = test;
-  }, { files: project, proxyUrl, token: clientToken, persistKey });
+  }, { files: project, proxyUrl, token: clientToken, persistKey, staticTableUrl });
   await page.goto(pageUrl);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
 }
@@ -348,6 +348,42 @@ test('a damaged snapshot is discarded with a warning and the project indexed afr
   await resetEditor();
   await page.keyboard.type('s');
   await waitForGhost('um(values)');
+  assert.deepEqual(realErrors(), []);
+});
+
+test('with `staticTableUrl` the static table searches; a snapshot of the hashed embedder is discarded; a missing table falls back to hashed', async () => {
+  // The table `cargo xtask test` publishes (serve::publish_table), as the demo finds it.
+  const { table } = await (await fetch(new URL('embed/active.json', process.env.PILOTFISH_DEMO_URL))).json();
+  const persistKey = `pilotfish-monaco-table-${Date.now()}`;
+  await open(persistKey);
+  assert.equal(await page.evaluate(() => window.pilotfish.embedder.kind), 'hashed');
+  await page.evaluate(() => window.pilotfish.indexed);
+  await page.evaluate(() => window.pilotfish.flush());
+  // The same database (a reload: a new page would be a new browser context), now with the
+  // table: the hashed snapshot cannot serve its searches.
+  warnings.length = 0;
+  await page.addInitScript((url) => {
+    window.pilotfishTest.staticTableUrl = url;
+  }, `/embed/${table}`);
+  await reload();
+  const embedder = await page.evaluate(() => window.pilotfish.embedder);
+  assert.equal(embedder.kind, 'static', JSON.stringify(embedder));
+  const restored = await page.evaluate(() => window.pilotfish.restored);
+  assert.equal(restored.files, 0);
+  assert.match(restored.discarded ?? '', /snapshot vectors come from/);
+  assert.ok(warnings.some((w) => /index snapshot .* made with another embedder and was discarded/.test(w)), JSON.stringify(warnings));
+  const indexed = await page.evaluate(() => window.pilotfish.indexed);
+  assert.equal(indexed.files, PROJECT.length);
+  const found = await page.evaluate(() => window.pilotfish.search('area of a polygon', { limit: 3 }));
+  assert.equal(found[0]?.name, 'polygon_area', JSON.stringify(found));
+  // A table that is not there: a warning, the hashed embedder, an index that works.
+  warnings.length = 0;
+  await open(`${persistKey}-missing`, PROJECT, token, '/embed/no-such-table.pfst');
+  assert.equal(await page.evaluate(() => window.pilotfish.embedder.kind), 'hashed');
+  assert.ok(warnings.some((w) => /static table .*no-such-table.pfst could not be loaded.*HTTP 404/.test(w)), JSON.stringify(warnings));
+  await page.evaluate(() => window.pilotfish.indexed);
+  const fallback = await page.evaluate(() => window.pilotfish.search('polygon area shoelace', { limit: 1 }));
+  assert.equal(fallback[0]?.name, 'polygon_area');
   assert.deepEqual(realErrors(), []);
 });
 
