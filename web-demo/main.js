@@ -67,6 +67,7 @@ async function main() {
     token: settings.token,
     files,
     persistKey: settings.persistKey,
+    staticTableUrl: settings.staticTableUrl,
     prices: settings.config?.prices,
     completionBudget: settings.config?.budgets?.complete,
     completionFamily: settings.config?.completionFamily,
@@ -93,8 +94,8 @@ async function main() {
     { priced: Boolean(settings.config?.prices) },
   );
   wireSearch(
-    { form: $('search-form'), input: $('search-input'), list: $('hit-list') },
-    { search: (query) => pilotfish.search(query, { limit: 10 }), textOf: workspace.textOf, open: workspace.open },
+    { form: $('search-form'), input: $('search-input'), list: $('hit-list'), which: $('search-embedder') },
+    { search: (query) => pilotfish.search(query, { limit: 10 }), textOf: workspace.textOf, open: workspace.open, embedder: pilotfish.embedder },
   );
   wireChat(
     { form: $('chat-form'), input: $('chat-input'), task: $('chat-task'), list: $('chat-messages') },

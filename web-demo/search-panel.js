@@ -41,9 +41,20 @@ export function marked(text, query) {
   return fragment;
 }
 
+/** Which embedder's vectors search, in words (the adapter's `handle.embedder`). */
+export function describeEmbedder(embedder) {
+  return embedder?.kind === 'static'
+    ? `the static token table ${embedder.id} (${embedder.dimensions} dimensions, distilled from a transformer: words that mean alike land near)`
+    : `the engine's default hashed-feature vectors (${embedder?.dimensions ?? '?'} dimensions, no model to download: closer to keywords)`;
+}
+
 /** Wires the form; `search(query)` resolves to hits, `textOf(path)` gives a file's text,
- * `open(path, start, end)` shows it. */
-export function wireSearch({ form, input, list }, { search, textOf, open }) {
+ * `open(path, start, end)` shows it; `embedder` (what searches) is said in `which`. */
+export function wireSearch({ form, input, list, which }, { search, textOf, open, embedder }) {
+  if (which) {
+    which.dataset.kind = embedder?.kind ?? 'unknown';
+    which.textContent = describeEmbedder(embedder);
+  }
   let searches = 0;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

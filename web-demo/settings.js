@@ -8,8 +8,21 @@
 
 const FALLBACK = { proxyUrl: 'http://127.0.0.1:8787', token: 'pilotfish-demo-token' };
 
-/** The page's settings from the query string and /demo/config.json (absent when the page is not
- * served by `cargo xtask demo`). */
+/** The static table the server publishes (/embed/active.json names it: `cargo xtask demo`
+ * builds one), or undefined: the adapter then searches with the hashed embedder. */
+async function publishedTable() {
+  try {
+    const response = await fetch('/embed/active.json', { cache: 'no-store' });
+    if (!response.ok) return undefined;
+    const { table } = await response.json();
+    return table ? `/embed/${encodeURIComponent(table)}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The page's settings from the query string, /demo/config.json (absent when the page is not
+ * served by `cargo xtask demo`) and /embed/active.json. */
 export async function loadSettings(search) {
   const query = new URLSearchParams(search);
   let config = null;
@@ -21,6 +34,7 @@ export async function loadSettings(search) {
   }
   const overridden = query.has('proxy');
   return {
+    staticTableUrl: await publishedTable(),
     proxyUrl: query.get('proxy') ?? config?.proxyUrl ?? FALLBACK.proxyUrl,
     token: query.get('token') ?? config?.token ?? FALLBACK.token,
     persistKey: query.get('persist') ?? 'pilotfish-demo',

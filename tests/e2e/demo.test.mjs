@@ -148,6 +148,12 @@ test('the demo indexes the sample project with a progress bar and says what answ
   const aliases = (await page.getAttribute('[data-testid="answers"]', 'data-aliases')).split(',').sort();
   assert.deepEqual(aliases, ['autocomplete', 'chat', 'generate']);
   assert.match(await page.textContent('[data-testid="answers-what"]'), new RegExp(`proxy ${proxyUrl.replace(/[.]/g, '\\.')} `));
+  // The static table `cargo xtask test` publishes (/embed/active.json) searches, and the page says so.
+  const embedder = await page.evaluate(() => window.pilotfishDemo.pilotfish.embedder);
+  assert.equal(embedder.kind, 'static');
+  assert.equal(await page.getAttribute('[data-testid="search-embedder"]', 'data-kind'), 'static');
+  assert.equal(await page.textContent('[data-testid="search-embedder"]'),
+    `the static token table ${embedder.id} (${embedder.dimensions} dimensions, distilled from a transformer: words that mean alike land near)`);
   // Generate-with-tests waits for a spec.
   assert.equal(await page.getAttribute('[data-testid="generate-verdict"]', 'data-state'), 'idle');
   assert.equal(await page.locator('[data-testid="round"]').count(), 0);
