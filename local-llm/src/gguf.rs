@@ -1,24 +1,24 @@
-//! Loading a GGUF file: the quantized llama weights (candle keeps them quantized, Q4_1 stays 4-bit
-//! in memory), the tokenizer and chat template from its metadata, and the numbers the server needs
+//! Loading a GGUF file: the quantized llama weights (read and converted tensor by tensor, see
+//! `weights`), the tokenizer and chat template from its metadata, and the numbers the server needs
 //! (context window, a display name). Reads from any `Read + Seek`, so a browser build can hand it
 //! the bytes of a file instead of a path.
 
 use std::io::{Read, Seek};
 
-use candle_core::Device;
 use candle_core::quantized::gguf_file::Content;
-use candle_core::quantized::{GgmlDType, QTensor};
-use candle_transformers::models::quantized_llama::{MAX_SEQ_LEN, ModelWeights};
+
+use crate::llama::{Config, LayerParts, Llama, MAX_CONTEXT, Parts};
 
 pub use crate::load_error::LoadError;
 use crate::template::ChatTemplate;
 use crate::tokenizer::TextTokenizer;
+use crate::weights::TensorReader;
 
-/// A loaded model: weights, tokenizer, chat template. Cheap to clone per generation: the weights
-/// are reference-counted tensors, and each clone gets its own key-value cache.
+/// A loaded model: weights, tokenizer, chat template. Cheap to clone: the weights are
+/// reference-counted tensors (each generation keeps its own key-value cache).
 #[derive(Debug, Clone)]
 pub struct Model {
-    pub weights: ModelWeights,
+    pub weights: Llama,
     pub tokenizer: TextTokenizer,
     pub template: ChatTemplate,
     /// Tokens of prompt plus completion the model can attend to.
@@ -31,15 +31,6 @@ impl Model {
     /// Reads a GGUF (llama architecture: SmolLM, Llama, Mistral and their fine-tunes).
     pub fn load<R: Read + Seek>(reader: &mut R) -> Result<Self, LoadError> {
         let content = Content::read(reader).map_err(LoadError::Gguf)?;
-        if content
-            .tensor_infos
-            .values()
-            .any(|t| t.ggml_dtype == GgmlDType::Q4_1)
-        {
-            let mut converted = requantize_q4_1(content, reader).map_err(LoadError::Gguf)?;
-            let content = Content::read(&mut converted).map_err(LoadError::Gguf)?;
-            return Self::from_content(content, &mut converted);
-        }
         Self::from_content(content, reader)
     }
 
@@ -55,11 +46,12 @@ impl Model {
                 "architecture {arch:?} (this server runs llama-architecture GGUFs)"
             )));
         }
-        // candle's rotary tables stop at MAX_SEQ_LEN, whatever the file claims.
+        // The rotary tables (and the 400 for a long prompt) stop at MAX_CONTEXT, whatever the file
+        // claims: a full 8k cache would outweigh SmolLM2's weights.
         let context_length = md
             .get("llama.context_length")
             .and_then(|v| v.to_u32().ok())
-            .map_or(MAX_SEQ_LEN, |n| (n as usize).min(MAX_SEQ_LEN));
+            .map_or(MAX_CONTEXT, |n| (n as usize).min(MAX_CONTEXT));
         let name = md
             .get("general.name")
             .and_then(|v| v.to_string().ok())
@@ -73,8 +65,9 @@ impl Model {
                 .map(String::as_str),
             bos.unwrap_or_default(),
         )?;
-        let weights =
-            ModelWeights::from_gguf(content, reader, &Device::Cpu).map_err(LoadError::Gguf)?;
+        let config = config(&content, context_length)?;
+        let parts = read_parts(&content, reader, &config).map_err(LoadError::Gguf)?;
+        let weights = Llama::new(config, parts).map_err(LoadError::Gguf)?;
         Ok(Model {
             weights,
             tokenizer,
@@ -92,35 +85,70 @@ impl Model {
     }
 }
 
-/// candle 0.11 has no SIMD kernel for Q4_1 (its dot product is the scalar reference code, about a
-/// third of llama.cpp's speed here), while Q8_0 has AVX2 and NEON kernels. Every Q4_1 weight is
-/// therefore re-quantized to Q8_0 at load: 8 bits per weight with one scale per 32 hold each 4-bit
-/// value with a rounding error far below the 4-bit step, at about twice the memory of Q4_1 (still
-/// well under the 400 MB goal for SmolLM2-135M). The rewritten file is built in memory.
-fn requantize_q4_1<R: Read + Seek>(
-    content: Content,
-    reader: &mut R,
-) -> candle_core::Result<std::io::Cursor<Vec<u8>>> {
-    let mut names: Vec<&String> = content.tensor_infos.keys().collect();
-    names.sort();
-    let mut tensors = Vec::with_capacity(names.len());
-    for name in names {
-        let tensor = content.tensor(reader, name, &Device::Cpu)?;
-        let tensor = if tensor.dtype() == GgmlDType::Q4_1 {
-            QTensor::quantize(&tensor.dequantize(&Device::Cpu)?, GgmlDType::Q8_0)?
-        } else {
-            tensor
-        };
-        tensors.push((name.as_str(), tensor));
+/// The network's shape from the `llama.*` metadata.
+fn config(content: &Content, context: usize) -> Result<Config, LoadError> {
+    let md = &content.metadata;
+    let number = |key: &str| {
+        md.get(key)
+            .and_then(|v| v.to_u32().ok())
+            .map(|n| n as usize)
+            .ok_or_else(|| LoadError::Missing(key.to_owned()))
+    };
+    let real =
+        |key: &str, default: f32| md.get(key).and_then(|v| v.to_f32().ok()).unwrap_or(default);
+    let config = Config {
+        layers: number("llama.block_count")?,
+        hidden: number("llama.embedding_length")?,
+        heads: number("llama.attention.head_count")?,
+        kv_heads: number("llama.attention.head_count_kv")?,
+        rms_eps: real("llama.attention.layer_norm_rms_epsilon", 1e-5),
+        rope_base: real("llama.rope.freq_base", 10_000.0),
+        context,
+    };
+    if number("llama.expert_count").unwrap_or(0) > 1 {
+        return Err(LoadError::Unsupported(
+            "mixture-of-experts layers".to_owned(),
+        ));
     }
-    let metadata: Vec<(&str, &candle_core::quantized::gguf_file::Value)> = content
-        .metadata
-        .iter()
-        .map(|(k, v)| (k.as_str(), v))
-        .collect();
-    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (*n, t)).collect();
-    let mut out = std::io::Cursor::new(Vec::new());
-    candle_core::quantized::gguf_file::write(&mut out, &metadata, &tensor_refs)?;
-    out.set_position(0);
-    Ok(out)
+    let head_dim = config.hidden / config.heads;
+    if number("llama.rope.dimension_count").unwrap_or(head_dim) != head_dim
+        || !config.heads.is_multiple_of(config.kv_heads)
+    {
+        return Err(LoadError::Unsupported(
+            "a partial rotary embedding or uneven key-value heads".to_owned(),
+        ));
+    }
+    Ok(config)
+}
+
+/// The weights, tensor by tensor (GGUF llama names).
+fn read_parts<R: Read + Seek>(
+    content: &Content,
+    reader: &mut R,
+    config: &Config,
+) -> candle_core::Result<Parts> {
+    let mut tensors = TensorReader::new(content, reader);
+    let mut layers = Vec::with_capacity(config.layers);
+    for i in 0..config.layers {
+        let name = |part: &str| format!("blk.{i}.{part}.weight");
+        layers.push(LayerParts {
+            attn_norm: tensors.vector(&name("attn_norm"))?,
+            qkv: tensors.stacked(&[&name("attn_q"), &name("attn_k"), &name("attn_v")])?,
+            out: tensors.matrix(&name("attn_output"))?,
+            ffn_norm: tensors.vector(&name("ffn_norm"))?,
+            gate_up: tensors.stacked(&[&name("ffn_gate"), &name("ffn_up")])?,
+            down: tensors.matrix(&name("ffn_down"))?,
+        });
+    }
+    let output = if tensors.has("output.weight") {
+        Some(tensors.matrix("output.weight")?)
+    } else {
+        None
+    };
+    Ok(Parts {
+        embedding: tensors.matrix("token_embd.weight")?,
+        output,
+        norm: tensors.vector("output_norm.weight")?,
+        layers,
+    })
 }
