@@ -367,6 +367,38 @@ test('generate with tests: round 1 fails its tests, round 2 passes after the fee
   assert.deepEqual(realErrors(), []);
 });
 
+test('generate with tests in Python: the tests run in Pyodide (served from node_modules), wrong then right', async () => {
+  const python = (body) => [
+    '```python', body, '```', '', '```python tests',
+    'from solution import add', '', '', 'def test_small():', '    assert add(1, 2) == 3', '',
+    '', 'def test_zero():', '    assert add(0, 0) == 0', '',
+    '', 'def test_negative():', '    assert add(-1, -2) == -3', '```', '',
+  ].join('\n');
+  await script(python('def add(a, b):\n    return a - b\n'), { then: [python('def add(a, b):\n    return a + b\n')] });
+  await page.fill('[data-testid="generate-spec"]', 'Write add(a, b) in Python: it returns the sum of a and b.');
+  await page.selectOption('[data-testid="generate-language"]', 'python');
+  await page.click('[data-testid="generate-button"]');
+  // Pyodide's cold start (about 10 s) is in this wait; the panel warmed it when Python was chosen.
+  await page.waitForSelector('[data-testid="generate-verdict"]:is([data-state="accepted"], [data-state="exhausted"], [data-state="error"])', { timeout: 120_000 });
+  const verdict = await page.textContent('[data-testid="generate-verdict"]');
+  const rounds = await page.$$eval('[data-testid="round"]', (lis) => lis.map((li) => ({
+    code: li.querySelector('[data-testid="round-code"] pre').textContent,
+    results: [...li.querySelectorAll('[data-testid="round-test"]')].map((t) => [t.dataset.name, t.dataset.passed]),
+    failure: li.querySelector('[data-testid="round-test"][data-passed="false"]')?.textContent ?? null,
+    verdict: li.querySelector('[data-testid="round-verdict"]').textContent,
+  })));
+  assert.equal(await page.getAttribute('[data-testid="generate-verdict"]', 'data-state'), 'accepted', `${verdict} ${JSON.stringify(rounds)}`);
+  assert.equal(rounds.length, 2, JSON.stringify(rounds));
+  assert.match(rounds[0].code, /return a - b/);
+  // The engine accepts a round with at least three tests, all passing.
+  assert.deepEqual(rounds[0].results, [['test_small', 'false'], ['test_zero', 'true'], ['test_negative', 'false']]);
+  assert.match(rounds[0].failure, /test_small/);
+  assert.match(rounds[1].code, /return a \+ b/);
+  assert.deepEqual(rounds[1].results, [['test_small', 'true'], ['test_zero', 'true'], ['test_negative', 'true']]);
+  await shot('10b-generate-python');
+  assert.deepEqual(realErrors(), []);
+});
+
 test('a reload restores the index from IndexedDB instead of indexing the project again', async () => {
   const files = await page.locator('[data-testid="file"]').count();
   // What the worker persisted after indexing; edits since are written a moment later.
