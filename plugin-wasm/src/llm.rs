@@ -211,7 +211,8 @@ impl LocalModel {
 impl LocalGeneration {
     /// Samples one token and returns the text it released (often `""`: half a character, or text
     /// held back as a possible stop sequence), or `undefined` once generation has ended.
-    pub fn next(&mut self) -> Result<Option<String>, JsError> {
+    #[wasm_bindgen(js_name = next)]
+    pub fn next_piece(&mut self) -> Result<Option<String>, JsError> {
         if self.finish.is_some() {
             return Ok(None);
         }
@@ -265,7 +266,7 @@ impl LocalGeneration {
 
     fn run(mut self, method: &str, on_token: &js_sys::Function) -> Result<JsValue, JsError> {
         let mut text = String::new();
-        while let Some(piece) = self.next()? {
+        while let Some(piece) = self.next_piece()? {
             if piece.is_empty() {
                 continue;
             }
