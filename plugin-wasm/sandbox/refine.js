@@ -18,17 +18,18 @@
 // shape), which `record` weighs like a failing test: an error keeps the round from being
 // accepted and is listed in the next round's feedback.
 
-import { runTests } from './index.js';
-
 /**
- * @param {{ engine: any, request: object, language: string, steps: object,
+ * `runTests` is the sandbox to run each round in; default: index.js's (loaded when first needed,
+ * so a host with a sandbox of its own, such as the VS Code extension's, never evaluates it).
+ * @param {{ engine: any, request: object, language: string, steps: object, runTests?: Function,
  *   timeoutMs?: number, outputCap?: number, signal?: AbortSignal,
  *   diagnose?: (code: { implementation: string, tests: string }) => Promise<object[]>,
  *   onRound?: (round: object) => (void | Promise<void>) }} options
  * `request` is `chat`'s request without `task` and `question` (path, text, offset, ...).
  * @returns {Promise<{ accepted: boolean, rounds: object[] }>}
  */
-export async function refine({ engine, request, language, steps, timeoutMs, outputCap, signal, diagnose, onRound }) {
+export async function refine({ engine, request, language, steps, runTests, timeoutMs, outputCap, signal, diagnose, onRound }) {
+  const run = runTests ?? (await import('./index.js')).runTests;
   const rounds = [];
   const history = [];
   let question = await steps.request();
@@ -40,16 +41,16 @@ export async function refine({ engine, request, language, steps, timeoutMs, outp
     if (answer === null) throw new Error('pilotfish refine: the request was superseded');
     const { implementation, tests } = await steps.split(answer.text);
     // The tests and the host's type check do not depend on each other: both run at once.
-    const [run, host] = await Promise.all([
-      runTests({ language, code: implementation, tests, timeoutMs, outputCap }),
+    const [result, host] = await Promise.all([
+      run({ language, code: implementation, tests, timeoutMs, outputCap }),
       diagnose ? diagnose({ implementation, tests }) : [],
     ]);
-    const verdict = await steps.record(plan, { answer: answer.text, usage: answer.usage, run, host });
+    const verdict = await steps.record(plan, { answer: answer.text, usage: answer.usage, run: result, host });
     // The engine's own record of this round: its syntax and security findings and its cost.
     const recorded = steps.rounds ? (await steps.rounds()).at(-1) : null;
     const round = {
       round: plan.round, attempt: plan.attempt, model: answer.model, usage: answer.usage,
-      promptTokens: answer.promptTokens, implementation, tests, run, host,
+      promptTokens: answer.promptTokens, implementation, tests, run: result, host,
       findings: recorded?.findings ?? null, testFindings: recorded?.testFindings ?? null,
       notes: recorded?.notes ?? [], costMicroUsd: recorded?.costMicroUsd ?? null,
       accepted: verdict.accepted, feedback: verdict.feedback ?? null,
