@@ -3,9 +3,9 @@
 //! it in a plain loop; a host that must stay responsive between tokens (a Web Worker, which cannot
 //! read a "stop" message while a synchronous loop runs) calls `step` itself and yields in between.
 
+use crate::llama::Llama as ModelWeights;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::LogitsProcessor;
-use crate::llama::Llama as ModelWeights;
 
 use crate::ModelError;
 use crate::decode::IncrementalDecoder;
