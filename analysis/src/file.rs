@@ -2,7 +2,7 @@
 //! (editor markers): the tree the diagnostics walk is the tree the rules query.
 
 use syntax::Language;
-use tree_sitter::Parser;
+use tree_sitter::{Parser, Tree};
 
 use crate::diagnostics::{SyntaxDiagnostic, diagnose_tree};
 use crate::rules::{Finding, RuleSet};
@@ -27,10 +27,17 @@ pub fn analyze(language: Language, text: &str) -> FileAnalysis {
     let Some(tree) = parser.parse(text, None) else {
         return FileAnalysis::default();
     };
+    analyze_tree(language, &tree, text)
+}
+
+/// [`analyze`] on a tree the caller already holds for `text` (an editor's document, re-parsed
+/// incrementally as it is typed in): the parse is most of a scan's cost, so a host that keeps
+/// trees pays it once for completions, tags and analysis together.
+pub fn analyze_tree(language: Language, tree: &Tree, text: &str) -> FileAnalysis {
     FileAnalysis {
-        syntax: diagnose_tree(language, &tree, text),
+        syntax: diagnose_tree(language, tree, text),
         findings: RuleSet::builtin(language)
-            .map(|rules| rules.check_tree(&tree, text))
+            .map(|rules| rules.check_tree(tree, text))
             .unwrap_or_default(),
     }
 }

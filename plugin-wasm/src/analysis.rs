@@ -89,7 +89,14 @@ impl Engine {
         let Some(language) = language else {
             return analysis;
         };
-        let file = analysis::analyze(language, text);
+        // The engine's remembered tree of this document when it has one (completions at this
+        // path parsed it already, or an earlier `analyze` did): a keystroke then costs an
+        // incremental re-parse, not a parse of the whole file.
+        let tree = self.documents.borrow_mut().tree(path, language, text);
+        let file = match tree {
+            Some((tree, _)) => analysis::analyze_tree(language, &tree, text),
+            None => analysis::analyze(language, text),
+        };
         analysis.syntax = file
             .syntax
             .into_iter()
