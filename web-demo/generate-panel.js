@@ -1,9 +1,10 @@
 // The "generate with tests" panel: a spec and a language go to the Monaco adapter's
 // `generate` (the refinement loop of plugin-wasm/sandbox/refine.js: the model through the proxy,
 // task `generate`, with the engine's decisions), and each round is drawn as it ends: the code,
-// the tests, each test's pass or fail, the sandbox's stdout and stderr, the engine's syntax and
-// security findings, tokens and cost, and the feedback the next round sends. Nothing here
-// judges a round: the verdict is the engine's.
+// the tests, each test's pass or fail, the sandbox's stdout and stderr, the type checker's errors
+// (the adapter's: Pyright for Python, the `typescript` compiler for JS and TS), the engine's
+// syntax and security findings, tokens and cost, and the feedback the next round sends. Nothing
+// here judges a round: the verdict is the engine's.
 
 /** Wires the form. `generate(options)` is the adapter's; `onDone()` runs after each run;
  * `warmPython()` starts loading Pyodide (seconds) while the spec is still being written. */
@@ -91,8 +92,28 @@ function findingItems(findings, where) {
   ];
 }
 
+/** The type check of a round: which checker, how long, and its errors as list items. */
+function typeCheck(round) {
+  const errors = (round.host ?? []).filter((d) => d.severity === 'error');
+  const check = round.typeCheck;
+  const what = !check
+    ? 'Not type-checked (no checker for this language, or typeCheck is off).'
+    : check.error
+      ? `The ${check.checker} type check failed, so the tests alone judged this round: ${check.error}`
+      : `Type check (${check.checker}, ${Math.round(check.ms)} ms): ${errors.length ? `${errors.length} error${errors.length === 1 ? '' : 's'}` : 'no errors'}.`;
+  return element('div', { className: 'round-types', dataset: { testid: 'round-types', count: String(errors.length), checker: check?.checker ?? '' } }, [
+    element('p', { textContent: what }),
+    element('ul', {}, errors.map((d) => element('li', {
+      className: 'type-error',
+      dataset: { testid: 'round-type-error' },
+      textContent: `code line ${d.line}:${d.column}: ${d.message}`,
+    }))),
+  ]);
+}
+
 function drawRound(round) {
   const passed = round.run.tests.filter((t) => t.passed).length;
+  const typeErrors = (round.host ?? []).filter((d) => d.severity === 'error').length;
   const head = element('div', { className: 'round-head' }, [
     element('strong', { textContent: `Round ${round.round}` }),
     element('span', { textContent: ` · ${round.model}${round.attempt ? ` (escalated, rung ${round.attempt})` : ''}` }),
@@ -119,6 +140,7 @@ function drawRound(round) {
   const summary = element('p', {
     className: 'round-summary',
     textContent: `${passed} of ${round.run.tests.length} tests pass`
+      + (typeErrors ? ` · ${typeErrors} type error${typeErrors === 1 ? '' : 's'}` : '')
       + (round.run.timedOut ? ' · stopped at the time limit' : '')
       + (round.run.truncated ? ' · output cut' : '')
       + (round.run.error ? ` · ${round.run.error}` : ''),
@@ -134,13 +156,18 @@ function drawRound(round) {
   ];
   const li = element('li', {
     className: round.accepted ? 'round accepted' : 'round rejected',
-    dataset: { testid: 'round', round: String(round.round), accepted: String(round.accepted), passed: String(passed), tests: String(round.run.tests.length) },
+    dataset: {
+      testid: 'round', round: String(round.round), accepted: String(round.accepted), passed: String(passed), tests: String(round.run.tests.length),
+      // The sandbox run's wall time, beside the type check's (they run side by side).
+      testsMs: String(Math.round(round.run.timings?.totalMs ?? 0)),
+    },
   }, [
     head,
     code('Code', round.implementation, 'round-code'),
     code('Tests', round.tests, 'round-test-code'),
     summary,
     tests,
+    typeCheck(round),
     element('pre', { className: 'round-output', dataset: { testid: 'round-output' }, textContent: output || '(no output)' }),
     element('ul', { className: 'round-findings', dataset: { testid: 'round-findings', count: String(findings.length) } },
       findings.length ? findings : [element('li', { textContent: 'No syntax or security findings.' })]),

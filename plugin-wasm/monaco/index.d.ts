@@ -50,6 +50,15 @@ export interface PilotfishOptions {
   staticTableUrl?: string | URL;
   /** Where the worker script is; default worker.js beside index.js. */
   workerUrl?: string | URL;
+  /** Type-check each generate-with-tests round's implementation beside `files` while its tests
+   * run: Python with Pyright's browser build (../sandbox/pyright.js), JavaScript and TypeScript
+   * with the `typescript` compiler (../sandbox/ts.js), each in its own worker, started on the
+   * first round that needs it and terminated by `dispose()`. A type error rejects the round like
+   * a failing test and is in the next round's feedback. Their assets are loaded from
+   * `node_modules/browser-basedpyright/` and `node_modules/typescript/` beside `plugin-wasm/`
+   * (a server at the repository root). Default true; false: rounds are judged by their tests,
+   * findings and syntax alone. */
+  typeCheck?: boolean;
 }
 
 /** `indexFiles`' report: the engine's `BulkReport` summed over the worker's time slices. */
@@ -95,8 +104,8 @@ export interface PilotfishHandle {
    * ../sandbox/refine.js takes its `steps`; `free()` when done. */
   refiner(options: RefinerOptions): Promise<RefinerSteps>;
   /** Generate with tests: asks the model (task `generate`) from `request` (default: the shown
-   * file at the cursor), runs the answer's tests in the sandbox, and refines until a round passes
-   * or the rounds run out; `onRound` sees each round as it ends. */
+   * file at the cursor), runs the answer's tests in the sandbox and type-checks it (`typeCheck`),
+   * and refines until a round passes or the rounds run out; `onRound` sees each round as it ends. */
   generate(options: GenerateOptions): Promise<{ accepted: boolean; rounds: GenerateRound[]; costMicroUsd: number }>;
   /** The engine's `metrics()`: latency percentiles, cache hit rate, acceptance, tokens, cost. */
   metrics(): Promise<unknown>;
@@ -111,7 +120,7 @@ export interface RefinerSteps {
   request(): string;
   plan(): Promise<RefinePlan | null>;
   split(answer: string): Promise<{ implementation: string; tests: string; notes: string[] }>;
-  record(plan: RefinePlan, input: { answer: string; usage?: unknown; run: unknown }): Promise<{ accepted: boolean; feedback: string | null }>;
+  record(plan: RefinePlan, input: { answer: string; usage?: unknown; run: unknown; host?: HostDiagnostic[] }): Promise<{ accepted: boolean; feedback: string | null }>;
   /** The engine's record of every round (findings, tokens, cost). */
   rounds(): Promise<unknown[]>;
   costMicroUsd(): Promise<number>;
@@ -127,7 +136,17 @@ export interface GenerateOptions extends RefinerOptions {
   onRound?: (round: GenerateRound) => void | Promise<void>;
 }
 
-/** One round as ../sandbox/refine.js reports it. */
+/** A type checker's finding in a round's implementation (1-based line and column). */
+export interface HostDiagnostic {
+  /** With the checker's rule or code, e.g. "... (reportReturnType)" or "... (TS2322)". */
+  message: string;
+  line: number;
+  column: number;
+  severity: 'error' | 'warning' | 'information' | 'hint';
+  source: 'pyright' | 'typescript';
+}
+
+/** One round as ../sandbox/refine.js reports it, with the adapter's `typeCheck`. */
 export interface GenerateRound {
   round: number;
   attempt: number;
@@ -142,6 +161,13 @@ export interface GenerateRound {
   /** Syntax errors and security findings of the implementation and of the tests. */
   findings: { syntax: unknown[]; security: unknown[] } | null;
   testFindings: { syntax: unknown[]; security: unknown[] } | null;
+  /** The type checker's diagnostics of the implementation ([] when clean or not checked). */
+  host: HostDiagnostic[];
+  /** What the type check did: the checker, the path the implementation was checked at (the
+   * request's file, or `pilotfish_generated.<ext>` beside it when that is of another language),
+   * its time, and why it failed (then the round was judged without it); null when `typeCheck` is
+   * false or the language has no checker. */
+  typeCheck: { checker: 'pyright' | 'typescript'; path: string; ms: number; error: string | null } | null;
   notes: string[];
   costMicroUsd: number | null;
   accepted: boolean;

@@ -16,10 +16,16 @@
 // - `handle.generate({ spec, language, onRound })`: generate with tests, the refinement loop of
 //   ../sandbox/refine.js (loaded when first used) with the engine's decisions (`handle.refiner`),
 //   and the action "Pilotfish: generate with tests" (Alt+Shift+G): a spec box in the panel, each
-//   round's test results as it ends, the accepted code with a button that inserts it;
-// - the worker (terminated).
+//   round's test results and type errors as it ends, the accepted code with a button that
+//   inserts it. Each round's implementation is type-checked beside the project's files while its
+//   tests run (typecheck.js: Pyright for Python, the `typescript` compiler for JS and TS, each
+//   in its own worker, started on the first round that needs it); a type error rejects the round
+//   as a failing test does. Option `typeCheck: false` turns the check off;
+// - the worker and the type checkers' workers (terminated).
 
-const DEFAULTS = { reindexDelayMs: 300 };
+import { createTypeChecks } from './typecheck.js';
+
+const DEFAULTS = { reindexDelayMs: 300, typeCheck: true };
 /** Monaco's language ids the sandbox runs, as `Engine.refiner` names them. */
 const SANDBOX_LANGUAGES = { python: 'python', javascript: 'javascript', typescript: 'typescript' };
 const ACCEPTED = 0; // monaco.languages.InlineCompletionEndOfLifeReasonKind.Accepted
@@ -216,8 +222,22 @@ export async function attachPilotfish(editor, monaco, options) {
   disposables.push(editor.onDidChangeModelLanguage(() => coverLanguage(editor.getModel())));
   disposables.push({ dispose: () => clearTimeout(reindexTimer) });
 
+  /** The project's text by path as the host gave it (`files`, `indexFiles`): what a generated
+   * round is type-checked against. The engine's copy lives in the worker and does not come back. */
+  const projectTexts = new Map();
+  /** The project for a type check: the host's files, with the editor's copy of the shown one. */
+  const projectFiles = () => {
+    const model = editor.getModel();
+    const open = model && !model.isDisposed() ? pathOf(model) : null;
+    const files = [...projectTexts].map(([path, text]) => ({ path, text: path === open ? model.getValue() : text }));
+    if (open && !projectTexts.has(open)) files.push({ path: open, text: model.getValue() });
+    return files;
+  };
+
   /** The host's files, with the editor's copy of the file it shows (it may be edited). */
   const indexFiles = (files, onProgress, { prune = false } = {}) => {
+    if (prune) projectTexts.clear();
+    for (const f of files) projectTexts.set(f.path, f.text);
     const model = editor.getModel();
     const open = model && pathOf(model);
     const current = files.map((f) => (f.path === open ? { path: f.path, text: model.getValue() } : { path: f.path, text: f.text }));
@@ -270,16 +290,32 @@ export async function attachPilotfish(editor, monaco, options) {
       free: () => step('free'),
     };
   };
+  const typeChecks = createTypeChecks();
+  disposables.push(typeChecks);
+
   /** Generate with tests from the cursor's context, in the sandbox, round after round. */
   const generate = async ({ spec, language, maxRounds, minTests, request, timeoutMs, signal, onRound }) => {
-    const { refine } = await import('../sandbox/refine.js');
     const model = editor.getModel();
     const at = request ?? (model
       ? { path: pathOf(model), text: model.getValue(), offset: model.getOffsetAt(editor.getPosition()) }
       : { path: 'untitled', text: '', offset: 0 });
+    const check = settings.typeCheck === false
+      ? null
+      : typeChecks.forRun(language, { path: at.path, files: projectFiles });
+    // The checker's cold start (seconds) overlaps the model writing the first answer.
+    check?.warm();
+    const { refine } = await import('../sandbox/refine.js');
     const steps = await refiner({ spec, language, maxRounds, minTests });
     try {
-      const result = await refine({ engine: { chat }, request: at, language, steps, timeoutMs, signal, onRound });
+      const result = await refine({
+        engine: { chat }, request: at, language, steps, timeoutMs, signal,
+        diagnose: check?.diagnose,
+        // refine awaits `diagnose` before it reports the round: `last()` is this round's check.
+        onRound: (round) => {
+          round.typeCheck = check?.last() ?? null;
+          return onRound?.(round);
+        },
+      });
       return { ...result, costMicroUsd: await steps.costMicroUsd() };
     } finally {
       steps.free().catch(() => {});
@@ -467,9 +503,38 @@ function createPanel(editor, monaco, pathOf, openFile) {
         const line = (round) => {
           const item = document.createElement('li');
           const passed = round.run.tests.filter((t) => t.passed).length;
+          const errors = (round.host ?? []).filter((d) => d.severity === 'error');
           item.dataset.round = String(round.round);
           item.dataset.accepted = String(round.accepted);
-          item.textContent = `Round ${round.round}: ${passed}/${round.run.tests.length} tests pass, ${round.accepted ? 'accepted' : 'rejected'}`;
+          item.dataset.typeErrors = String(errors.length);
+          // The two ran side by side: what the check added to the round is what it took beyond the tests.
+          if (round.run.timings?.totalMs != null) item.dataset.testsMs = String(Math.round(round.run.timings.totalMs));
+          if (round.typeCheck) {
+            item.dataset.typeCheckMs = String(Math.round(round.typeCheck.ms));
+            item.title = `tests ${item.dataset.testsMs ?? '?'} ms, ${round.typeCheck.checker} check ${item.dataset.typeCheckMs} ms`;
+          }
+          const summary = document.createElement('span');
+          summary.className = 'pilotfish-round-summary';
+          summary.textContent = `Round ${round.round}: ${passed}/${round.run.tests.length} tests pass, `
+            + (errors.length ? `${errors.length} type error${errors.length === 1 ? '' : 's'}, ` : '')
+            + (round.typeCheck?.error ? 'not type-checked, ' : '')
+            + (round.accepted ? 'accepted' : 'rejected');
+          item.append(summary);
+          // The type errors under the line, where the implementation has them.
+          if (errors.length || round.typeCheck?.error) {
+            const details = document.createElement('ul');
+            details.className = 'pilotfish-round-diagnostics';
+            Object.assign(details.style, { margin: '2px 0 4px', paddingLeft: '14px', opacity: '0.85' });
+            const texts = round.typeCheck?.error
+              ? [`${round.typeCheck.checker}: ${round.typeCheck.error}`]
+              : errors.map((d) => `line ${d.line}:${d.column} ${d.message}`);
+            for (const text of texts) {
+              const entry = document.createElement('li');
+              entry.textContent = text;
+              details.append(entry);
+            }
+            item.append(details);
+          }
           list.append(item);
           if (!round.accepted) body.textContent = `Round ${round.round + 1}: asking again with the failures…`;
         };

@@ -40,6 +40,10 @@ const OPTIONS = {
   // No `@types` folders exist here; without this the compiler would look for them.
   types: [],
 };
+/** A JavaScript target keeps `strict` but for `noImplicitAny`: under `checkJs` that flags every
+ * parameter of every function (TS7006), and plain JavaScript has no annotations to write. Its
+ * calls into typed project files, null checks and unknown properties are still errors. */
+const JS_OPTIONS = { ...OPTIONS, noImplicitAny: false };
 const SEVERITY = {
   [ts.DiagnosticCategory.Error]: 'error',
   [ts.DiagnosticCategory.Warning]: 'warning',
@@ -141,7 +145,9 @@ async function check(files, target) {
   }
   for (const fileName of [...sources.keys()]) if (!seen.has(fileName)) sources.delete(fileName);
   const targetName = absolute(target);
-  const program = ts.createProgram({ rootNames: [targetName], options: OPTIONS, host: host(), oldProgram: previous });
+  const kind = scriptKind(targetName);
+  const options = kind === ts.ScriptKind.JS || kind === ts.ScriptKind.JSX ? JS_OPTIONS : OPTIONS;
+  const program = ts.createProgram({ rootNames: [targetName], options, host: host(), oldProgram: previous });
   previous = program;
   const file = program.getSourceFile(targetName);
   const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];

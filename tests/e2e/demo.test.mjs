@@ -8,7 +8,8 @@
 // One flow, step by step as a person would use the page: wait for indexing, search and see a
 // known function, type and accept ghost text with Tab, type on quickly and see the stale request
 // aborted, ask a question and follow a citation of the streamed answer, watch the metrics,
-// generate a function with tests (the model wrong in round 1, right in round 2), reload and find
+// generate a function with tests (the model wrong in round 1, right in round 2; in Python too, and
+// once with a type error Pyright finds in a round whose tests pass), reload and find
 // the index restored from IndexedDB; and the page with its proxy down. Each step saves a screenshot under
 // target/e2e-screenshots/ (ignored by git).
 //
@@ -386,9 +387,14 @@ test('generate with tests in Python: the tests run in Pyodide (served from node_
     results: [...li.querySelectorAll('[data-testid="round-test"]')].map((t) => [t.dataset.name, t.dataset.passed]),
     failure: li.querySelector('[data-testid="round-test"][data-passed="false"]')?.textContent ?? null,
     verdict: li.querySelector('[data-testid="round-verdict"]').textContent,
+    check: li.querySelector('[data-testid="round-types"] p').textContent,
+    testsMs: li.dataset.testsMs,
   })));
   assert.equal(await page.getAttribute('[data-testid="generate-verdict"]', 'data-state'), 'accepted', `${verdict} ${JSON.stringify(rounds)}`);
   assert.equal(rounds.length, 2, JSON.stringify(rounds));
+  // The tab's first Python type check, Pyright's cold start included (begun with the request).
+  for (const r of rounds) assert.match(r.check, /^Type check \(pyright, \d+ ms\): no errors\.$/);
+  console.log(`demo, Python (cold checker): round 1 tests ${rounds[0].testsMs} ms, ${rounds[0].check} round 2 tests ${rounds[1].testsMs} ms, ${rounds[1].check}`);
   assert.match(rounds[0].code, /return a - b/);
   // The engine accepts a round with at least three tests, all passing.
   assert.deepEqual(rounds[0].results, [['test_small', 'false'], ['test_zero', 'true'], ['test_negative', 'false']]);
@@ -396,6 +402,56 @@ test('generate with tests in Python: the tests run in Pyodide (served from node_
   assert.match(rounds[1].code, /return a \+ b/);
   assert.deepEqual(rounds[1].results, [['test_small', 'true'], ['test_zero', 'true'], ['test_negative', 'true']]);
   await shot('10b-generate-python');
+  assert.deepEqual(realErrors(), []);
+});
+
+test('generate with tests in Python: Pyright\'s type error rejects a round whose tests all pass, shown in the round', async () => {
+  // Python does not check annotations at run time: `-> str` returning an int passes the tests,
+  // and only the type checker (Pyright, through the adapter) tells round 1 from round 2.
+  const typed = (returns) => [
+    '```python', `def add(a: int, b: int) -> ${returns}:`, '    return a + b', '```', '', '```python tests',
+    'from solution import add', '', '', 'def test_small():', '    assert add(1, 2) == 3', '',
+    '', 'def test_zero():', '    assert add(0, 0) == 0', '',
+    '', 'def test_negative():', '    assert add(-1, -2) == -3', '```', '',
+  ].join('\n');
+  await script(typed('str'), { then: [typed('int')] });
+  const before = await upstream();
+  await page.fill('[data-testid="generate-spec"]', 'Write add(a, b) in Python with type hints: it returns the sum of a and b.');
+  await page.selectOption('[data-testid="generate-language"]', 'python');
+  await page.click('[data-testid="generate-button"]');
+  await page.waitForSelector('[data-testid="generate-verdict"]:is([data-state="accepted"], [data-state="exhausted"], [data-state="error"])', { timeout: 120_000 });
+  const verdict = await page.textContent('[data-testid="generate-verdict"]');
+  const rounds = await page.$$eval('[data-testid="round"]', (lis) => lis.map((li) => ({
+    results: [...li.querySelectorAll('[data-testid="round-test"]')].map((t) => t.dataset.passed),
+    summary: li.querySelector('.round-summary').textContent,
+    checker: li.querySelector('[data-testid="round-types"]').dataset.checker,
+    count: li.querySelector('[data-testid="round-types"]').dataset.count,
+    check: li.querySelector('[data-testid="round-types"] p').textContent,
+    errors: [...li.querySelectorAll('[data-testid="round-type-error"]')].map((e) => e.textContent),
+    feedback: li.querySelector('[data-testid="round-feedback"] pre')?.textContent ?? null,
+    testsMs: li.dataset.testsMs,
+  })));
+  assert.equal(await page.getAttribute('[data-testid="generate-verdict"]', 'data-state'), 'accepted', `${verdict} ${JSON.stringify(rounds)}`);
+  assert.equal(rounds.length, 2, JSON.stringify(rounds));
+  const [first, second] = rounds;
+  assert.deepEqual(first.results, ['true', 'true', 'true']);
+  assert.equal(first.summary, '3 of 3 tests pass · 1 type error');
+  assert.equal(first.checker, 'pyright');
+  assert.equal(first.count, '1');
+  assert.match(first.check, /^Type check \(pyright, \d+ ms\): 1 error\.$/);
+  assert.equal(first.errors.length, 1);
+  assert.match(first.errors[0], /^code line 2:12: Type "int" is not assignable to return type "str".*\(reportReturnType\)$/s);
+  // What the model was told: the checker's error, by line and rule.
+  assert.match(first.feedback, /line 2:12 \[pyright\]: Type "int" is not assignable to return type "str"/);
+  assert.deepEqual(second.results, ['true', 'true', 'true']);
+  assert.equal(second.summary, '3 of 3 tests pass');
+  assert.equal(second.count, '0');
+  assert.match(second.check, /^Type check \(pyright, \d+ ms\): no errors\.$/);
+  assert.equal(second.feedback, null);
+  assert.equal(chats(await upstream()), chats(before) + 2, 'one request per round');
+  console.log(`demo, Python: round 1 tests ${first.testsMs} ms, ${first.check} round 2 tests ${second.testsMs} ms, ${second.check}`);
+  await page.locator('[data-testid="round"][data-round="1"]').scrollIntoViewIfNeeded();
+  await shot('10c-generate-type-error');
   assert.deepEqual(realErrors(), []);
 });
 

@@ -97,6 +97,16 @@ const BAD_JS = [
   '',
 ].join('\n');
 
+const PLAIN_JS = [
+  "import { distance } from './geometry';",
+  '',
+  'export function add(a, b) {',
+  '  return a + b;',
+  '}',
+  "export const far = (p) => distance(p, 'origin');",
+  '',
+].join('\n');
+
 function check(files, target) {
   return page.evaluate(async ({ files, target }) => {
     const started = performance.now();
@@ -124,6 +134,10 @@ test('type errors against the project files are reported with ranges, severity a
 
   const js = await check([GEOMETRY, { path: 'src/route.js', text: BAD_JS }], 'src/route.js');
   assert.deepEqual(js.diagnostics.map((d) => [d.line, d.column, d.code]), [[3, 43, 2345]]);
+  // Plain JavaScript's untyped parameters are how it is written, not an error (`noImplicitAny` is
+  // off for a JS target); its wrong calls into typed code still are.
+  const plain = await check([GEOMETRY, { path: 'src/plain.js', text: PLAIN_JS }], 'src/plain.js');
+  assert.deepEqual(plain.diagnostics.map((d) => [d.line, d.code]), [[6, 2345]]);
 
   // The project file changes under the generated one: the same generated text is checked again
   // against the new version (`distance` now takes one point).
