@@ -562,6 +562,46 @@ test('typeCheck: false leaves the rounds to their tests: the same typed answer i
   assert.deepEqual(realErrors(), []);
 });
 
+test('a type checker that cannot load is one warning: the round is judged by its tests and says it was not checked', async () => {
+  await script(typedAnswer('string'));
+  // The compiler's script fails to download for this attachment's checker worker.
+  const blocked = '**/node_modules/typescript/lib/typescript.js';
+  await page.route(blocked, (route) => route.abort());
+  warnings.length = 0;
+  try {
+    const result = await page.evaluate(async ({ proxyUrl, token }) => {
+      const { attachPilotfish } = await import('/plugin-wasm/monaco/index.js');
+      const node = document.createElement('div');
+      node.style.height = '100px';
+      document.body.append(node);
+      const model = window.monaco.editor.createModel('// add\n', 'typescript', window.monaco.Uri.file('blocked/add.ts'));
+      const editor = window.monaco.editor.create(node, { model });
+      const handle = await attachPilotfish(editor, window.monaco, { proxyUrl, token });
+      try {
+        const { accepted, rounds } = await handle.generate({ spec: 'Write add(a, b): it returns the sum of a and b.', language: 'typescript' });
+        return { accepted, rounds: rounds.map((r) => ({ accepted: r.accepted, host: r.host, typeCheck: r.typeCheck })) };
+      } finally {
+        handle.dispose();
+        editor.dispose();
+        model.dispose();
+        node.remove();
+      }
+    }, { proxyUrl, token });
+    assert.equal(result.accepted, true);
+    assert.equal(result.rounds.length, 1);
+    const [round] = result.rounds;
+    assert.deepEqual(round.host, []);
+    assert.equal(round.typeCheck.checker, 'typescript');
+    assert.equal(round.typeCheck.path, 'blocked/add.ts');
+    assert.match(round.typeCheck.error, /^pilotfish typescript: /);
+    const failed = warnings.filter((w) => w.startsWith('pilotfish: the typescript type check failed'));
+    assert.equal(failed.length, 1, JSON.stringify(warnings));
+  } finally {
+    await page.unroute(blocked);
+  }
+  assert.deepEqual(realErrors(), []);
+});
+
 test('dispose removes the provider, actions, panel and markers, and the editor still works without them', async () => {
   await page.evaluate(() => window.editor.getModel().setValue('def broken(:\n'));
   await page.waitForFunction(() => window.monaco.editor.getModelMarkers({ owner: 'pilotfish' }).length > 0);
