@@ -4,8 +4,11 @@
 // in SecretStorage), then typing in a Python file in Chromium shows ghost text that the fake
 // upstream wrote (through the REAL proxy), Tab accepts it, and the status bar says what happened;
 // typing on aborts the stale request upstream; search opens a hit; explain streams its answer;
-// a security finding of an open file is in the Problems panel until the file closes; a reload
-// restores the index snapshot from the extension's storage and re-indexes only a changed file.
+// "generate with tests" runs each round's tests in the extension's own sandbox worker, writes the
+// rounds to the output and inserts the accepted code at the cursor (and a round whose tests reach
+// for the network fails them there, with nothing inserted when no round passes); a security
+// finding of an open file is in the Problems panel until the file closes; a reload restores the
+// index snapshot from the extension's storage and re-indexes only a changed file.
 // Screenshots of each step go to target/e2e-vscode/screenshots/ (ignored by git).
 //
 // Prints the extension's activation time (from its own log line) and page load → first ghost text
@@ -31,12 +34,15 @@ const shots = join(root, 'target/e2e-vscode/screenshots');
 
 const REPORT = 'from calc import add\n\n\ndef total(values):\n    return \n\n\nprint(total([1, 2]))\n';
 const CALC = 'def add(a, b):\n    return a + b\n\n\ndef scale(values, factor):\n    return [v * factor for v in values]\n';
+/** Where "generate with tests" writes: the cursor goes on the empty line 2. */
+const ADD = '// add(a, b): the sum of a and b\n';
 const PROJECT = {
   'src/report.py': REPORT,
   'src/calc.py': CALC,
   'src/geometry.py': 'def polygon_area(points):\n    """Shoelace formula."""\n    return 0.0\n',
   // A command line run through the shell: the engine's rule py-subprocess-shell (CWE-78).
   'src/shell.py': 'import subprocess\n\n\ndef run(command):\n    return subprocess.run(command, shell=True)\n',
+  'src/add.js': ADD,
   'README.md': '# tiny\n',
 };
 
@@ -86,10 +92,10 @@ async function waitForGhost(text) {
 
 /** Waits until the output panel's shown text matches `pattern`. Its view lines are joined with
  * nothing between them: the panel wraps long lines, and a wrapped line is several view lines. */
-async function waitForOutput(pattern) {
+async function waitForOutput(pattern, timeout = 20_000) {
   try {
     await page.waitForFunction((source) => new RegExp(source).test([...document.querySelectorAll('.panel .view-line')]
-      .map((line) => line.textContent.replaceAll('\u00a0', ' ')).join('')), pattern.source, { timeout: 20_000 });
+      .map((line) => line.textContent.replaceAll('\u00a0', ' ')).join('')), pattern.source, { timeout });
   } catch {
     await page.screenshot({ path: join(shots, 'failed-output.png') });
     const shown = await page.evaluate(() => [...document.querySelectorAll('.panel .view-line')].map((l) => l.textContent));
@@ -192,8 +198,8 @@ test('VS Code for the Web: set the token, type in Python, see the ghost text, Ta
   await box.waitFor({ state: 'visible' });
   await box.fill(token);
   await page.keyboard.press('Enter');
-  // Four Python files; README.md is outside `pilotfish.include`.
-  await waitForStatus(/^Pilotfish: 4 files$/);
+  // Four Python files and one JavaScript file; README.md is outside `pilotfish.include`.
+  await waitForStatus(/^Pilotfish: 5 files$/);
   await page.screenshot({ path: join(shots, '2-connected.png') });
   const activated = consoleLines.find((line) => /pilotfish: activated in \d+ ms/.test(line));
   assert.ok(activated, `the extension logged its activation: ${JSON.stringify(consoleLines.filter((l) => /pilotfish/i.test(l)))}`);
@@ -278,18 +284,90 @@ test('explain: the answer streams into the Pilotfish output', async () => {
   await page.screenshot({ path: join(shots, '6-explain.png') });
 });
 
+/** Opens a workspace file by name through Quick Open and waits for its tab. */
+async function openFile(name) {
+  await page.keyboard.press('Control+P');
+  const quickOpen = page.locator('.quick-input-widget input');
+  await quickOpen.waitFor({ state: 'visible' });
+  await quickOpen.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+}
+
+/** Runs "Pilotfish: Generate with Tests" in the active (JavaScript) editor with `spec`. */
+async function generateWithTests(spec) {
+  await runCommand('Pilotfish: Generate with Tests');
+  // The command palette's box becomes the command's input box: wait for the command's prompt.
+  await page.locator('.quick-input-widget', { hasText: 'What to write, in javascript' }).waitFor();
+  await page.locator('.quick-input-widget input').fill(spec);
+  await page.keyboard.press('Enter');
+}
+
+/** A model answer in the format the engine splits: the implementation, then its tests. */
+const answer = (implementation, tests) => ['```js', implementation, '```', '', '```js tests', ...tests, '```'].join('\n');
+const ADD_TESTS = [
+  "test('small', () => assert.strictEqual(add(1, 2), 3));",
+  "test('zero', () => assert.strictEqual(add(0, 0), 0));",
+  "test('negative', () => assert.strictEqual(add(-1, -2), -3));",
+];
+const RIGHT_ADD = 'function add(a, b) {\n  return a + b;\n}';
+const chats = (s) => s.paths.filter((p) => p === 'chat/completions').length;
+
+test('generate with tests: each round in the output, the accepted code inserted at the cursor', async () => {
+  // The model is wrong first (a - b), right after the feedback; the same three tests each time
+  // (the Monaco adapter's test has the same answers).
+  await script(answer('function add(a, b) {\n  return a - b;\n}', ADD_TESTS), { then: [answer(RIGHT_ADD, ADD_TESTS)] });
+  const before = await stats();
+  await openFile('add.js');
+  await page.keyboard.press('Control+G');
+  const goTo = page.locator('.quick-input-widget input');
+  await goTo.waitFor({ state: 'visible' });
+  await goTo.fill(':2:1');
+  await page.keyboard.press('Enter');
+  await generateWithTests('Write add(a, b): it returns the sum of a and b.');
+  // The rounds as the sandbox ran them: round 1 fails two tests (a - b), round 2 passes all three.
+  await waitForOutput(/Round 1: 1\/3 tests pass, rejected\s*✗ small: AssertionError: .*-1 !== 3.*Round 2: 3\/3 tests pass, accepted/, 60_000);
+  await waitForOutput(/Accepted in round 2: inserted at src\/add\.js:2\./);
+  assert.equal(chats(await stats()), chats(before) + 2, 'one chat request per round reached the upstream');
+  await page.locator('#workbench\\.parts\\.editor .view-line', { hasText: 'return a + b;' }).waitFor();
+  await page.screenshot({ path: join(shots, '7-generate.png') });
+  // Saved, the file on the server holds the accepted implementation where the cursor was. (The
+  // palette's "File: Save" can rank "Compare Active File with Saved" first: the key is exact.)
+  await page.keyboard.press('Control+S');
+  const deadline = Date.now() + 10_000;
+  let saved = '';
+  while ((saved = await readFile(join(folder, 'src/add.js'), 'utf8')) === ADD) {
+    if (Date.now() > deadline) assert.fail('src/add.js was never saved with the generated code');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(saved, `${ADD}${RIGHT_ADD}\n`);
+});
+
+test('generate with tests: a test that reaches for the network fails in the sandbox; no passing round inserts nothing', async () => {
+  // The same answer every round: right code, and a test that calls the proxy with fetch. In the
+  // sandbox the call throws the lockdown's own error before any request is made (an open network
+  // would give a response or a "Failed to fetch" TypeError instead).
+  const phoneHome = `test('phones home', async () => { await fetch(${JSON.stringify(`${proxyUrl}/v1/models`)}); });`;
+  await script(answer(RIGHT_ADD, [...ADD_TESTS, phoneHome]));
+  const before = await stats();
+  await generateWithTests('Write add(a, b) again.');
+  await waitForOutput(/Round 3: 3\/4 tests pass, rejected\s*✗ phones home: SandboxBlocked: fetch is disabled in the sandbox.*No round passed its tests in 3 round\(s\); nothing was inserted\./, 60_000);
+  assert.equal(chats(await stats()), chats(before) + 3, 'three rounds, three chat requests');
+  await page.screenshot({ path: join(shots, '8-generate-contained.png') });
+  // Nothing inserted: the editor has no unsaved change and one add function.
+  assert.equal(await page.locator('.tabs-container .tab.active', { hasText: 'add.js' }).count(), 1, 'the generate ran in src/add.js');
+  assert.equal(await page.locator('.tabs-container .tab.active.dirty').count(), 0, 'src/add.js was not changed');
+  assert.equal(await page.locator('#workbench\\.parts\\.editor .view-line', { hasText: 'function add' }).count(), 1);
+  assert.equal(await readFile(join(folder, 'src/add.js'), 'utf8'), `${ADD}${RIGHT_ADD}\n`);
+});
+
 /** The Problems panel's rows, as text. */
 const problemRows = () => page.evaluate(() =>
   [...document.querySelectorAll('.markers-panel .monaco-list-row')].map((row) => row.textContent));
 
 test('Problems: an open file\'s security finding is listed, and goes when the file closes', async () => {
-  await page.keyboard.press('Control+P');
-  const quickOpen = page.locator('.quick-input-widget input');
-  await quickOpen.waitFor({ state: 'visible' });
-  await quickOpen.fill('shell.py');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'shell.py' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.tabs-container .tab.active', { hasText: 'shell.py' }).waitFor();
+  await openFile('shell.py');
   await page.keyboard.press('Control+Shift+M');
   const finding = /with `shell=True` runs a command line built at run time \(CWE-78\)\..*Pilotfish.*py-subprocess-shell.*\[Ln 5, Col \d+\]/;
   try {
@@ -299,7 +377,7 @@ test('Problems: an open file\'s security finding is listed, and goes when the fi
     await page.screenshot({ path: join(shots, 'failed-problems.png') });
     assert.fail(`the Problems panel never listed the finding: ${JSON.stringify(await problemRows())}`);
   }
-  await page.screenshot({ path: join(shots, '7-problems.png') });
+  await page.screenshot({ path: join(shots, '9-problems.png') });
   // Closing the file's only tab clears its diagnostics.
   await page.keyboard.press('Control+W');
   await page.locator('.tabs-container .tab', { hasText: 'shell.py' }).waitFor({ state: 'detached' });
@@ -344,7 +422,7 @@ test('a reload restores the index from the extension\'s storage and re-indexes o
   const seen = consoleLines.length;
   await page.reload();
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await waitForStatus(/^Pilotfish: 4 files$/);
+  await waitForStatus(/^Pilotfish: 5 files$/);
   // The extension host's lines arrive as "%c[Extension Host] %cpilotfish: … color: …".
   const logged = () => consoleLines.slice(seen).map((line) => line.match(/pilotfish: .*/)?.[0]).filter(Boolean);
   const until = Date.now() + 20_000;
@@ -353,7 +431,7 @@ test('a reload restores the index from the extension\'s storage and re-indexes o
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const lines = logged();
-  assert.ok(lines.some((line) => /restored 4 files from the index snapshot/.test(line)), JSON.stringify(lines));
-  assert.ok(lines.some((line) => /^pilotfish: indexed 4 files \(1 new or changed, 0 removed, \d+ chunks\)/.test(line)), JSON.stringify(lines));
-  await page.screenshot({ path: join(shots, '8-reloaded.png') });
+  assert.ok(lines.some((line) => /restored 5 files from the index snapshot/.test(line)), JSON.stringify(lines));
+  assert.ok(lines.some((line) => /^pilotfish: indexed 5 files \(1 new or changed, 0 removed, \d+ chunks\)/.test(line)), JSON.stringify(lines));
+  await page.screenshot({ path: join(shots, '10-reloaded.png') });
 });

@@ -8,6 +8,7 @@ import { Status } from './status.js';
 import { indexWorkspace, pathOf } from './indexer.js';
 import { ACCEPTED_COMMAND, completionProvider } from './completions.js';
 import { TOKEN_KEY, explainSelection, search, setToken, showMetrics } from './commands.js';
+import { generateWithTests } from './generate.js';
 import { watchProblems } from './problems.js';
 import { Snapshot } from './snapshot.js';
 
@@ -79,6 +80,7 @@ export async function activate(context) {
       if (await setToken(context.secrets)) await configure();
     }),
     vscode.commands.registerCommand('pilotfish.explainSelection', needsEngine(() => explainSelection(engine, output))),
+    vscode.commands.registerCommand('pilotfish.generateWithTests', needsEngine(() => generateWithTests(engine, output))),
     // Search needs only the index, not the proxy.
     vscode.commands.registerCommand('pilotfish.search', () => search(engine)),
     vscode.commands.registerCommand('pilotfish.reindex', () => reindexAll()),
