@@ -5,7 +5,7 @@ use syntax::Language;
 use tree_sitter::{Parser, Tree};
 
 use crate::diagnostics::{SyntaxDiagnostic, diagnose_tree};
-use crate::rules::{Finding, RuleSet};
+use crate::rules::{Finding, FindingCache, RuleSet};
 
 /// What [`analyze`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +38,22 @@ pub fn analyze_tree(language: Language, tree: &Tree, text: &str) -> FileAnalysis
         syntax: diagnose_tree(language, tree, text),
         findings: RuleSet::builtin(language)
             .map(|rules| rules.check_tree(tree, text))
+            .unwrap_or_default(),
+    }
+}
+
+/// [`analyze_tree`] for a file being edited: the rules re-query only the top-level statements
+/// whose lines changed since `cache` saw them (same result, see [`RuleSet::check_tree_cached`]).
+pub fn analyze_tree_cached(
+    language: Language,
+    tree: &Tree,
+    text: &str,
+    cache: &mut FindingCache,
+) -> FileAnalysis {
+    FileAnalysis {
+        syntax: diagnose_tree(language, tree, text),
+        findings: RuleSet::builtin(language)
+            .map(|rules| rules.check_tree_cached(tree, text, cache))
             .unwrap_or_default(),
     }
 }

@@ -19,7 +19,7 @@ pub mod rules;
 pub mod secrets;
 pub mod unicode;
 
-pub use file::{FileAnalysis, analyze, analyze_tree};
+pub use file::{FileAnalysis, analyze, analyze_tree, analyze_tree_cached};
 pub use paths::is_secret_path;
 pub use secrets::{Finding, Redacted, RuleError, Scanner, redact, scan};
 pub use unicode::{Invisible, InvisibleKind, find_invisible, strip_invisible};

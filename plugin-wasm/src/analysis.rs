@@ -91,10 +91,16 @@ impl Engine {
         };
         // The engine's remembered tree of this document when it has one (completions at this
         // path parsed it already, or an earlier `analyze` did): a keystroke then costs an
-        // incremental re-parse, not a parse of the whole file.
+        // incremental re-parse, not a parse of the whole file, and the rules re-query only the
+        // statements it changed.
         let tree = self.documents.borrow_mut().tree(path, language, text);
         let file = match tree {
-            Some((tree, _)) => analysis::analyze_tree(language, &tree, text),
+            Some((tree, _)) => analysis::analyze_tree_cached(
+                language,
+                &tree,
+                text,
+                &mut self.findings.borrow_mut(),
+            ),
             None => analysis::analyze(language, text),
         };
         analysis.syntax = file

@@ -44,6 +44,10 @@ pub struct Engine {
     /// only what the keystroke changed (`assist::context::DocumentTrees`).
     #[cfg(feature = "assistant")]
     pub(crate) documents: std::cell::RefCell<assist::context::DocumentTrees>,
+    /// `analyze`'s security findings by statement, so re-analysing an edited file re-queries
+    /// only what changed (`analysis::rules::FindingCache`).
+    #[cfg(feature = "assistant")]
+    pub(crate) findings: std::cell::RefCell<analysis::rules::FindingCache>,
     /// `configureAssistant`'s session, shared with the requests in flight.
     #[cfg(feature = "assistant")]
     pub(crate) session: Option<std::rc::Rc<std::cell::RefCell<crate::assistant::session::Session>>>,
@@ -62,6 +66,8 @@ impl Engine {
             tokenizer: None,
             #[cfg(feature = "assistant")]
             documents: std::cell::RefCell::new(assist::context::DocumentTrees::new(OPEN_DOCUMENTS)),
+            #[cfg(feature = "assistant")]
+            findings: std::cell::RefCell::new(analysis::rules::FindingCache::default()),
             #[cfg(feature = "assistant")]
             session: None,
         })

@@ -12,6 +12,7 @@
 //! query walk. There is no taint tracking: a rule sees one expression, and a constant argument is
 //! never a finding.
 
+mod cache;
 mod constant;
 mod table;
 
@@ -21,6 +22,7 @@ use std::sync::OnceLock;
 use syntax::Language;
 use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator, Tree};
 
+pub use cache::FindingCache;
 pub use table::{Confidence, Rule, RuleSet, RuleSetError, Severity};
 
 use crate::secrets::is_placeholder;
@@ -101,31 +103,41 @@ impl RuleSet {
     /// The findings in a tree the caller parsed from `text` with this set's language, sorted by
     /// position then rule, one per rule and range.
     pub fn check_tree(&self, tree: &Tree, text: &str) -> Vec<Finding<'_>> {
-        let source = text.as_bytes();
-        let active: Vec<bool> = self
-            .rules
-            .iter()
-            .map(|r| {
-                (r.requires.is_empty() || r.requires.iter().any(|s| text.contains(s.as_str())))
-                    && !r.unless.iter().any(|s| text.contains(s.as_str()))
-            })
-            .collect();
-        if !active.contains(&true) {
+        let Some(mut gates) = Gates::new(self, text) else {
             return Vec::new();
-        }
-        // Each pattern's `#file-matches?`, decided once per file when a match first needs it.
-        let mut file_ok: Vec<Option<bool>> = vec![None; self.pattern_file.len()];
-        let mut hits: Vec<Finding> = Vec::new();
-        let mut cursor = QueryCursor::new();
-        let mut matches = cursor.matches(&self.query, tree.root_node(), source);
+        };
+        let mut hits = Vec::new();
+        self.collect(
+            &mut QueryCursor::new(),
+            tree.root_node(),
+            text,
+            &mut gates,
+            &mut hits,
+        );
+        outermost(hits.into_iter().map(|(_, finding)| finding).collect())
+    }
+
+    /// Every finding of the query's matches in `node`'s subtree (as `cursor` is set), with the
+    /// index of its rule, before [`outermost`].
+    fn collect<'r>(
+        &'r self,
+        cursor: &mut QueryCursor,
+        node: Node,
+        text: &str,
+        gates: &mut Gates,
+        hits: &mut Vec<(usize, Finding<'r>)>,
+    ) {
+        let source = text.as_bytes();
+        let mut matches = cursor.matches(&self.query, node, source);
         while let Some(m) = matches.next() {
             let index = self.pattern_rule[m.pattern_index];
             let rule = &self.rules[index];
-            if !active[index] {
+            if !gates.active[index] {
                 continue;
             }
             if let Some(regex) = &self.pattern_file[m.pattern_index] {
-                let ok = *file_ok[m.pattern_index].get_or_insert_with(|| regex.is_match(text));
+                let ok =
+                    *gates.file_ok[m.pattern_index].get_or_insert_with(|| regex.is_match(text));
                 if !ok {
                     continue;
                 }
@@ -161,41 +173,23 @@ impl RuleSet {
                     .map(|n| excerpt(&text[n.byte_range()]))
             });
             let (from, to) = (finding.start_position(), finding.end_position());
-            hits.push(Finding {
-                rule_id: &rule.id,
-                cwe: &rule.cwe,
-                severity: rule.severity,
-                confidence: rule.confidence,
-                message,
-                fix: &rule.fix,
-                range: finding.byte_range(),
-                line: from.row + 1,
-                column: from.column + 1,
-                end_line: to.row + 1,
-                end_column: to.column + 1,
-            });
+            hits.push((
+                index,
+                Finding {
+                    rule_id: &rule.id,
+                    cwe: &rule.cwe,
+                    severity: rule.severity,
+                    confidence: rule.confidence,
+                    message,
+                    fix: &rule.fix,
+                    range: finding.byte_range(),
+                    line: from.row + 1,
+                    column: from.column + 1,
+                    end_line: to.row + 1,
+                    end_column: to.column + 1,
+                },
+            ));
         }
-        // Outermost first, so that one expression built in steps (`"SELECT " + a + " FROM"`)
-        // is one finding of a rule, not one per step.
-        hits.sort_by(|a, b| {
-            (a.range.start, std::cmp::Reverse(a.range.end), a.rule_id).cmp(&(
-                b.range.start,
-                std::cmp::Reverse(b.range.end),
-                b.rule_id,
-            ))
-        });
-        let mut kept: Vec<Finding> = Vec::with_capacity(hits.len());
-        for hit in hits {
-            let inside = kept.iter().any(|k| {
-                k.rule_id == hit.rule_id
-                    && k.range.start <= hit.range.start
-                    && hit.range.end <= k.range.end
-            });
-            if !inside {
-                kept.push(hit);
-            }
-        }
-        kept
     }
 
     /// A string literal whose value could be a real credential: not empty, not a placeholder,
@@ -220,6 +214,57 @@ impl RuleSet {
             && !dotted_name
             && !is_placeholder(value)
     }
+}
+
+/// What a whole file decides for every match in it: which rules apply at all (their
+/// `requires` and `unless` keywords) and, per pattern, its `#file-matches?` (decided when a
+/// match first needs it).
+struct Gates {
+    active: Vec<bool>,
+    file_ok: Vec<Option<bool>>,
+}
+
+impl Gates {
+    /// `None` when no rule applies to `text`.
+    fn new(set: &RuleSet, text: &str) -> Option<Gates> {
+        let active: Vec<bool> = set
+            .rules
+            .iter()
+            .map(|r| {
+                (r.requires.is_empty() || r.requires.iter().any(|s| text.contains(s.as_str())))
+                    && !r.unless.iter().any(|s| text.contains(s.as_str()))
+            })
+            .collect();
+        active.contains(&true).then(|| Gates {
+            active,
+            file_ok: vec![None; set.pattern_file.len()],
+        })
+    }
+}
+
+/// `hits` sorted by position then rule, without those inside another hit of the same rule:
+/// outermost first, so that one expression built in steps (`"SELECT " + a + " FROM"`) is one
+/// finding of a rule, not one per step.
+fn outermost(mut hits: Vec<Finding<'_>>) -> Vec<Finding<'_>> {
+    hits.sort_by(|a, b| {
+        (a.range.start, std::cmp::Reverse(a.range.end), a.rule_id).cmp(&(
+            b.range.start,
+            std::cmp::Reverse(b.range.end),
+            b.rule_id,
+        ))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let inside = kept.iter().any(|k| {
+            k.rule_id == hit.rule_id
+                && k.range.start <= hit.range.start
+                && hit.range.end <= k.range.end
+        });
+        if !inside {
+            kept.push(hit);
+        }
+    }
+    kept
 }
 
 /// [`RuleSet::check`] with the built-in rules of `language` (none for a language without rules).

@@ -1,0 +1,195 @@
+//! Findings remembered by the text they were found in, so that re-checking a file after a
+//! keystroke queries only the top-level statement the keystroke changed.
+//!
+//! A finding depends on less than the whole file: on the match's own subtree (constness and
+//! credential checks look at the captured nodes only), on the lines it spans (a `nosec` comment),
+//! and on what the file decides once for all matches (which rules apply, each pattern's
+//! `#file-matches?`). So each child of the root is keyed by those file-level decisions and the
+//! text of the whole lines it spans; an unchanged key gives back its findings moved to where the
+//! statement is now. Matches that start at the root itself (a pattern such as `(module ...)`)
+//! are looked for on every check, without descending: they are few and cheap. The result equals
+//! [`RuleSet::check_tree`]'s (the tests check it over edits of every rule's fixtures).
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use tree_sitter::{Node, QueryCursor, Tree};
+
+use super::{Finding, Gates, RuleSet, outermost};
+
+/// The findings of recently checked statements, bounded by their number.
+#[derive(Debug)]
+pub struct FindingCache {
+    entries: HashMap<u64, Entry>,
+    /// Bumped by every check; entries remember the last check that used them.
+    generation: u64,
+    capacity: usize,
+}
+
+#[derive(Debug)]
+struct Entry {
+    used: u64,
+    findings: Vec<Remembered>,
+}
+
+/// A finding relative to the start of the first line its statement spans.
+#[derive(Debug)]
+struct Remembered {
+    rule: usize,
+    message: String,
+    start: usize,
+    end: usize,
+    /// Rows after the statement's first row; columns are unchanged by where the lines are.
+    line: usize,
+    end_line: usize,
+    column: usize,
+    end_column: usize,
+}
+
+impl FindingCache {
+    /// A cache of up to `capacity` statements' findings (a 100 KB file has a few hundred
+    /// top-level statements). Past it, what the last check did not use is dropped.
+    pub fn new(capacity: usize) -> Self {
+        FindingCache {
+            entries: HashMap::new(),
+            generation: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// How many statements' findings it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Default for FindingCache {
+    fn default() -> Self {
+        FindingCache::new(8192)
+    }
+}
+
+impl RuleSet {
+    /// [`RuleSet::check_tree`], re-querying only the top-level statements whose lines changed
+    /// since `cache` last saw them (in this file or any other checked with the same cache).
+    pub fn check_tree_cached(
+        &self,
+        tree: &Tree,
+        text: &str,
+        cache: &mut FindingCache,
+    ) -> Vec<Finding<'_>> {
+        let Some(mut gates) = Gates::new(self, text) else {
+            return Vec::new();
+        };
+        // Part of every key, so every `#file-matches?` of an applying rule is decided now.
+        for (pattern, regex) in self.pattern_file.iter().enumerate() {
+            if let Some(regex) = regex
+                && gates.active[self.pattern_rule[pattern]]
+            {
+                gates.file_ok[pattern] = Some(regex.is_match(text));
+            }
+        }
+        let mut file = DefaultHasher::new();
+        self.language.name().hash(&mut file);
+        gates.active.hash(&mut file);
+        gates.file_ok.hash(&mut file);
+        let file = file.finish();
+
+        cache.generation += 1;
+        let generation = cache.generation;
+        let root = tree.root_node();
+        let mut hits: Vec<(usize, Finding<'_>)> = Vec::new();
+        let mut at_root = QueryCursor::new();
+        at_root.set_max_start_depth(Some(0));
+        self.collect(&mut at_root, root, text, &mut gates, &mut hits);
+
+        let source = text.as_bytes();
+        let mut walk = root.walk();
+        for child in root.children(&mut walk) {
+            let lines = whole_lines(source, &child);
+            let mut key = DefaultHasher::new();
+            file.hash(&mut key);
+            child.kind_id().hash(&mut key);
+            (
+                child.start_byte() - lines.start,
+                child.end_byte() - lines.start,
+            )
+                .hash(&mut key);
+            source[lines.clone()].hash(&mut key);
+            let key = key.finish();
+            let row = child.start_position().row;
+            if let Some(entry) = cache.entries.get_mut(&key) {
+                entry.used = generation;
+                hits.extend(
+                    entry
+                        .findings
+                        .iter()
+                        .map(|r| (r.rule, self.placed(r, lines.start, row))),
+                );
+                continue;
+            }
+            let before = hits.len();
+            self.collect(&mut QueryCursor::new(), child, text, &mut gates, &mut hits);
+            let findings = hits[before..]
+                .iter()
+                .map(|(rule, f)| Remembered {
+                    rule: *rule,
+                    message: f.message.clone(),
+                    start: f.range.start - lines.start,
+                    end: f.range.end - lines.start,
+                    line: f.line - 1 - row,
+                    end_line: f.end_line - 1 - row,
+                    column: f.column,
+                    end_column: f.end_column,
+                })
+                .collect();
+            cache.entries.insert(
+                key,
+                Entry {
+                    used: generation,
+                    findings,
+                },
+            );
+        }
+        if cache.entries.len() > cache.capacity {
+            cache.entries.retain(|_, e| e.used == generation);
+        }
+        outermost(hits.into_iter().map(|(_, finding)| finding).collect())
+    }
+
+    /// A remembered finding at its statement's place now.
+    fn placed(&self, r: &Remembered, start: usize, row: usize) -> Finding<'_> {
+        let rule = &self.rules[r.rule];
+        Finding {
+            rule_id: &rule.id,
+            cwe: &rule.cwe,
+            severity: rule.severity,
+            confidence: rule.confidence,
+            message: r.message.clone(),
+            fix: &rule.fix,
+            range: start + r.start..start + r.end,
+            line: row + r.line + 1,
+            column: r.column,
+            end_line: row + r.end_line + 1,
+            end_column: r.end_column,
+        }
+    }
+}
+
+/// The bytes of the whole lines `node` spans, from the start of its first line to the end of its
+/// last (the line break excluded).
+fn whole_lines(source: &[u8], node: &Node) -> std::ops::Range<usize> {
+    let start = source[..node.start_byte()]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    let end = source[node.end_byte()..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(source.len(), |at| node.end_byte() + at);
+    start..end
+}
