@@ -5,10 +5,11 @@
 // upstream wrote (through the REAL proxy), Tab accepts it, and the status bar says what happened;
 // typing on aborts the stale request upstream; search opens a hit; explain streams its answer;
 // "generate with tests" runs each round's tests in the extension's own sandbox worker, writes the
-// rounds to the output and inserts the accepted code at the cursor (and a round whose tests reach
-// for the network fails them there, with nothing inserted when no round passes); a security
-// finding of an open file is in the Problems panel until the file closes; a reload restores the
-// index snapshot from the extension's storage and re-indexes only a changed file.
+// rounds to the output and inserts the accepted code at the cursor (a round whose tests reach for
+// the network fails them there, with nothing inserted when no round passes; TypeScript with ES
+// module imports runs too); a security finding of an open file is in the Problems panel until
+// the file closes; a reload restores the index snapshot from the extension's storage and
+// re-indexes only a changed file.
 // Screenshots of each step go to target/e2e-vscode/screenshots/ (ignored by git).
 //
 // Prints the extension's activation time (from its own log line) and page load → first ghost text
@@ -36,6 +37,7 @@ const REPORT = 'from calc import add\n\n\ndef total(values):\n    return \n\n\np
 const CALC = 'def add(a, b):\n    return a + b\n\n\ndef scale(values, factor):\n    return [v * factor for v in values]\n';
 /** Where "generate with tests" writes: the cursor goes on the empty line 2. */
 const ADD = '// add(a, b): the sum of a and b\n';
+const CLAMP = '// clamp(value, low, high)\n';
 const PROJECT = {
   'src/report.py': REPORT,
   'src/calc.py': CALC,
@@ -43,6 +45,7 @@ const PROJECT = {
   // A command line run through the shell: the engine's rule py-subprocess-shell (CWE-78).
   'src/shell.py': 'import subprocess\n\n\ndef run(command):\n    return subprocess.run(command, shell=True)\n',
   'src/add.js': ADD,
+  'src/clamp.ts': CLAMP,
   'README.md': '# tiny\n',
 };
 
@@ -91,15 +94,29 @@ async function waitForGhost(text) {
 }
 
 /** Waits until the output panel's shown text matches `pattern`. Its view lines are joined with
- * nothing between them: the panel wraps long lines, and a wrapped line is several view lines. */
+ * nothing between them: the panel wraps long lines, and a wrapped line is several view lines.
+ * They are taken in the order they are drawn (their `top`): the editor reuses line elements, so
+ * the DOM's order is not the text's. */
 async function waitForOutput(pattern, timeout = 20_000) {
   try {
     await page.waitForFunction((source) => new RegExp(source).test([...document.querySelectorAll('.panel .view-line')]
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
       .map((line) => line.textContent.replaceAll('\u00a0', ' ')).join('')), pattern.source, { timeout });
   } catch {
     await page.screenshot({ path: join(shots, 'failed-output.png') });
     const shown = await page.evaluate(() => [...document.querySelectorAll('.panel .view-line')].map((l) => l.textContent));
     assert.fail(`the output never showed ${pattern}: ${JSON.stringify(shown)}`);
+  }
+}
+
+/** Waits until a notification toast says `text` (the command's own last word on what it did). */
+async function waitForToast(text, timeout = 60_000) {
+  try {
+    await page.locator('.notifications-toasts .notification-toast', { hasText: text }).first().waitFor({ timeout });
+  } catch {
+    await page.screenshot({ path: join(shots, 'failed-toast.png') });
+    const shown = await page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast')].map((t) => t.textContent));
+    assert.fail(`no notification said ${JSON.stringify(text)}: ${JSON.stringify(shown)}`);
   }
 }
 
@@ -198,8 +215,9 @@ test('VS Code for the Web: set the token, type in Python, see the ghost text, Ta
   await box.waitFor({ state: 'visible' });
   await box.fill(token);
   await page.keyboard.press('Enter');
-  // Four Python files and one JavaScript file; README.md is outside `pilotfish.include`.
-  await waitForStatus(/^Pilotfish: 5 files$/);
+  // Four Python files, one JavaScript and one TypeScript file; README.md is outside
+  // `pilotfish.include`.
+  await waitForStatus(/^Pilotfish: 6 files$/);
   await page.screenshot({ path: join(shots, '2-connected.png') });
   const activated = consoleLines.find((line) => /pilotfish: activated in \d+ ms/.test(line));
   assert.ok(activated, `the extension logged its activation: ${JSON.stringify(consoleLines.filter((l) => /pilotfish/i.test(l)))}`);
@@ -293,13 +311,26 @@ async function openFile(name) {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+  // Closed, so the next key goes to the editor, not to the box as it closes.
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 }
 
-/** Runs "Pilotfish: Generate with Tests" in the active (JavaScript) editor with `spec`. */
-async function generateWithTests(spec) {
+/** Puts the cursor at `line`:`column` of the active editor with "Go to Line". */
+async function goTo(line, column) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press('Enter');
+  // The status bar's cursor position says the editor got there.
+  await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: new RegExp(`^\\s*Ln ${line}, Col ${column}\\s*$`) }).waitFor();
+}
+
+/** Runs "Pilotfish: Generate with Tests" in the active editor, a `language` file, with `spec`. */
+async function generateWithTests(spec, language = 'javascript') {
   await runCommand('Pilotfish: Generate with Tests');
   // The command palette's box becomes the command's input box: wait for the command's prompt.
-  await page.locator('.quick-input-widget', { hasText: 'What to write, in javascript' }).waitFor();
+  await page.locator('.quick-input-widget', { hasText: `What to write, in ${language}` }).waitFor();
   await page.locator('.quick-input-widget input').fill(spec);
   await page.keyboard.press('Enter');
 }
@@ -314,34 +345,39 @@ const ADD_TESTS = [
 const RIGHT_ADD = 'function add(a, b) {\n  return a + b;\n}';
 const chats = (s) => s.paths.filter((p) => p === 'chat/completions').length;
 
+/** Saves the active editor (Ctrl+S: the palette's "File: Save" can rank "Compare Active File with
+ * Saved" first) and checks that `path` on the server becomes `expected` (within 10 s: the write
+ * is not atomic, the file can be seen empty on the way). */
+async function assertSaved(path, expected) {
+  await page.keyboard.press('Control+S');
+  const deadline = Date.now() + 10_000;
+  let saved;
+  while ((saved = await readFile(join(folder, path), 'utf8')) !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(saved, expected, `${path} as saved`);
+}
+
 test('generate with tests: each round in the output, the accepted code inserted at the cursor', async () => {
   // The model is wrong first (a - b), right after the feedback; the same three tests each time
   // (the Monaco adapter's test has the same answers).
   await script(answer('function add(a, b) {\n  return a - b;\n}', ADD_TESTS), { then: [answer(RIGHT_ADD, ADD_TESTS)] });
   const before = await stats();
   await openFile('add.js');
-  await page.keyboard.press('Control+G');
-  const goTo = page.locator('.quick-input-widget input');
-  await goTo.waitFor({ state: 'visible' });
-  await goTo.fill(':2:1');
-  await page.keyboard.press('Enter');
+  await goTo(2, 1);
   await generateWithTests('Write add(a, b): it returns the sum of a and b.');
+  await waitForToast('the code passed its tests in round 2 and was inserted at line 2');
   // The rounds as the sandbox ran them: round 1 fails two tests (a - b), round 2 passes all three.
-  await waitForOutput(/Round 1: 1\/3 tests pass, rejected\s*✗ small: AssertionError: .*-1 !== 3.*Round 2: 3\/3 tests pass, accepted/, 60_000);
-  await waitForOutput(/Accepted in round 2: inserted at src\/add\.js:2\./);
+  // Line by line: the output panel of code-server's web worker extension host has been seen to
+  // drop a line that was appended right after others (the model's text, not just its drawing),
+  // so the command's final word is checked in its notification and the file.
+  await waitForOutput(/✗ small: AssertionError: Expected values to be strictly equal: -1 !== 3/);
+  await waitForOutput(/Round 2: 3\/3 tests pass, accepted/);
   assert.equal(chats(await stats()), chats(before) + 2, 'one chat request per round reached the upstream');
   await page.locator('#workbench\\.parts\\.editor .view-line', { hasText: 'return a + b;' }).waitFor();
   await page.screenshot({ path: join(shots, '7-generate.png') });
-  // Saved, the file on the server holds the accepted implementation where the cursor was. (The
-  // palette's "File: Save" can rank "Compare Active File with Saved" first: the key is exact.)
-  await page.keyboard.press('Control+S');
-  const deadline = Date.now() + 10_000;
-  let saved = '';
-  while ((saved = await readFile(join(folder, 'src/add.js'), 'utf8')) === ADD) {
-    if (Date.now() > deadline) assert.fail('src/add.js was never saved with the generated code');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.equal(saved, `${ADD}${RIGHT_ADD}\n`);
+  // Saved, the file on the server holds the accepted implementation where the cursor was.
+  await assertSaved('src/add.js', `${ADD}${RIGHT_ADD}\n`);
 });
 
 test('generate with tests: a test that reaches for the network fails in the sandbox; no passing round inserts nothing', async () => {
@@ -352,7 +388,9 @@ test('generate with tests: a test that reaches for the network fails in the sand
   await script(answer(RIGHT_ADD, [...ADD_TESTS, phoneHome]));
   const before = await stats();
   await generateWithTests('Write add(a, b) again.');
-  await waitForOutput(/Round 3: 3\/4 tests pass, rejected\s*✗ phones home: SandboxBlocked: fetch is disabled in the sandbox.*No round passed its tests in 3 round\(s\); nothing was inserted\./, 60_000);
+  await waitForToast('no generated code passed its tests; nothing was inserted');
+  // Each of the three rounds says so; one line is enough to see it.
+  await waitForOutput(/✗ phones home: SandboxBlocked: fetch is disabled in the sandbox/);
   assert.equal(chats(await stats()), chats(before) + 3, 'three rounds, three chat requests');
   await page.screenshot({ path: join(shots, '8-generate-contained.png') });
   // Nothing inserted: the editor has no unsaved change and one add function.
@@ -360,6 +398,24 @@ test('generate with tests: a test that reaches for the network fails in the sand
   assert.equal(await page.locator('.tabs-container .tab.active.dirty').count(), 0, 'src/add.js was not changed');
   assert.equal(await page.locator('#workbench\\.parts\\.editor .view-line', { hasText: 'function add' }).count(), 1);
   assert.equal(await readFile(join(folder, 'src/add.js'), 'utf8'), `${ADD}${RIGHT_ADD}\n`);
+});
+
+test('generate with tests in TypeScript: types and ES modules are turned into what the sandbox runs', async () => {
+  // Typed code with `export`, tests that `import` it and node's assert: sucrase rewrites both
+  // before the worker runs them, so all three pass in the first round.
+  const clamp = 'export function clamp(value: number, low: number, high: number): number {\n  return Math.min(high, Math.max(low, value));\n}';
+  await script(['```ts', clamp, '```', '', '```ts tests',
+    "import { clamp } from './solution';", "import assert from 'node:assert/strict';",
+    "test('inside', () => assert.equal(clamp(5, 0, 10), 5));",
+    "test('below', () => assert.equal(clamp(-1, 0, 10), 0));",
+    "test('above', () => assert.equal(clamp(11, 0, 10), 10));", '```'].join('\n'));
+  const before = await stats();
+  await openFile('clamp.ts');
+  await goTo(2, 1);
+  await generateWithTests('Write clamp(value, low, high): value kept between low and high.', 'typescript');
+  await waitForToast('the code passed its tests in round 1 and was inserted at line 2');
+  assert.equal(chats(await stats()), chats(before) + 1, 'one round, one chat request');
+  await assertSaved('src/clamp.ts', `${CLAMP}${clamp}\n`);
 });
 
 /** The Problems panel's rows, as text. */
@@ -422,7 +478,7 @@ test('a reload restores the index from the extension\'s storage and re-indexes o
   const seen = consoleLines.length;
   await page.reload();
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await waitForStatus(/^Pilotfish: 5 files$/);
+  await waitForStatus(/^Pilotfish: 6 files$/);
   // The extension host's lines arrive as "%c[Extension Host] %cpilotfish: … color: …".
   const logged = () => consoleLines.slice(seen).map((line) => line.match(/pilotfish: .*/)?.[0]).filter(Boolean);
   const until = Date.now() + 20_000;
@@ -431,7 +487,7 @@ test('a reload restores the index from the extension\'s storage and re-indexes o
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const lines = logged();
-  assert.ok(lines.some((line) => /restored 5 files from the index snapshot/.test(line)), JSON.stringify(lines));
-  assert.ok(lines.some((line) => /^pilotfish: indexed 5 files \(1 new or changed, 0 removed, \d+ chunks\)/.test(line)), JSON.stringify(lines));
+  assert.ok(lines.some((line) => /restored 6 files from the index snapshot/.test(line)), JSON.stringify(lines));
+  assert.ok(lines.some((line) => /^pilotfish: indexed 6 files \(1 new or changed, 0 removed, \d+ chunks\)/.test(line)), JSON.stringify(lines));
   await page.screenshot({ path: join(shots, '10-reloaded.png') });
 });
