@@ -61,7 +61,9 @@ export async function generateWithTests(engine, output) {
             engine, request, language, steps, runTests, signal: controller.signal,
             onRound: (round) => {
               const lines = roundLines(round);
-              for (const line of lines) output.appendLine(line);
+              // One append per round: the web extension host's output panel has been seen to
+              // drop a line appended right after others.
+              output.appendLine(lines.join('\n'));
               progress.report({ message: lines[0] });
             },
           });
