@@ -13,6 +13,7 @@
 pub mod decode;
 pub mod generate;
 pub mod gguf;
+pub mod job;
 pub mod llama;
 mod load_error;
 pub mod prompt;

@@ -9,8 +9,8 @@ use candle_transformers::generation::LogitsProcessor;
 
 use crate::ModelError;
 use crate::decode::IncrementalDecoder;
-use crate::generate::{Finish, Generation, Outcome};
 use crate::gguf::Model;
+use crate::job::{Finish, Generation, Outcome};
 use crate::stop::{Step, StopMatcher};
 
 /// Prompt tokens are fed in pieces of this many: the attention scores of one piece are
