@@ -16,7 +16,7 @@
 // number and size of messages it accepts (a flood terminates the worker), and the output cap
 // again on what arrives.
 
-import { emptyResult, nonce, supervise } from './supervise.js';
+import { checkJob, emptyResult, nonce, supervise } from './supervise.js';
 
 const here = (path) => new URL(path, import.meta.url).href;
 
@@ -158,8 +158,7 @@ async function runPython({ code, tests, timeoutMs, outputCap, module }) {
 export async function runTests({ language, code, tests = '', timeoutMs = 5000, outputCap = 1 << 20, module = 'solution' }) {
   const kind = LANGUAGES[String(language).toLowerCase()];
   if (!kind) throw new Error(`pilotfish sandbox: unsupported language "${language}" (javascript, typescript or python)`);
-  if (typeof code !== 'string' || typeof tests !== 'string') throw new Error('pilotfish sandbox: `code` and `tests` must be strings');
-  if (!(timeoutMs > 0) || !(outputCap >= 0)) throw new Error('pilotfish sandbox: `timeoutMs` must be > 0 and `outputCap` >= 0');
+  checkJob({ code, tests, timeoutMs, outputCap });
   const job = { code, tests, timeoutMs, outputCap, module };
   const result = kind === 'python' ? await runPython(job) : await runScript({ ...job, loader: kind });
   delete result.terminated;

@@ -9,6 +9,12 @@ const MESSAGE_SLACK = 64;
 /** Tests one run may report. */
 const MAX_TESTS = 1000;
 
+/** Refuses a job both sandboxes (the page's and the VS Code extension's) could not run. */
+export function checkJob({ code, tests, timeoutMs, outputCap }) {
+  if (typeof code !== 'string' || typeof tests !== 'string') throw new Error('pilotfish sandbox: `code` and `tests` must be strings');
+  if (!(timeoutMs > 0) || !(outputCap >= 0)) throw new Error('pilotfish sandbox: `timeoutMs` must be > 0 and `outputCap` >= 0');
+}
+
 export function emptyResult() {
   return { tests: [], error: null, timedOut: false, truncated: false, stdout: '', stderr: '' };
 }

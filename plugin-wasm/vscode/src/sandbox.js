@@ -21,7 +21,7 @@
 // Python is not offered here: Pyodide is tens of MB, too much for an extension to carry.
 import { transform } from 'sucrase';
 import workerScript from 'pilotfish:js-worker';
-import { emptyResult, nonce, supervise } from '../../sandbox/supervise.js';
+import { checkJob, emptyResult, nonce, supervise } from '../../sandbox/supervise.js';
 
 /** Sucrase's transforms per language the refiner speaks. */
 const TRANSFORMS = {
@@ -59,8 +59,7 @@ function workerUrl() {
 export async function runTests({ language, code, tests = '', timeoutMs = 5000, outputCap = 1 << 20, module = 'solution' }) {
   const transforms = TRANSFORMS[String(language).toLowerCase()];
   if (!transforms) throw new Error(`Pilotfish: ${UNSUPPORTED}; this is ${language}.`);
-  if (typeof code !== 'string' || typeof tests !== 'string') throw new Error('pilotfish sandbox: `code` and `tests` must be strings');
-  if (!(timeoutMs > 0) || !(outputCap >= 0)) throw new Error('pilotfish sandbox: `timeoutMs` must be > 0 and `outputCap` >= 0');
+  checkJob({ code, tests, timeoutMs, outputCap });
   const t0 = performance.now();
   const implementation = toScript(code, transforms, 'the implementation');
   const suite = implementation.error ? {} : toScript(tests, transforms, 'the tests');
