@@ -21,5 +21,7 @@ pub mod unicode;
 
 pub use file::{FileAnalysis, analyze, analyze_tree, analyze_tree_cached};
 pub use paths::is_secret_path;
-pub use secrets::{Finding, Redacted, RuleError, Scanner, redact, scan};
+pub use secrets::{
+    DocumentSecrets, Finding, Redacted, RuleError, Scanner, SecretCache, redact, scan,
+};
 pub use unicode::{Invisible, InvisibleKind, find_invisible, strip_invisible};

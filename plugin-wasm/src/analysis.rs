@@ -1,7 +1,8 @@
 //! `analyze`'s native entry point: what the analysis crate says about a file as the editor has
 //! it, for markers — readable syntax errors, security findings, and secrets (which never leave
 //! the tab in a prompt; a host may want to flag them where they are). One parse serves the syntax
-//! diagnostics and the security rules. Ranges cross as offsets in the engine's position encoding
+//! diagnostics and the security rules; on a keystroke the rules re-query only the statements
+//! that changed and the secret scan only the lines around the change. Ranges cross as offsets in the engine's position encoding
 //! (the host turns them into positions, as it does for chunks) plus 1-based lines.
 
 use engine::{Language, LineIndex};
@@ -78,7 +79,10 @@ impl Engine {
             language: language.map(Language::name),
             syntax: Vec::new(),
             findings: Vec::new(),
-            secrets: analysis::scan(text)
+            secrets: self
+                .secrets
+                .borrow_mut()
+                .scan(analysis::Scanner::builtin(), path, text)
                 .into_iter()
                 .map(|s| WireSecret {
                     rule: s.rule_id.to_owned(),

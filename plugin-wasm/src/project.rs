@@ -48,6 +48,10 @@ pub struct Engine {
     /// only what changed (`analysis::rules::FindingCache`).
     #[cfg(feature = "assistant")]
     pub(crate) findings: std::cell::RefCell<analysis::rules::FindingCache>,
+    /// `analyze`'s secrets of the open documents, so a keystroke re-scans only the lines
+    /// around it (`analysis::DocumentSecrets`).
+    #[cfg(feature = "assistant")]
+    pub(crate) secrets: std::cell::RefCell<analysis::DocumentSecrets>,
     /// `configureAssistant`'s session, shared with the requests in flight.
     #[cfg(feature = "assistant")]
     pub(crate) session: Option<std::rc::Rc<std::cell::RefCell<crate::assistant::session::Session>>>,
@@ -68,6 +72,8 @@ impl Engine {
             documents: std::cell::RefCell::new(assist::context::DocumentTrees::new(OPEN_DOCUMENTS)),
             #[cfg(feature = "assistant")]
             findings: std::cell::RefCell::new(analysis::rules::FindingCache::default()),
+            #[cfg(feature = "assistant")]
+            secrets: std::cell::RefCell::new(analysis::DocumentSecrets::new(OPEN_DOCUMENTS)),
             #[cfg(feature = "assistant")]
             session: None,
         })

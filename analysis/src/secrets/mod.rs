@@ -7,9 +7,11 @@
 //! markers of spans that only look random (inline base64, integrity hashes); only the rules
 //! whose keywords occurred then run their pattern, so a text with no keyword costs one pass.
 //! Matches then go through [`filter`]: entropy minimum, placeholder stop-list, and for the
-//! name-based rules a check that the value is not plainly code.
+//! name-based rules a check that the value is not plainly code. An editor's document is
+//! scanned again by the lines that changed ([`Scanner::scan_cached`], [`incremental`]).
 
 mod filter;
+mod incremental;
 mod rules;
 
 use std::borrow::Cow;
@@ -20,6 +22,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 pub use filter::{is_placeholder, is_uuid, shannon_entropy};
+pub use incremental::{DocumentSecrets, MARGIN, SecretCache};
 pub use rules::{BUILTIN_RULES, Rule, RuleError, parse_rules};
 
 /// What a redaction marker starts with: `[REDACTED:rule-id]`.
@@ -58,6 +61,25 @@ enum Target {
     Keyword(Vec<usize>),
     /// A marker after which a run of base64 is masked.
     Mask,
+}
+
+/// One match of one rule's pattern, before masks and overlaps are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RawMatch {
+    rule: usize,
+    /// The whole match: what the pattern consumed, so what the next search starts after.
+    whole: Range<usize>,
+    /// The secret, or `None` when the filters rejected it (entropy, placeholder, code).
+    secret: Option<Range<usize>>,
+}
+
+/// What the prefilter saw in (part of) a text.
+#[derive(Debug, Clone, Default)]
+struct KeywordHits {
+    /// Occurrences of each prefilter pattern.
+    counts: Vec<u32>,
+    /// Where each mask marker's run would start.
+    mask_starts: Vec<usize>,
 }
 
 /// Compiled rules and their keyword prefilter.
@@ -126,47 +148,100 @@ impl Scanner {
     /// The secrets in `text`, in order, none overlapping.
     pub fn scan(&self, text: &str) -> Vec<Finding<'_>> {
         let bytes = text.as_bytes();
+        let hits = self.keyword_hits(bytes, 0..bytes.len());
+        let run = self.gate(|pattern| hits.counts[pattern] > 0);
+        let mut raw = Vec::new();
+        for (i, _) in run.iter().enumerate().filter(|&(_, run)| *run) {
+            self.rule_matches(i, text, 0..bytes.len(), &mut raw);
+        }
+        raw.sort_unstable_by_key(|m| (m.whole.start, m.rule));
+        let masked = filter::masked_spans(bytes, &hits.mask_starts);
+        self.assemble(text, &raw, &masked)
+    }
+
+    /// The keyword and mask-marker occurrences of `bytes[range]`. `range` must not cut a
+    /// keyword: whole lines do not (keywords hold no line break).
+    fn keyword_hits(&self, bytes: &[u8], range: Range<usize>) -> KeywordHits {
+        let mut hits = KeywordHits {
+            counts: vec![0; self.targets.len()],
+            mask_starts: Vec::new(),
+        };
+        for m in self.prefilter.find_overlapping_iter(&bytes[range.clone()]) {
+            let pattern = m.pattern().as_usize();
+            hits.counts[pattern] += 1;
+            if let Target::Mask = self.targets[pattern] {
+                hits.mask_starts.push(range.start + m.end());
+            }
+        }
+        hits
+    }
+
+    /// Which rules run, given which prefilter patterns occur in the text.
+    fn gate(&self, occurs: impl Fn(usize) -> bool) -> Vec<bool> {
         let mut run = vec![false; self.rules.len()];
         for &i in &self.unconditional {
             run[i] = true;
         }
-        let mut mask_starts = Vec::new();
-        for m in self.prefilter.find_overlapping_iter(bytes) {
-            match &self.targets[m.pattern().as_usize()] {
-                Target::Keyword(gated) => gated.iter().for_each(|&i| run[i] = true),
-                Target::Mask => mask_starts.push(m.end()),
+        for (pattern, target) in self.targets.iter().enumerate() {
+            if let Target::Keyword(gated) = target
+                && occurs(pattern)
+            {
+                gated.iter().for_each(|&i| run[i] = true);
             }
         }
-        let masked = filter::masked_spans(bytes, &mask_starts);
+        run
+    }
+
+    /// Rule `i`'s matches that start in `starts`, in order, searched in the whole `text` (so
+    /// `\b` and `^` see the text before `starts`), appended to `out`.
+    fn rule_matches(&self, i: usize, text: &str, starts: Range<usize>, out: &mut Vec<RawMatch>) {
+        let rule = &self.rules[i];
+        let bytes = text.as_bytes();
+        let mut at = starts.start;
+        while at <= bytes.len() {
+            let Some(caps) = rule.regex.captures_at(bytes, at) else {
+                break;
+            };
+            let whole = caps.get(0).expect("group 0 is the match").range();
+            if whole.start >= starts.end {
+                break;
+            }
+            // An empty match would repeat forever; the next search starts a byte later.
+            at = whole.end.max(whole.start + 1);
+            let secret = caps.get(rule.secret_group).and_then(|secret| {
+                let value = secret.as_bytes();
+                let rejected = rule
+                    .entropy
+                    .is_some_and(|min| filter::shannon_entropy(value) < min)
+                    || filter::is_placeholder(value)
+                    || (rule.generic && filter::looks_like_code(value));
+                (!rejected).then(|| widen_to_chars(text, secret.range()))
+            });
+            out.push(RawMatch {
+                rule: i,
+                whole,
+                secret,
+            });
+        }
+    }
+
+    /// The findings among `raw` (sorted by start): secrets outside `masked`, the earliest start
+    /// winning an overlap, then the earlier rule.
+    fn assemble(&self, text: &str, raw: &[RawMatch], masked: &[Range<usize>]) -> Vec<Finding<'_>> {
+        let bytes = text.as_bytes();
         let in_mask = |r: &Range<usize>| {
             masked
                 .iter()
                 .take_while(|m| m.start < r.end)
                 .any(|m| m.start <= r.start && r.end <= m.end)
         };
-
         // (start, rule index, end): sorted, the earliest start wins, then the earlier rule.
-        let mut found: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, rule) in self.rules.iter().enumerate().filter(|&(i, _)| run[i]) {
-            for caps in rule.regex.captures_iter(bytes) {
-                let Some(secret) = caps.get(rule.secret_group) else {
-                    continue;
-                };
-                let value = secret.as_bytes();
-                if rule
-                    .entropy
-                    .is_some_and(|min| filter::shannon_entropy(value) < min)
-                    || filter::is_placeholder(value)
-                    || (rule.generic && filter::looks_like_code(value))
-                {
-                    continue;
-                }
-                let range = widen_to_chars(text, secret.range());
-                if !in_mask(&range) {
-                    found.push((range.start, i, range.end));
-                }
-            }
-        }
+        let mut found: Vec<(usize, usize, usize)> = raw
+            .iter()
+            .filter_map(|m| m.secret.clone().map(|s| (s, m.rule)))
+            .filter(|(s, _)| !in_mask(s))
+            .map(|(s, rule)| (s.start, rule, s.end))
+            .collect();
         found.sort_unstable();
         let mut findings: Vec<Finding> = Vec::with_capacity(found.len());
         let (mut line, mut counted) = (1, 0);

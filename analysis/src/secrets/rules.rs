@@ -50,6 +50,8 @@ struct Spec {
     entropy: Option<f64>,
     #[serde(default)]
     generic: bool,
+    #[serde(default)]
+    multiline: bool,
 }
 
 /// One compiled rule.
@@ -65,6 +67,9 @@ pub struct Rule {
     pub(crate) entropy: Option<f64>,
     /// The rule guesses from a name, not a provider's format (see `filter::looks_like_code`).
     pub(crate) generic: bool,
+    /// The pattern repeats a group across lines: a scan by changed lines searches it in the
+    /// whole text (see `incremental`).
+    pub(crate) multiline: bool,
 }
 
 /// Parses and compiles a rule table.
@@ -120,6 +125,7 @@ pub fn parse_rules(toml_text: &str) -> Result<Vec<Rule>, RuleError> {
             secret_group: spec.secret_group,
             entropy: spec.entropy,
             generic: spec.generic,
+            multiline: spec.multiline,
         });
     }
     Ok(rules)
