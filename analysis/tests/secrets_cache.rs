@@ -189,13 +189,13 @@ fn a_secret_whose_name_is_lines_above_the_edit_is_found() {
     // starting above the line that changed.
     let scanner = Scanner::builtin();
     let text = format!(
-        "{}\nsigning_secret =\n\n\nprint(1)\n{}",
+        "{}\nsigning_secret =\n\n\nedit_marker_7f3 = 0\n{}",
         document(),
         document()
     );
     let mut cache = SecretCache::default();
     let before = scanner.scan_cached(&text, &mut cache);
-    let at = text.find("\nprint(1)").expect("the marker line") + 1;
+    let at = text.find("\nedit_marker_7f3 = 0").expect("the marker line") + 1;
     let typed = format!("{}\"Xq7Rw9ZxT2vLp8Kd\"{}", &text[..at], &text[at..]);
     let after = scanner.scan_cached(&typed, &mut cache);
     assert_eq!(after, scanner.scan(&typed));
@@ -214,13 +214,13 @@ fn a_match_over_the_window_edge_is_kept_whole() {
     let scanner = Scanner::builtin();
     let filler = "x = 1\n".repeat(analysis::secrets::MARGIN - 1);
     let text = format!(
-        "{}\nsigning_secret =\n\"Xq7Rw9ZxT2vLp8Kd\"\n{filler}print(1)\n{}",
+        "{}\nsigning_secret =\n\"Xq7Rw9ZxT2vLp8Kd\"\n{filler}edit_marker_7f3 = 0\n{}",
         document(),
         document()
     );
     let mut cache = SecretCache::default();
     let before = scanner.scan_cached(&text, &mut cache);
-    let at = text.find("print(1)").expect("the edited line");
+    let at = text.find("edit_marker_7f3 = 0").expect("the edited line");
     let typed = format!("{}y{}", &text[..at], &text[at..]);
     let after = scanner.scan_cached(&typed, &mut cache);
     assert_eq!(after, scanner.scan(&typed));
@@ -251,5 +251,31 @@ multiline = true
     let after = scanner.scan_cached(&typed, &mut cache);
     assert_eq!(after, scanner.scan(&typed));
     assert_eq!(after.len(), 1);
+    assert_eq!(cache.scans(), (2, 1));
+}
+
+#[test]
+fn a_match_that_reaches_the_window_end_is_searched_past_it() {
+    // The window's last line is an AWS secret whose pattern takes the line break after it: a
+    // search cut at the window's end cannot tell whether more text would change the match, so
+    // that rule is searched again past the cut (and the secret is still found).
+    let scanner = Scanner::builtin();
+    let filler = "x = 1\n".repeat(analysis::secrets::MARGIN - 1);
+    let text = format!(
+        "{}\nedit_marker_7f3 = 0\n{filler}aws_secret = Tq8vZ3Lm2Xw9Rp4Ks7Nd1Hy6Jf5Gb0Uc3Ve8Io2Q\nprint(2)\n{}",
+        document(),
+        document()
+    );
+    let mut cache = SecretCache::default();
+    let before = scanner.scan_cached(&text, &mut cache);
+    let at = text.find("edit_marker_7f3 = 0").expect("the edited line");
+    let typed = format!("{}y{}", &text[..at], &text[at..]);
+    let after = scanner.scan_cached(&typed, &mut cache);
+    assert_eq!(after, scanner.scan(&typed));
+    assert_eq!(after.len(), before.len());
+    assert!(
+        after.iter().any(|f| f.rule_id == "aws-secret-access-key"
+            && typed[f.range.clone()].starts_with("Tq8vZ3"))
+    );
     assert_eq!(cache.scans(), (2, 1));
 }

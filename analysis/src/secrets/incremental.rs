@@ -102,7 +102,7 @@ impl Scanner {
         let ran = self.gate(|pattern| hits.counts[pattern] > 0);
         let mut raw = Vec::new();
         for (i, _) in ran.iter().enumerate().filter(|&(_, run)| *run) {
-            self.rule_matches(i, text, 0..bytes.len(), &mut raw);
+            self.rule_matches(i, text, 0..bytes.len(), 0, &mut raw);
         }
         raw.sort_unstable_by_key(|m| (m.whole.start, m.rule));
         *cache = SecretCache {
@@ -148,7 +148,7 @@ impl Scanner {
         let mut raw = Vec::with_capacity(cache.raw.len() + 4);
         for (i, rule) in self.rules.iter().enumerate().filter(|&(i, _)| ran[i]) {
             if rule.multiline || !cache.ran[i] {
-                self.rule_matches(i, text, 0..new_bytes.len(), &mut raw);
+                self.rule_matches(i, text, 0..new_bytes.len(), 0, &mut raw);
                 continue;
             }
             raw.extend(
@@ -158,8 +158,15 @@ impl Scanner {
                     .filter(|m| m.rule == i && m.whole.end <= window_start)
                     .cloned(),
             );
+            // The search stops at the window's end: a match that does not reach it is what the
+            // whole text would give (anything longer would cross the edge, which the margin
+            // rules out), and one that does is searched again over the rest of the text.
             let found = raw.len();
-            self.rule_matches(i, text, window_start..new_window_end, &mut raw);
+            let window = window_start..new_window_end;
+            if !self.rule_matches(i, text, window.clone(), 0, &mut raw) {
+                raw.truncate(found);
+                self.rule_matches(i, text, window, usize::MAX, &mut raw);
+            }
             if raw[found..]
                 .iter()
                 .any(|m| m.whole.end > new_window_end && new_window_end < new_bytes.len())

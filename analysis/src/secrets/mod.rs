@@ -152,7 +152,7 @@ impl Scanner {
         let run = self.gate(|pattern| hits.counts[pattern] > 0);
         let mut raw = Vec::new();
         for (i, _) in run.iter().enumerate().filter(|&(_, run)| *run) {
-            self.rule_matches(i, text, 0..bytes.len(), &mut raw);
+            self.rule_matches(i, text, 0..bytes.len(), 0, &mut raw);
         }
         raw.sort_unstable_by_key(|m| (m.whole.start, m.rule));
         let masked = filter::masked_spans(bytes, &hits.mask_starts);
@@ -192,11 +192,21 @@ impl Scanner {
         run
     }
 
-    /// Rule `i`'s matches that start in `starts`, in order, searched in the whole `text` (so
-    /// `\b` and `^` see the text before `starts`), appended to `out`.
-    fn rule_matches(&self, i: usize, text: &str, starts: Range<usize>, out: &mut Vec<RawMatch>) {
+    /// Rule `i`'s matches that start in `starts`, in order, appended to `out`. They are
+    /// searched in `text[..starts.end + lookahead]` (all of it if shorter), so `\b` and `^` see
+    /// the text before `starts`; `false` when a match reached that cut, where the rest of the
+    /// text could have changed it (a search to the text's end is always `true`).
+    fn rule_matches(
+        &self,
+        i: usize,
+        text: &str,
+        starts: Range<usize>,
+        lookahead: usize,
+        out: &mut Vec<RawMatch>,
+    ) -> bool {
         let rule = &self.rules[i];
-        let bytes = text.as_bytes();
+        let cut = starts.end.saturating_add(lookahead).min(text.len());
+        let bytes = &text.as_bytes()[..cut];
         let mut at = starts.start;
         while at <= bytes.len() {
             let Some(caps) = rule.regex.captures_at(bytes, at) else {
@@ -205,6 +215,9 @@ impl Scanner {
             let whole = caps.get(0).expect("group 0 is the match").range();
             if whole.start >= starts.end {
                 break;
+            }
+            if whole.end == cut && cut < text.len() {
+                return false;
             }
             // An empty match would repeat forever; the next search starts a byte later.
             at = whole.end.max(whole.start + 1);
@@ -223,6 +236,7 @@ impl Scanner {
                 secret,
             });
         }
+        true
     }
 
     /// The findings among `raw` (sorted by start): secrets outside `masked`, the earliest start
