@@ -4,8 +4,8 @@
 
 use assist::TokenCounter;
 use assist::context::{
-    Cursor, GatherConfig, Gathered, HostState, OpenFile, RecentEdit, Retrieval, TaggedFile,
-    Workspace,
+    Cursor, DocumentTrees, GatherConfig, Gathered, HostState, OpenFile, RecentEdit, Retrieval,
+    TaggedFile, Workspace,
 };
 use assist::{Snippet, SnippetKind};
 use engine::ProjectConfig;
@@ -494,6 +494,45 @@ fn first_index_parses_each_file_once() {
     let before = syntax::parses_on_this_thread();
     workspace.index_file(path, text.as_bytes(), None).unwrap();
     assert_eq!(syntax::parses_on_this_thread(), before, "unchanged bytes");
+}
+
+/// A document indexed through the editor's trees parses once per edit, incrementally after the
+/// first, and indexes exactly what a fresh parse would: same chunks, same tags.
+#[test]
+fn an_open_document_is_indexed_from_its_incrementally_parsed_tree() {
+    let fixture = parse(PYTHON);
+    let (path, text) = &fixture.files[0];
+    let mut documents = DocumentTrees::new(4);
+    let mut open = Workspace::new(ProjectConfig::default());
+    let mut fresh = Workspace::new(ProjectConfig::default());
+    let language = syntax::Language::detect(path, text).unwrap();
+    let middle = text.len() / 2 + text[text.len() / 2..].find('\n').unwrap() + 1;
+    let edits = [
+        text.clone(),
+        format!(
+            "{}def typed_here(x):\n    return x + 1\n\n{}",
+            &text[..middle],
+            &text[middle..]
+        ),
+        format!("{}#{}", &text[..middle], &text[middle..]),
+    ];
+    for (i, edited) in edits.iter().enumerate() {
+        let before = syntax::parses_on_this_thread();
+        open.index_document(path, edited.as_bytes(), None, &mut documents)
+            .unwrap();
+        assert_eq!(syntax::parses_on_this_thread() - before, 1, "edit {i}");
+        // The tree stays with the document: asking for it again parses nothing.
+        let (_, parsed) = documents.tree(path, language, edited).unwrap();
+        assert_eq!(parsed, syntax::documents::Parsed::Unchanged, "edit {i}");
+        fresh.index_file(path, edited.as_bytes(), None).unwrap();
+        let chunks = |w: &Workspace| w.project().file(path).unwrap().chunked.chunks.clone();
+        assert_eq!(chunks(&open), chunks(&fresh), "edit {i}: chunks");
+        assert_eq!(
+            open.tags().file(path).map(|f| &f.tags),
+            fresh.tags().file(path).map(|f| &f.tags),
+            "edit {i}: tags"
+        );
+    }
 }
 
 /// An adopted project is tagged a few files at a time; indexing or removing an untagged file

@@ -81,6 +81,16 @@ impl Engine {
 
     /// Chunks and embeds one file. An embedding failure leaves the file's previous entry in place.
     pub fn index_text(&mut self, path: &str, text: &str) -> Result<WireIndexedFile, Error> {
+        // One file at a time is the editor's path (the open document after an edit): its tree
+        // is the document's, re-parsed incrementally and then at hand for `analyze` and prompts.
+        #[cfg(feature = "assistant")]
+        self.workspace.index_document(
+            path,
+            text.as_bytes(),
+            Some(&self.embedder),
+            &mut self.documents.borrow_mut(),
+        )?;
+        #[cfg(not(feature = "assistant"))]
         self.workspace
             .index_file(path, text.as_bytes(), Some(&self.embedder))?;
         let file = self

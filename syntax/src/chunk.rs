@@ -162,11 +162,37 @@ pub fn chunk_file_with_tree(
     (file, tree)
 }
 
-/// What a chunking call hands back besides the chunks.
+/// [`chunk_file_with_tree`] with the tree `parse` gives instead of a parse of its own (an
+/// editor's document tree, re-parsed incrementally after an edit). The chunks are exactly
+/// [`chunk_file`]'s whenever `parse` gives the tree a fresh parse would.
+pub fn chunk_file_parsed_with(
+    path: &str,
+    bytes: &[u8],
+    config: &ChunkConfig,
+    parse: ParseWith<'_>,
+) -> (ChunkedFile, Option<tree_sitter::Tree>) {
+    let mut tree = None;
+    let wanted = Wanted {
+        tree: Some(&mut tree),
+        parse: Some(parse),
+        ..Wanted::default()
+    };
+    let file = chunk_with(&mut None, path, bytes, config, wanted);
+    (file, tree)
+}
+
+/// A parse the caller provides in place of the chunker's own: the tree of `text` in `language`,
+/// or `None` when it has none (then the file is chunked by line windows, as when a parse runs
+/// out of its work budget). [`crate::documents::DocumentTrees`] is one: an editor's document
+/// re-parsed incrementally.
+pub type ParseWith<'a> = &'a mut dyn FnMut(Language, &str) -> Option<tree_sitter::Tree>;
+
+/// What a chunking call hands back besides the chunks, and how it parses.
 #[derive(Default)]
 struct Wanted<'a> {
     definitions: Option<&'a mut Vec<Definition>>,
     tree: Option<&'a mut Option<tree_sitter::Tree>>,
+    parse: Option<ParseWith<'a>>,
 }
 
 thread_local! {
@@ -285,9 +311,11 @@ fn chunk_parsed(
         });
         return line_windows(path, Some(language), text, config);
     }
-    let tree = match parser {
-        Some(chunker) => chunker.parse(language, text),
-        None => THREAD_CHUNKER.with(|c| c.borrow_mut().parse(language, text)),
+    let mut wanted = wanted;
+    let tree = match (wanted.parse.take(), parser) {
+        (Some(parse), _) => parse(language, text),
+        (None, Some(chunker)) => chunker.parse(language, text),
+        (None, None) => THREAD_CHUNKER.with(|c| c.borrow_mut().parse(language, text)),
     };
     let Some(tree) = tree else {
         diagnostics.push(Diagnostic {
@@ -418,31 +446,41 @@ impl Chunker {
                 .ok()?;
             self.parsers[index] = Some(parser);
         }
-        let parser = self.parsers[index].as_mut()?;
-        let budget = PARSE_TICKS_MIN.max(text.len().saturating_mul(PARSE_TICKS_PER_BYTE));
-        let mut ticks = 0usize;
-        let mut progress = |_: &tree_sitter::ParseState| {
-            ticks += 1;
-            if ticks > budget {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        };
-        let bytes = text.as_bytes();
-        count_parse();
-        let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
-        let tree = parser.parse_with_options(
-            &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),
-            None,
-            Some(options),
-        );
-        if tree.is_none() {
-            // A cancelled parse leaves state behind; reset so the next file starts clean.
-            parser.reset();
-        }
-        tree
+        parse_within_budget(self.parsers[index].as_mut()?, text, None)
     }
+}
+
+/// `parser`'s tree of `text` (re-parsed from `old`, edited to match, when given), or `None` when
+/// the parse costs more than [`PARSE_TICKS_PER_BYTE`] allows: the bound on pathological input
+/// that every parse of a file in this crate shares.
+pub(crate) fn parse_within_budget(
+    parser: &mut tree_sitter::Parser,
+    text: &str,
+    old: Option<&tree_sitter::Tree>,
+) -> Option<tree_sitter::Tree> {
+    let budget = PARSE_TICKS_MIN.max(text.len().saturating_mul(PARSE_TICKS_PER_BYTE));
+    let mut ticks = 0usize;
+    let mut progress = |_: &tree_sitter::ParseState| {
+        ticks += 1;
+        if ticks > budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let bytes = text.as_bytes();
+    count_parse();
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+    let tree = parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),
+        old,
+        Some(options),
+    );
+    if tree.is_none() {
+        // A cancelled parse leaves state behind; reset so the next file starts clean.
+        parser.reset();
+    }
+    tree
 }
 
 /// A file is treated as binary when its first 8 KiB contain a NUL byte (git's heuristic).

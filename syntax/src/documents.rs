@@ -70,7 +70,8 @@ impl DocumentTrees {
     }
 
     /// The tree of `text`, the current content of `path` in `language`, and how it was obtained;
-    /// `None` when the language has no grammar compiled in or the parser gives up.
+    /// `None` when the language has no grammar compiled in or the parse runs over the work
+    /// budget the chunker's parses have (pathological input).
     pub fn tree(&mut self, path: &str, language: Language, text: &str) -> Option<(Tree, Parsed)> {
         let previous = self
             .documents
@@ -122,8 +123,7 @@ impl DocumentTrees {
                 self.parsers.len() - 1
             }
         };
-        crate::chunk::count_parse();
-        self.parsers[at].1.parse(text, old)
+        crate::chunk::parse_within_budget(&mut self.parsers[at].1, text, old)
     }
 }
 

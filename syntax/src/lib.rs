@@ -13,8 +13,8 @@ pub mod line_index;
 pub mod tags;
 
 pub use chunk::{
-    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Chunker, Diagnostic, DiagnosticKind, chunk_file,
-    chunk_file_with_tree, parses_on_this_thread,
+    Chunk, ChunkConfig, ChunkKind, ChunkedFile, Chunker, Diagnostic, DiagnosticKind, ParseWith,
+    chunk_file, chunk_file_parsed_with, chunk_file_with_tree, parses_on_this_thread,
 };
 pub use language::Language;
 pub use line_index::LineIndex;

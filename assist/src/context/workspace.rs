@@ -11,6 +11,7 @@ use engine::embed::Embedder;
 use engine::project::{BulkReport, Control, FileReport, ProjectError};
 use engine::{IndexedFile, Project, ProjectConfig};
 use syntax::Language;
+use syntax::documents::DocumentTrees;
 
 use super::index::{TagIndex, TaggedFile};
 
@@ -150,8 +151,36 @@ impl Workspace {
         bytes: &[u8],
         embedder: Option<&dyn Embedder>,
     ) -> Result<FileReport, ProjectError> {
+        self.index_file_parsed_with(path, bytes, embedder, None)
+    }
+
+    /// [`Workspace::index_file`] for a file open in an editor: its tree comes from `documents`
+    /// (re-parsed incrementally from the last text of that path it saw, which completions at
+    /// that path keep current) and stays there, so the chunks, the tags, the prompts and the
+    /// host's analysis of the document share one parse per edit.
+    pub fn index_document(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        embedder: Option<&dyn Embedder>,
+        documents: &mut DocumentTrees,
+    ) -> Result<FileReport, ProjectError> {
+        let mut parse =
+            |language, text: &str| documents.tree(path, language, text).map(|(tree, _)| tree);
+        self.index_file_parsed_with(path, bytes, embedder, Some(&mut parse))
+    }
+
+    fn index_file_parsed_with(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        embedder: Option<&dyn Embedder>,
+        parse: Option<syntax::ParseWith<'_>>,
+    ) -> Result<FileReport, ProjectError> {
         // The chunker's tree is tagged too: one parse per indexed file, not one per index.
-        let (report, tree) = self.project.index_file_with_tree(path, bytes, embedder)?;
+        let (report, tree) = self
+            .project
+            .index_file_parsed_with(path, bytes, embedder, parse)?;
         if report.unchanged && self.tags.file(path).is_some() {
             return Ok(report);
         }

@@ -263,6 +263,18 @@ impl Project {
         bytes: &[u8],
         embedder: Option<&dyn Embedder>,
     ) -> Result<(FileReport, Option<Tree>), ProjectError> {
+        self.index_file_parsed_with(path, bytes, embedder, None)
+    }
+
+    /// [`Project::index_file_with_tree`] chunking from the tree `parse` gives, when given (see
+    /// [`syntax::chunk_file_parsed_with`]): a file open in an editor is re-parsed incrementally.
+    pub fn index_file_parsed_with(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        embedder: Option<&dyn Embedder>,
+        parse: Option<syntax::ParseWith<'_>>,
+    ) -> Result<(FileReport, Option<Tree>), ProjectError> {
         let hash = xxh3_128(bytes);
         if let Some(entry) = self.files.get(path)
             && entry.hash == hash
@@ -283,7 +295,10 @@ impl Project {
                 query: e.id().to_string(),
             });
         }
-        let (chunked, tree) = chunk_file_with_tree(path, bytes, &self.config.chunk);
+        let (chunked, tree) = match parse {
+            Some(parse) => syntax::chunk_file_parsed_with(path, bytes, &self.config.chunk, parse),
+            None => chunk_file_with_tree(path, bytes, &self.config.chunk),
+        };
         let inputs: Vec<String> = chunked.chunks.iter().map(embedding_input).collect();
         let hashes: Vec<u128> = inputs.iter().map(|t| xxh3_128(t.as_bytes())).collect();
 
