@@ -56,7 +56,10 @@ fn analyzing_a_file_just_indexed_reuses_the_indexing_parse() {
     // and after an edit that one is incremental (the tree kept with the document).
     let mut engine = Engine::with_options(&EngineOptions::default()).unwrap();
     let text = "import os\n\ndef run(cmd):\n    os.system(cmd)\n".repeat(20);
-    for edited in [text.clone(), format!("{text}\ndef added():\n    eval(input())\n")] {
+    for edited in [
+        text.clone(),
+        format!("{text}\ndef added():\n    eval(input())\n"),
+    ] {
         let before = syntax::parses_on_this_thread();
         engine.index_text("tools/run.py", &edited).unwrap();
         let report = engine.analyze_native("tools/run.py", &edited);
@@ -64,7 +67,10 @@ fn analyzing_a_file_just_indexed_reuses_the_indexing_parse() {
         let fresh = Engine::with_options(&EngineOptions::default())
             .unwrap()
             .analyze_native("tools/run.py", &edited);
-        assert_eq!(report, fresh, "the same analysis as from a parse of its own");
+        assert_eq!(
+            report, fresh,
+            "the same analysis as from a parse of its own"
+        );
         assert!(report.findings.len() >= 20);
     }
 }
