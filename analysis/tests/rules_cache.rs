@@ -103,35 +103,39 @@ fn cached_checks_equal_full_checks_through_a_run_of_edits() {
             .expect("grammar loads");
         let other = fixtures(family, extension);
         let other_tree = parser.parse(&other, None).expect("parses");
-        let mut cache = FindingCache::default();
-        let mut text = other.clone();
-        let mut history = vec![text.clone()];
-        let mut edits = Edits(0x9e37_79b9_7f4a_7c15);
-        let mut found = 0;
-        for step in 0..120 {
-            let tree = parser.parse(&text, None).expect("parses");
-            let full = rules.check_tree(&tree, &text);
-            let cached = rules.check_tree_cached(&tree, &text, &mut cache);
-            assert_eq!(
-                cached, full,
-                "{family}, step {step}: cached and full checks differ"
-            );
-            found += full.len();
-            if step % 10 == 0 {
-                // Another file through the same cache in between.
+        // The default, and every node with children split (then every match comes from the
+        // queries at split nodes), and something between.
+        for split in [analysis::rules::SPLIT_BYTES, 0, 200] {
+            let mut cache = FindingCache::default().split_above(split);
+            let mut text = other.clone();
+            let mut history = vec![text.clone()];
+            let mut edits = Edits(0x9e37_79b9_7f4a_7c15);
+            let mut found = 0;
+            for step in 0..120 {
+                let tree = parser.parse(&text, None).expect("parses");
+                let full = rules.check_tree(&tree, &text);
+                let cached = rules.check_tree_cached(&tree, &text, &mut cache);
                 assert_eq!(
-                    rules.check_tree_cached(&other_tree, &other, &mut cache),
-                    rules.check_tree(&other_tree, &other),
-                    "{family}, step {step}: the second file"
+                    cached, full,
+                    "{family}, split above {split} bytes, step {step}: cached and full checks differ"
                 );
+                found += full.len();
+                if step % 10 == 0 {
+                    // Another file through the same cache in between.
+                    assert_eq!(
+                        rules.check_tree_cached(&other_tree, &other, &mut cache),
+                        rules.check_tree(&other_tree, &other),
+                        "{family}, step {step}: the second file"
+                    );
+                }
+                text = edits.edit(&text, &history);
+                history.push(text.clone());
             }
-            text = edits.edit(&text, &history);
-            history.push(text.clone());
+            assert!(
+                found > 120,
+                "{family}: the fixtures had findings to compare ({found})"
+            );
         }
-        assert!(
-            found > 120,
-            "{family}: the fixtures had findings to compare ({found})"
-        );
     }
 }
 

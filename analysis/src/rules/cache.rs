@@ -1,13 +1,15 @@
 //! Findings remembered by the text they were found in, so that re-checking a file after a
-//! keystroke queries only the top-level statement the keystroke changed.
+//! keystroke queries only the statement the keystroke changed.
 //!
 //! A finding depends on less than the whole file: on the match's own subtree (constness and
 //! credential checks look at the captured nodes only), on the lines it spans (a `nosec` comment),
 //! and on what the file decides once for all matches (which rules apply, each pattern's
 //! `#file-matches?`). So each child of the root is keyed by those file-level decisions and the
 //! text of the whole lines it spans; an unchanged key gives back its findings moved to where the
-//! statement is now. Matches that start at the root itself (a pattern such as `(module ...)`)
-//! are looked for on every check, without descending: they are few and cheap. The result equals
+//! statement is now. A child bigger than [`SPLIT_BYTES`] (a long class) is split the same way
+//! into its own children, recursively. Matches that start at the root or at a split node itself
+//! (a pattern such as `(module ...)`) are looked for on every check, without descending further
+//! than they need: they are few and cheap. The result equals
 //! [`RuleSet::check_tree`]'s (the tests check it over edits of every rule's fixtures).
 
 use std::collections::HashMap;
@@ -24,6 +26,8 @@ pub struct FindingCache {
     /// Bumped by every check; entries remember the last check that used them.
     generation: u64,
     capacity: usize,
+    /// Nodes bigger than this are split (see [`SPLIT_BYTES`]).
+    split_bytes: usize,
 }
 
 #[derive(Debug)]
@@ -54,7 +58,15 @@ impl FindingCache {
             entries: HashMap::new(),
             generation: 0,
             capacity: capacity.max(1),
+            split_bytes: SPLIT_BYTES,
         }
+    }
+
+    /// The same cache remembering nodes of at most `bytes` whole (the default is
+    /// [`SPLIT_BYTES`]); tests split everything to check the split's matches.
+    pub fn split_above(mut self, bytes: usize) -> Self {
+        self.split_bytes = bytes;
+        self
     }
 
     /// How many statements' findings it holds.
@@ -101,60 +113,17 @@ impl RuleSet {
 
         cache.generation += 1;
         let generation = cache.generation;
-        let root = tree.root_node();
         let mut hits: Vec<(usize, Finding<'_>)> = Vec::new();
-        let mut at_root = QueryCursor::new();
-        at_root.set_max_start_depth(Some(0));
-        self.collect(&mut at_root, root, text, &mut gates, &mut hits);
-
-        let source = text.as_bytes();
-        let mut walk = root.walk();
-        for child in root.children(&mut walk) {
-            let lines = whole_lines(source, &child);
-            let mut key = DefaultHasher::new();
-            file.hash(&mut key);
-            child.kind_id().hash(&mut key);
-            (
-                child.start_byte() - lines.start,
-                child.end_byte() - lines.start,
-            )
-                .hash(&mut key);
-            source[lines.clone()].hash(&mut key);
-            let key = key.finish();
-            let row = child.start_position().row;
-            if let Some(entry) = cache.entries.get_mut(&key) {
-                entry.used = generation;
-                hits.extend(
-                    entry
-                        .findings
-                        .iter()
-                        .map(|r| (r.rule, self.placed(r, lines.start, row))),
-                );
-                continue;
-            }
-            let before = hits.len();
-            self.collect(&mut QueryCursor::new(), child, text, &mut gates, &mut hits);
-            let findings = hits[before..]
-                .iter()
-                .map(|(rule, f)| Remembered {
-                    rule: *rule,
-                    message: f.message.clone(),
-                    start: f.range.start - lines.start,
-                    end: f.range.end - lines.start,
-                    line: f.line - 1 - row,
-                    end_line: f.end_line - 1 - row,
-                    column: f.column,
-                    end_column: f.end_column,
-                })
-                .collect();
-            cache.entries.insert(
-                key,
-                Entry {
-                    used: generation,
-                    findings,
-                },
-            );
-        }
+        let mut check = Check {
+            rules: self,
+            text,
+            file,
+            gates: &mut gates,
+            cache,
+            hits: &mut hits,
+        };
+        check.split(tree.root_node());
+        let cache = check.cache;
         if cache.entries.len() > cache.capacity {
             cache.entries.retain(|_, e| e.used == generation);
         }
@@ -177,6 +146,101 @@ impl RuleSet {
             end_line: row + r.end_line + 1,
             end_column: r.end_column,
         }
+    }
+}
+
+/// Nodes bigger than this are not remembered whole: their children are (recursively), and the
+/// matches that start at the node itself are looked for on every check. A keystroke inside a
+/// 50 KB class then re-queries the method it is in, not the class.
+pub const SPLIT_BYTES: usize = 2048;
+
+/// One [`RuleSet::check_tree_cached`] call's state while it walks the tree.
+struct Check<'r, 'c> {
+    rules: &'r RuleSet,
+    text: &'c str,
+    /// The key of what the file decides once (see [`RuleSet::check_tree_cached`]).
+    file: u64,
+    gates: &'c mut Gates,
+    cache: &'c mut FindingCache,
+    hits: &'c mut Vec<(usize, Finding<'r>)>,
+}
+
+impl Check<'_, '_> {
+    /// Queries the matches that start at `node` itself (without descending further than they
+    /// need), then each child: a small one through the cache, a big one split again.
+    fn split(&mut self, node: Node) {
+        let mut at_node = QueryCursor::new();
+        at_node.set_max_start_depth(Some(0));
+        self.rules
+            .collect(&mut at_node, node, self.text, self.gates, self.hits);
+        let mut walk = node.walk();
+        for child in node.children(&mut walk) {
+            if child.end_byte() - child.start_byte() > self.cache.split_bytes
+                && child.child_count() > 0
+            {
+                self.split(child);
+            } else {
+                self.unit(child);
+            }
+        }
+    }
+
+    /// `node`'s findings: remembered for the same text of the same lines, else queried and
+    /// remembered.
+    fn unit(&mut self, node: Node) {
+        let source = self.text.as_bytes();
+        let generation = self.cache.generation;
+        let lines = whole_lines(source, &node);
+        let mut key = DefaultHasher::new();
+        self.file.hash(&mut key);
+        node.kind_id().hash(&mut key);
+        (
+            node.start_byte() - lines.start,
+            node.end_byte() - lines.start,
+        )
+            .hash(&mut key);
+        source[lines.clone()].hash(&mut key);
+        let key = key.finish();
+        let row = node.start_position().row;
+        if let Some(entry) = self.cache.entries.get_mut(&key) {
+            entry.used = generation;
+            let rules = self.rules;
+            self.hits.extend(
+                entry
+                    .findings
+                    .iter()
+                    .map(|r| (r.rule, rules.placed(r, lines.start, row))),
+            );
+            return;
+        }
+        let before = self.hits.len();
+        self.rules.collect(
+            &mut QueryCursor::new(),
+            node,
+            self.text,
+            self.gates,
+            self.hits,
+        );
+        let findings = self.hits[before..]
+            .iter()
+            .map(|(rule, f)| Remembered {
+                rule: *rule,
+                message: f.message.clone(),
+                start: f.range.start - lines.start,
+                end: f.range.end - lines.start,
+                line: f.line - 1 - row,
+                end_line: f.end_line - 1 - row,
+                column: f.column,
+                end_column: f.end_column,
+            })
+            .collect();
+        self.cache.entries.insert(
+            key,
+            Entry {
+                used: generation,
+                findings,
+            },
+        );
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use syntax::Language;
 use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator, Tree};
 
-pub use cache::FindingCache;
+pub use cache::{FindingCache, SPLIT_BYTES};
 pub use table::{Confidence, Rule, RuleSet, RuleSetError, Severity};
 
 use crate::secrets::is_placeholder;
