@@ -167,12 +167,19 @@ struct Check<'r, 'c> {
 
 impl Check<'_, '_> {
     /// Queries the matches that start at `node` itself (without descending further than they
-    /// need), then each child: a small one through the cache, a big one split again.
+    /// need; not at all when no pattern starts at its kind), then each child: a small one through the cache, a big one split again.
     fn split(&mut self, node: Node) {
-        let mut at_node = QueryCursor::new();
-        at_node.set_max_start_depth(Some(0));
-        self.rules
-            .collect(&mut at_node, node, self.text, self.gates, self.hits);
+        let starts_a_pattern = self
+            .rules
+            .root_kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.get(node.kind_id() as usize).copied().unwrap_or(true));
+        if starts_a_pattern {
+            let mut at_node = QueryCursor::new();
+            at_node.set_max_start_depth(Some(0));
+            self.rules
+                .collect(&mut at_node, node, self.text, self.gates, self.hits);
+        }
         let mut walk = node.walk();
         for child in node.children(&mut walk) {
             if child.end_byte() - child.start_byte() > self.cache.split_bytes

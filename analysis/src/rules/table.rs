@@ -148,6 +148,10 @@ pub struct RuleSet {
     /// For each pattern, the `(#file-matches? "regex")` it carries: the file must match it
     /// (a pattern on a bare `loads(...)` holds only where `loads` was imported from pickle).
     pub(crate) pattern_file: Vec<Option<Regex>>,
+    /// The node kinds some pattern starts at, by kind id; `None` when some pattern may start at
+    /// any node (a wildcard, an alternation, a supertype). A node of another kind starts no
+    /// match, so the cached check need not query at it.
+    pub(crate) root_kinds: Option<Vec<bool>>,
 }
 
 impl RuleSet {
@@ -191,6 +195,7 @@ impl RuleSet {
         let pattern_file = (0..query.pattern_count())
             .map(|p| file_condition(&query, p, &specs[pattern_rule[p]]))
             .collect::<Result<_, _>>()?;
+        let root_kinds = root_kinds(&grammar, &query, &source);
         let rules = specs
             .into_iter()
             .map(|spec| compile(&query, spec))
@@ -201,6 +206,7 @@ impl RuleSet {
             query,
             pattern_rule,
             pattern_file,
+            root_kinds,
         })
     }
 
@@ -279,6 +285,37 @@ fn validate(spec: &Spec) -> Result<(), RuleSetError> {
         return Err(invalid(spec, "requires and unless hold non-empty strings"));
     }
     Ok(())
+}
+
+/// The kinds the patterns of `query` (compiled from `source`) start at: the node name after each
+/// pattern's opening parentheses. `None` when a pattern does not name one concrete kind there
+/// (`(_ ...)`, `[...]`, a supertype, `ERROR`), so any node may start a match.
+fn root_kinds(grammar: &tree_sitter::Language, query: &Query, source: &str) -> Option<Vec<bool>> {
+    let mut kinds = vec![false; grammar.node_kind_count()];
+    for pattern in 0..query.pattern_count() {
+        // `((call ...) @x (#eq? ...))` groups a pattern with its predicates, and a group of
+        // siblings starts at its first: the innermost opening parenthesis names the kind.
+        let rest = source[query.start_byte_for_pattern(pattern)..].strip_prefix('(')?;
+        let rest = rest.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() || name == "_" || name == "ERROR" || name == "MISSING" {
+            return None;
+        }
+        let id = grammar.id_for_node_kind(&name, true);
+        if id == 0 || grammar.node_kind_is_supertype(id) {
+            return None;
+        }
+        // Aliased kinds can share a name under several ids: mark every id with this name.
+        for other in 0..grammar.node_kind_count() as u16 {
+            if grammar.node_kind_is_named(other) && grammar.node_kind_for_id(other) == Some(&name) {
+                kinds[other as usize] = true;
+            }
+        }
+    }
+    Some(kinds)
 }
 
 fn compile(query: &Query, spec: Spec) -> Result<Rule, RuleSetError> {

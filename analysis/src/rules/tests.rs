@@ -43,6 +43,18 @@ fn builtin_tables_compile_for_every_grammar_they_serve() {
     assert!(check(Language::Rust, "fn main() {}").is_empty());
 }
 
+#[test]
+fn every_builtin_pattern_names_the_kind_it_starts_at() {
+    // What lets a cached check skip querying at big nodes no pattern starts at.
+    for language in Language::ALL {
+        if let Some(rules) = RuleSet::builtin(language) {
+            let kinds = rules.root_kinds.as_ref();
+            assert!(kinds.is_some(), "{}: a pattern starts at any kind", language.name());
+            assert!(kinds.is_some_and(|k| k.iter().any(|&starts| starts)));
+        }
+    }
+}
+
 fn table(query: &str, extra: &str) -> String {
     format!(
         "[[rule]]\nid = \"t-one\"\ncwe = \"CWE-1\"\nseverity = \"low\"\nconfidence = \"low\"\n\
