@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use tree_sitter::{Node, QueryCursor, Tree};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::{Finding, Gates, RuleSet, outermost};
 
@@ -167,13 +168,15 @@ struct Check<'r, 'c> {
 
 impl Check<'_, '_> {
     /// Queries the matches that start at `node` itself (without descending further than they
-    /// need; not at all when no pattern starts at its kind), then each child: a small one through the cache, a big one split again.
+    /// need; not at all when no rule that applies to the file has a pattern starting at its
+    /// kind), then each child: a small one through the cache, a big one split again.
     fn split(&mut self, node: Node) {
-        let starts_a_pattern = self
-            .rules
-            .root_kinds
-            .as_ref()
-            .is_none_or(|kinds| kinds.get(node.kind_id() as usize).copied().unwrap_or(true));
+        let active = &self.gates.active;
+        let starts_a_pattern = self.rules.root_kinds.as_ref().is_none_or(|kinds| {
+            kinds
+                .get(node.kind_id() as usize)
+                .is_none_or(|rules| rules.iter().any(|&rule| active[rule]))
+        });
         if starts_a_pattern {
             let mut at_node = QueryCursor::new();
             at_node.set_max_start_depth(Some(0));
@@ -198,16 +201,17 @@ impl Check<'_, '_> {
         let source = self.text.as_bytes();
         let generation = self.cache.generation;
         let lines = whole_lines(source, &node);
-        let mut key = DefaultHasher::new();
-        self.file.hash(&mut key);
-        node.kind_id().hash(&mut key);
+        // The lines' text through xxh3, seeded with the rest of the key: every keystroke hashes
+        // the whole file this way, and SipHash (the std hasher) costs several times more.
+        let mut seed = DefaultHasher::new();
+        self.file.hash(&mut seed);
+        node.kind_id().hash(&mut seed);
         (
             node.start_byte() - lines.start,
             node.end_byte() - lines.start,
         )
-            .hash(&mut key);
-        source[lines.clone()].hash(&mut key);
-        let key = key.finish();
+            .hash(&mut seed);
+        let key = xxh3_64_with_seed(&source[lines.clone()], seed.finish());
         let row = node.start_position().row;
         if let Some(entry) = self.cache.entries.get_mut(&key) {
             entry.used = generation;

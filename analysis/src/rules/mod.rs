@@ -227,12 +227,16 @@ struct Gates {
 impl Gates {
     /// `None` when no rule applies to `text`.
     fn new(set: &RuleSet, text: &str) -> Option<Gates> {
+        let mut found = vec![false; set.gate_strings.patterns_len()];
+        for m in set.gate_strings.find_overlapping_iter(text) {
+            found[m.pattern().as_usize()] = true;
+        }
         let active: Vec<bool> = set
-            .rules
+            .gate_patterns
             .iter()
-            .map(|r| {
-                (r.requires.is_empty() || r.requires.iter().any(|s| text.contains(s.as_str())))
-                    && !r.unless.iter().any(|s| text.contains(s.as_str()))
+            .map(|(requires, unless)| {
+                (requires.is_empty() || requires.iter().any(|&s| found[s]))
+                    && !unless.iter().any(|&s| found[s])
             })
             .collect();
         active.contains(&true).then(|| Gates {

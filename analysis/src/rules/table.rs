@@ -3,6 +3,7 @@
 //! more patterns of that query, so a file is walked once whatever the number of rules; the
 //! pattern's start byte says which rule it came from.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 use syntax::Language;
@@ -121,11 +122,6 @@ pub struct Rule {
     pub message: String,
     /// What to write instead.
     pub fix: String,
-    /// The file must contain one of these (an import, usually) for the rule to run; empty: no
-    /// condition.
-    pub(crate) requires: Vec<String>,
-    /// The file must contain none of these (the safe configuration, usually).
-    pub(crate) unless: Vec<String>,
     /// Capture index of `@finding`: the reported range.
     pub(crate) finding: u32,
     /// Captures whose nodes must all be non-constant (and at least one present).
@@ -148,10 +144,18 @@ pub struct RuleSet {
     /// For each pattern, the `(#file-matches? "regex")` it carries: the file must match it
     /// (a pattern on a bare `loads(...)` holds only where `loads` was imported from pickle).
     pub(crate) pattern_file: Vec<Option<Regex>>,
-    /// The node kinds some pattern starts at, by kind id; `None` when some pattern may start at
-    /// any node (a wildcard, an alternation, a supertype). A node of another kind starts no
-    /// match, so the cached check need not query at it.
-    pub(crate) root_kinds: Option<Vec<bool>>,
+    /// By kind id, the rules with a pattern that starts at that kind; `None` when some pattern
+    /// may start at any node (a wildcard, an alternation, a supertype). A node starts no match
+    /// of a rule not listed for its kind, so the cached check need not query at it unless a
+    /// listed rule applies to the file.
+    pub(crate) root_kinds: Option<Vec<Vec<usize>>>,
+    /// Every rule's `requires` and `unless` strings in one automaton: the gates are decided by
+    /// one pass over the text, not one search per string.
+    pub(crate) gate_strings: AhoCorasick,
+    /// Per rule, the indices in `gate_strings` of its `requires` strings (the file must contain
+    /// one, an import usually; none: no condition) and of its `unless` strings (the file must
+    /// contain none, the safe configuration usually).
+    pub(crate) gate_patterns: Vec<(Vec<usize>, Vec<usize>)>,
 }
 
 impl RuleSet {
@@ -195,7 +199,29 @@ impl RuleSet {
         let pattern_file = (0..query.pattern_count())
             .map(|p| file_condition(&query, p, &specs[pattern_rule[p]]))
             .collect::<Result<_, _>>()?;
-        let root_kinds = root_kinds(&grammar, &query, &source);
+        let root_kinds = root_kinds(&grammar, &query, &source, &pattern_rule);
+        let mut strings: Vec<String> = Vec::new();
+        let mut index_of = |s: &String| match strings.iter().position(|known| known == s) {
+            Some(at) => at,
+            None => {
+                strings.push(s.clone());
+                strings.len() - 1
+            }
+        };
+        let gate_patterns = specs
+            .iter()
+            .map(|spec| {
+                (
+                    spec.requires.iter().map(&mut index_of).collect(),
+                    spec.unless.iter().map(&mut index_of).collect(),
+                )
+            })
+            .collect();
+        let gate_strings = AhoCorasick::new(&strings).map_err(|e| RuleSetError::Query {
+            id: "(requires/unless)".to_string(),
+            language: language.name(),
+            message: e.to_string(),
+        })?;
         let rules = specs
             .into_iter()
             .map(|spec| compile(&query, spec))
@@ -207,6 +233,8 @@ impl RuleSet {
             pattern_rule,
             pattern_file,
             root_kinds,
+            gate_strings,
+            gate_patterns,
         })
     }
 
@@ -287,11 +315,17 @@ fn validate(spec: &Spec) -> Result<(), RuleSetError> {
     Ok(())
 }
 
-/// The kinds the patterns of `query` (compiled from `source`) start at: the node name after each
-/// pattern's opening parentheses. `None` when a pattern does not name one concrete kind there
-/// (`(_ ...)`, `[...]`, a supertype, `ERROR`), so any node may start a match.
-fn root_kinds(grammar: &tree_sitter::Language, query: &Query, source: &str) -> Option<Vec<bool>> {
-    let mut kinds = vec![false; grammar.node_kind_count()];
+/// By kind id, the rules (per `pattern_rule`) whose patterns in `query` (compiled from
+/// `source`) start at that kind: the node name after each pattern's opening parentheses. `None`
+/// when a pattern does not name one concrete kind there (`(_ ...)`, `[...]`, a supertype,
+/// `ERROR`), so any node may start a match.
+fn root_kinds(
+    grammar: &tree_sitter::Language,
+    query: &Query,
+    source: &str,
+    pattern_rule: &[usize],
+) -> Option<Vec<Vec<usize>>> {
+    let mut kinds = vec![Vec::new(); grammar.node_kind_count()];
     for pattern in 0..query.pattern_count() {
         // `((call ...) @x (#eq? ...))` groups a pattern with its predicates, and a group of
         // siblings starts at its first: the innermost opening parenthesis names the kind.
@@ -308,10 +342,10 @@ fn root_kinds(grammar: &tree_sitter::Language, query: &Query, source: &str) -> O
         if id == 0 || grammar.node_kind_is_supertype(id) {
             return None;
         }
-        // Aliased kinds can share a name under several ids: mark every id with this name.
+        // Aliased kinds can share a name under several ids: list the rule under each.
         for other in 0..grammar.node_kind_count() as u16 {
             if grammar.node_kind_is_named(other) && grammar.node_kind_for_id(other) == Some(&name) {
-                kinds[other as usize] = true;
+                kinds[other as usize].push(pattern_rule[pattern]);
             }
         }
     }
@@ -353,8 +387,6 @@ fn compile(query: &Query, spec: Spec) -> Result<Rule, RuleSetError> {
         confidence: spec.confidence,
         message: spec.message,
         fix: spec.fix,
-        requires: spec.requires,
-        unless: spec.unless,
         finding,
         dynamic,
         literal,
