@@ -4,30 +4,26 @@
 //! lines broken and joined, a `nosec` comment added, a quote opened, an edit undone), checked
 //! after every edit with one cache shared by the whole run and by a second file.
 
+mod common;
+
 use std::path::Path;
 
 use analysis::rules::{FindingCache, RuleSet};
 use syntax::Language;
 use tree_sitter::Parser;
 
-/// A small deterministic generator (xorshift): the same edits on every run, no dependency.
-struct Edits(u64);
+use common::Xorshift;
+
+/// Edits as a person makes them, at seeded places.
+struct Edits(Xorshift);
 
 impl Edits {
     fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
+        self.0.below(n)
     }
 
-    /// A character boundary of `text` near a random byte.
     fn offset(&mut self, text: &str) -> usize {
-        let mut at = self.below(text.len() + 1);
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        at
+        self.0.offset(text)
     }
 
     fn edit(&mut self, text: &str, history: &[String]) -> String {
@@ -109,7 +105,7 @@ fn cached_checks_equal_full_checks_through_a_run_of_edits() {
             let mut cache = FindingCache::default().split_above(split);
             let mut text = other.clone();
             let mut history = vec![text.clone()];
-            let mut edits = Edits(0x9e37_79b9_7f4a_7c15);
+            let mut edits = Edits(Xorshift(0x9e37_79b9_7f4a_7c15));
             let mut found = 0;
             for step in 0..120 {
                 let tree = parser.parse(&text, None).expect("parses");

@@ -5,28 +5,24 @@
 //! closed, a mask marker typed, a paste from elsewhere, an edit undone), checked after every
 //! edit. Most scans must have been by window, or the test would only compare `scan` with itself.
 
+mod common;
+
 use std::path::Path;
 
-use analysis::{Scanner, SecretCache};
+use analysis::{Finding, Scanner, SecretCache};
 
-/// A small deterministic generator (xorshift): the same edits on every run, no dependency.
-struct Edits(u64);
+use common::Xorshift;
+
+/// Edits as a person makes them, at seeded places.
+struct Edits(Xorshift);
 
 impl Edits {
     fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
+        self.0.below(n)
     }
 
-    /// A character boundary of `text` near a random byte.
     fn offset(&mut self, text: &str) -> usize {
-        let mut at = self.below(text.len() + 1);
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        at
+        self.0.offset(text)
     }
 
     fn edit(&mut self, text: &str, history: &[String]) -> String {
@@ -118,6 +114,29 @@ fn document() -> String {
     )
 }
 
+/// `text` scanned, then scanned again with `typed` inserted where `marker` starts, through one
+/// cache: the findings before and after, the second checked against the whole scan and done by
+/// window (only the first scan read the whole text).
+fn type_before<'s>(
+    scanner: &'s Scanner,
+    text: &str,
+    marker: &str,
+    typed: &str,
+) -> (Vec<Finding<'s>>, Vec<Finding<'s>>, String) {
+    let mut cache = SecretCache::default();
+    let before = scanner.scan_cached(text, &mut cache);
+    let at = text.find(marker).expect("the marker");
+    let edited = format!("{}{typed}{}", &text[..at], &text[at..]);
+    let after = scanner.scan_cached(&edited, &mut cache);
+    assert_eq!(after, scanner.scan(&edited));
+    assert_eq!(
+        cache.scans(),
+        (2, 1),
+        "only the first scan read the whole text"
+    );
+    (before, after, edited)
+}
+
 #[test]
 fn scans_by_window_equal_whole_scans_through_runs_of_edits() {
     let scanner = Scanner::builtin();
@@ -129,7 +148,7 @@ fn scans_by_window_equal_whole_scans_through_runs_of_edits() {
         0x2545_f491_4f6c_dd1d,
         0x5851_f42d_4c95_7f2d,
     ] {
-        let mut edits = Edits(seed);
+        let mut edits = Edits(Xorshift(seed));
         let mut cache = SecretCache::default();
         let mut text = start.clone();
         let mut history = vec![text.clone()];
@@ -193,18 +212,17 @@ fn a_secret_whose_name_is_lines_above_the_edit_is_found() {
         document(),
         document()
     );
-    let mut cache = SecretCache::default();
-    let before = scanner.scan_cached(&text, &mut cache);
-    let at = text.find("\nedit_marker_7f3 = 0").expect("the marker line") + 1;
-    let typed = format!("{}\"Xq7Rw9ZxT2vLp8Kd\"{}", &text[..at], &text[at..]);
-    let after = scanner.scan_cached(&typed, &mut cache);
-    assert_eq!(after, scanner.scan(&typed));
+    let (before, after, _) = type_before(
+        scanner,
+        &text,
+        "edit_marker_7f3 = 0",
+        "\"Xq7Rw9ZxT2vLp8Kd\"",
+    );
     assert_eq!(
         after.len(),
         before.len() + 1,
         "the value typed below its name"
     );
-    assert_eq!(cache.scans(), (2, 1));
 }
 
 #[test]
@@ -218,14 +236,8 @@ fn a_match_over_the_window_edge_is_kept_whole() {
         document(),
         document()
     );
-    let mut cache = SecretCache::default();
-    let before = scanner.scan_cached(&text, &mut cache);
-    let at = text.find("edit_marker_7f3 = 0").expect("the edited line");
-    let typed = format!("{}y{}", &text[..at], &text[at..]);
-    let after = scanner.scan_cached(&typed, &mut cache);
-    assert_eq!(after, scanner.scan(&typed));
+    let (before, after, _) = type_before(scanner, &text, "edit_marker_7f3 = 0", "y");
     assert_eq!(after.len(), before.len());
-    assert_eq!(cache.scans(), (2, 1));
 }
 
 #[test]
@@ -266,16 +278,10 @@ fn a_match_that_reaches_the_window_end_is_searched_past_it() {
         document(),
         document()
     );
-    let mut cache = SecretCache::default();
-    let before = scanner.scan_cached(&text, &mut cache);
-    let at = text.find("edit_marker_7f3 = 0").expect("the edited line");
-    let typed = format!("{}y{}", &text[..at], &text[at..]);
-    let after = scanner.scan_cached(&typed, &mut cache);
-    assert_eq!(after, scanner.scan(&typed));
+    let (before, after, typed) = type_before(scanner, &text, "edit_marker_7f3 = 0", "y");
     assert_eq!(after.len(), before.len());
     assert!(
         after.iter().any(|f| f.rule_id == "aws-secret-access-key"
             && typed[f.range.clone()].starts_with("Tq8vZ3"))
     );
-    assert_eq!(cache.scans(), (2, 1));
 }
