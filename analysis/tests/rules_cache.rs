@@ -18,16 +18,8 @@ use common::Xorshift;
 struct Edits(Xorshift);
 
 impl Edits {
-    fn below(&mut self, n: usize) -> usize {
-        self.0.below(n)
-    }
-
-    fn offset(&mut self, text: &str) -> usize {
-        self.0.offset(text)
-    }
-
     fn edit(&mut self, text: &str, history: &[String]) -> String {
-        let at = self.offset(text);
+        let at = self.0.offset(text);
         let typed = [
             "x",
             " ",
@@ -40,15 +32,15 @@ impl Edits {
             "os.system(cmd)\n",
             "{",
         ];
-        match self.below(5) {
+        match self.0.below(5) {
             0 | 1 => format!(
                 "{}{}{}",
                 &text[..at],
-                typed[self.below(typed.len())],
+                typed[self.0.below(typed.len())],
                 &text[at..]
             ),
             2 => {
-                let mut end = (at + 1 + self.below(12)).min(text.len());
+                let mut end = (at + 1 + self.0.below(12)).min(text.len());
                 while !text.is_char_boundary(end) {
                     end += 1;
                 }
@@ -61,7 +53,7 @@ impl Edits {
                     None => text.to_string(),
                 }
             }
-            _ => history[self.below(history.len())].clone(),
+            _ => history[self.0.below(history.len())].clone(),
         }
     }
 }

@@ -17,16 +17,8 @@ use common::Xorshift;
 struct Edits(Xorshift);
 
 impl Edits {
-    fn below(&mut self, n: usize) -> usize {
-        self.0.below(n)
-    }
-
-    fn offset(&mut self, text: &str) -> usize {
-        self.0.offset(text)
-    }
-
     fn edit(&mut self, text: &str, history: &[String]) -> String {
-        let at = self.offset(text);
+        let at = self.0.offset(text);
         // What gets typed: plain characters, line breaks, quotes, and pieces that open or
         // close a secret's shape (all fake; built so no scanner flags this file).
         let token = format!("ghp_{}", "Zq8Xk2Lm9Pw4Rt7Yv1Nb3Hc6Jd5Fs0Ga2Ue8");
@@ -50,15 +42,15 @@ impl Edits {
             "postgres://admin:".to_string(),
             "@db.example.com/x\n".to_string(),
         ];
-        match self.below(7) {
+        match self.0.below(7) {
             0..=2 => format!(
                 "{}{}{}",
                 &text[..at],
-                typed[self.below(typed.len())],
+                typed[self.0.below(typed.len())],
                 &text[at..]
             ),
             3 => {
-                let mut end = (at + 1 + self.below(40)).min(text.len());
+                let mut end = (at + 1 + self.0.below(40)).min(text.len());
                 while !text.is_char_boundary(end) {
                     end += 1;
                 }
@@ -71,14 +63,14 @@ impl Edits {
             },
             5 => {
                 // Paste a few lines from elsewhere in the text.
-                let from = self.offset(text);
-                let mut end = (from + self.below(300)).min(text.len());
+                let from = self.0.offset(text);
+                let mut end = (from + self.0.below(300)).min(text.len());
                 while !text.is_char_boundary(end) {
                     end += 1;
                 }
                 format!("{}{}{}", &text[..at], &text[from..end], &text[at..])
             }
-            _ => history[self.below(history.len())].clone(),
+            _ => history[self.0.below(history.len())].clone(),
         }
     }
 }
@@ -284,4 +276,19 @@ fn a_match_that_reaches_the_window_end_is_searched_past_it() {
         after.iter().any(|f| f.rule_id == "aws-secret-access-key"
             && typed[f.range.clone()].starts_with("Tq8vZ3"))
     );
+}
+
+#[test]
+fn an_edit_inside_a_multibyte_character_is_taken_whole() {
+    // `é` and `è` share their first byte: the bytes that differ start inside the character.
+    let scanner = Scanner::builtin();
+    let text = format!("{}\nname = 'café'\n{}", document(), document());
+    let edited = text.replace("café", "cafè");
+    let mut cache = SecretCache::default();
+    scanner.scan_cached(&text, &mut cache);
+    assert_eq!(
+        scanner.scan_cached(&edited, &mut cache),
+        scanner.scan(&edited)
+    );
+    assert_eq!(cache.scans(), (2, 1));
 }

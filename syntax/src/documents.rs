@@ -127,9 +127,10 @@ impl DocumentTrees {
     }
 }
 
-/// The edit turning `old` into `new`: everything between their common prefix and common suffix
-/// was replaced. Offsets stay on character boundaries so the points are real positions.
-fn edit_between(old: &str, new: &str) -> InputEdit {
+/// What changed between `old` and `new`: `old[start..old_end]` became `new[start..new_end]`,
+/// everything around it being their common prefix and common suffix (not overlapping). The
+/// offsets stay on character boundaries, so the spans are text and the points real positions.
+pub fn changed_span(old: &str, new: &str) -> (usize, usize, usize) {
     let mut start = old
         .bytes()
         .zip(new.bytes())
@@ -151,8 +152,12 @@ fn edit_between(old: &str, new: &str) -> InputEdit {
     {
         common_end -= 1;
     }
-    let old_end = old.len() - common_end;
-    let new_end = new.len() - common_end;
+    (start, old.len() - common_end, new.len() - common_end)
+}
+
+/// The edit turning `old` into `new`: the [`changed_span`] was replaced.
+fn edit_between(old: &str, new: &str) -> InputEdit {
+    let (start, old_end, new_end) = changed_span(old, new);
     InputEdit {
         start_byte: start,
         old_end_byte: old_end,

@@ -22,6 +22,8 @@
 
 use std::ops::Range;
 
+use syntax::documents::changed_span;
+
 use super::{Finding, RawMatch, Scanner, filter};
 
 /// Lines with something other than whitespace on them between the change and a window edge:
@@ -97,20 +99,13 @@ impl Scanner {
     }
 
     fn scan_whole(&self, text: &str, cache: &mut SecretCache) {
-        let bytes = text.as_bytes();
-        let hits = self.keyword_hits(bytes, 0..bytes.len());
-        let ran = self.gate(|pattern| hits.counts[pattern] > 0);
-        let mut raw = Vec::new();
-        for (i, _) in ran.iter().enumerate().filter(|&(_, run)| *run) {
-            self.rule_matches(i, text, 0..bytes.len(), 0, &mut raw);
-        }
-        raw.sort_unstable_by_key(|m| (m.whole.start, m.rule));
+        let whole = self.search_whole(text);
         *cache = SecretCache {
             text: text.to_string(),
-            counts: hits.counts,
-            ran,
-            raw,
-            masked: filter::masked_spans(bytes, &hits.mask_starts),
+            counts: whole.counts,
+            ran: whole.ran,
+            raw: whole.raw,
+            masked: whole.masked,
             scans: cache.scans,
             whole_scans: cache.whole_scans,
         };
@@ -124,7 +119,7 @@ impl Scanner {
         if old.is_empty() {
             return false;
         }
-        let (start, old_end, new_end) = changed_span(old.as_bytes(), text.as_bytes());
+        let (start, old_end, new_end) = changed_span(old, text);
         if start == old_end && start == new_end {
             return true;
         }
@@ -216,21 +211,6 @@ impl Scanner {
     }
 }
 
-/// The bytes that differ between `old` and `new`: `old[start..old_end]` became
-/// `new[start..new_end]` (common prefix and suffix, not overlapping).
-fn changed_span(old: &[u8], new: &[u8]) -> (usize, usize, usize) {
-    let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let room = old.len().min(new.len()) - start;
-    let common_end = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    (start, old.len() - common_end, new.len() - common_end)
-}
-
 /// The old text's window around `start..end`: from a line start [`MARGIN`] non-blank lines
 /// above to just after a line end [`MARGIN`] non-blank lines below (or the text's ends),
 /// widened until no remembered match or mask crosses an edge.
@@ -301,14 +281,6 @@ fn lines_below(text: &[u8], at: usize, margin: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_change_is_between_common_prefix_and_suffix() {
-        assert_eq!(changed_span(b"a = 1\n", b"a = 12\n"), (5, 5, 6));
-        assert_eq!(changed_span(b"aaa", b"aaaa"), (3, 3, 4));
-        assert_eq!(changed_span(b"same", b"same"), (4, 4, 4));
-        assert_eq!(changed_span(b"abc", b""), (0, 3, 0));
-    }
 
     #[test]
     fn margins_count_lines_with_text_only() {

@@ -82,6 +82,18 @@ struct KeywordHits {
     mask_starts: Vec<usize>,
 }
 
+/// [`Scanner::scan`]'s searches over a whole text, which a [`SecretCache`] keeps.
+struct WholeSearch {
+    /// Per prefilter pattern, its occurrences.
+    counts: Vec<u32>,
+    /// Which rules ran.
+    ran: Vec<bool>,
+    /// Every rule's matches, sorted by start.
+    raw: Vec<RawMatch>,
+    /// Spans where nothing is a secret, sorted.
+    masked: Vec<Range<usize>>,
+}
+
 /// Compiled rules and their keyword prefilter.
 #[derive(Debug, Clone)]
 pub struct Scanner {
@@ -147,16 +159,26 @@ impl Scanner {
 
     /// The secrets in `text`, in order, none overlapping.
     pub fn scan(&self, text: &str) -> Vec<Finding<'_>> {
+        let whole = self.search_whole(text);
+        self.assemble(text, &whole.raw, &whole.masked)
+    }
+
+    /// Every step of a scan before the findings are chosen, over the whole of `text`.
+    fn search_whole(&self, text: &str) -> WholeSearch {
         let bytes = text.as_bytes();
         let hits = self.keyword_hits(bytes, 0..bytes.len());
-        let run = self.gate(|pattern| hits.counts[pattern] > 0);
+        let ran = self.gate(|pattern| hits.counts[pattern] > 0);
         let mut raw = Vec::new();
-        for (i, _) in run.iter().enumerate().filter(|&(_, run)| *run) {
+        for (i, _) in ran.iter().enumerate().filter(|&(_, run)| *run) {
             self.rule_matches(i, text, 0..bytes.len(), 0, &mut raw);
         }
         raw.sort_unstable_by_key(|m| (m.whole.start, m.rule));
-        let masked = filter::masked_spans(bytes, &hits.mask_starts);
-        self.assemble(text, &raw, &masked)
+        WholeSearch {
+            masked: filter::masked_spans(bytes, &hits.mask_starts),
+            counts: hits.counts,
+            ran,
+            raw,
+        }
     }
 
     /// The keyword and mask-marker occurrences of `bytes[range]`. `range` must not cut a
