@@ -2,8 +2,9 @@
 //! it, for markers — readable syntax errors, security findings, and secrets (which never leave
 //! the tab in a prompt; a host may want to flag them where they are). One parse serves the syntax
 //! diagnostics and the security rules; on a keystroke the rules re-query only the statements
-//! that changed and the secret scan only the lines around the change. Ranges cross as offsets in the engine's position encoding
-//! (the host turns them into positions, as it does for chunks) plus 1-based lines.
+//! that changed and the secret scan only the lines around the change. Ranges cross as offsets
+//! in the engine's position encoding (the host turns them into positions, as it does for
+//! chunks) plus 1-based lines.
 
 use engine::{Language, LineIndex};
 use serde::Serialize;

@@ -297,7 +297,7 @@ fn chunk_parsed(
     text: &str,
     config: &ChunkConfig,
     diagnostics: &mut Vec<Diagnostic>,
-    wanted: Wanted<'_>,
+    mut wanted: Wanted<'_>,
 ) -> Vec<Chunk> {
     if text.len() > config.max_parse_bytes {
         diagnostics.push(Diagnostic {
@@ -311,7 +311,6 @@ fn chunk_parsed(
         });
         return line_windows(path, Some(language), text, config);
     }
-    let mut wanted = wanted;
     let tree = match (wanted.parse.take(), parser) {
         (Some(parse), _) => parse(language, text),
         (None, Some(chunker)) => chunker.parse(language, text),

@@ -250,24 +250,15 @@ impl Project {
         bytes: &[u8],
         embedder: Option<&dyn Embedder>,
     ) -> Result<FileReport, ProjectError> {
-        self.index_file_with_tree(path, bytes, embedder)
+        self.index_file_parsed_with(path, bytes, embedder, None)
             .map(|(report, _)| report)
     }
 
     /// [`Project::index_file`], handing back the syntax tree the chunks were cut from (see
-    /// [`syntax::chunk_file_with_tree`]) so a caller that needs it as well parses the file once.
-    /// No tree when the bytes were unchanged or the file was not parsed.
-    pub fn index_file_with_tree(
-        &mut self,
-        path: &str,
-        bytes: &[u8],
-        embedder: Option<&dyn Embedder>,
-    ) -> Result<(FileReport, Option<Tree>), ProjectError> {
-        self.index_file_parsed_with(path, bytes, embedder, None)
-    }
-
-    /// [`Project::index_file_with_tree`] chunking from the tree `parse` gives, when given (see
-    /// [`syntax::chunk_file_parsed_with`]): a file open in an editor is re-parsed incrementally.
+    /// [`syntax::chunk_file_with_tree`]) so a caller that needs it as well parses the file once;
+    /// no tree when the bytes were unchanged or the file was not parsed. With `parse`, the
+    /// chunks are cut from the tree it gives (see [`syntax::chunk_file_parsed_with`]): a file
+    /// open in an editor is re-parsed incrementally.
     pub fn index_file_parsed_with(
         &mut self,
         path: &str,
